@@ -3,6 +3,11 @@
 //! Dependencies point down: commands → engine → registry → credentials/types;
 //! config, store and ui sit beside them. Nothing below `commands` writes to the terminal.
 
+pub mod cli;
+pub mod commands;
 pub mod credentials;
 pub mod reference;
+pub mod registry;
+pub mod settings;
 pub mod types;
+pub mod ui;

@@ -1,0 +1,234 @@
+//! Blob requests. Downloads hand back the response to stream; uploads take a re-openable body.
+//! The upload steps are separate calls (exists → mount → start → put/patch) so the push engine
+//! can choose the fewest round trips for each blob.
+
+use super::client::{BodySource, RegistryClient};
+use super::error::{self, RegistryError};
+use crate::types::Digest;
+use reqwest::header::{
+    HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE,
+};
+use reqwest::{Method, Response, StatusCode};
+
+/// A blob download under way: `offset` is where the body starts (non-zero when resumed).
+pub struct BlobDownload {
+    pub response: Response,
+    pub offset: u64,
+}
+
+pub enum MountOutcome {
+    Mounted,
+    /// The registry declined the mount and opened an ordinary upload instead (spec: 202).
+    UploadStarted(String),
+}
+
+impl RegistryClient {
+    /// HEAD: the blob's size if the repository already has it.
+    pub async fn blob_exists(
+        &self,
+        repository: &str,
+        digest: &Digest,
+    ) -> Result<Option<u64>, RegistryError> {
+        let path = format!("/v2/{repository}/blobs/{digest}");
+        let response = self
+            .send(Method::HEAD, &path, HeaderMap::new(), None)
+            .await?;
+        match response.status() {
+            s if s.is_success() => Ok(Some(content_length(&response).unwrap_or(0))),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(error::from_response("HEAD", response).await),
+        }
+    }
+
+    /// GET, resuming at `offset` with a Range request; a registry that ignores Range answers
+    /// 200 and the download starts over at offset 0.
+    pub async fn get_blob(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        offset: u64,
+    ) -> Result<BlobDownload, RegistryError> {
+        let path = format!("/v2/{repository}/blobs/{digest}");
+        let mut headers = HeaderMap::new();
+        if offset > 0 {
+            headers.insert(
+                RANGE,
+                HeaderValue::from_str(&format!("bytes={offset}-")).expect("ascii"),
+            );
+        }
+        let response = self.send(Method::GET, &path, headers, None).await?;
+        match response.status() {
+            StatusCode::OK => Ok(BlobDownload {
+                response,
+                offset: 0,
+            }),
+            StatusCode::PARTIAL_CONTENT if offset > 0 => Ok(BlobDownload { response, offset }),
+            // The partial file is already whole (or longer than the blob): start again.
+            StatusCode::RANGE_NOT_SATISFIABLE if offset > 0 => {
+                Box::pin(self.get_blob(repository, digest, 0)).await
+            }
+            _ => Err(error::from_response("GET", response).await),
+        }
+    }
+
+    /// Cross-repository mount: `POST /v2/<repo>/blobs/uploads/?mount=<digest>&from=<other>`.
+    pub async fn mount_blob(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        from: &str,
+    ) -> Result<MountOutcome, RegistryError> {
+        let path = format!("/v2/{repository}/blobs/uploads/?mount={digest}&from={from}");
+        let response = self
+            .send(Method::POST, &path, HeaderMap::new(), None)
+            .await?;
+        match response.status() {
+            StatusCode::CREATED => Ok(MountOutcome::Mounted),
+            StatusCode::ACCEPTED => Ok(MountOutcome::UploadStarted(location(&response)?)),
+            _ => Err(error::from_response("POST", response).await),
+        }
+    }
+
+    /// `POST /v2/<repo>/blobs/uploads/`: returns the upload URL.
+    pub async fn start_upload(&self, repository: &str) -> Result<String, RegistryError> {
+        let path = format!("/v2/{repository}/blobs/uploads/");
+        let response = self
+            .send(Method::POST, &path, HeaderMap::new(), None)
+            .await?;
+        if response.status() != StatusCode::ACCEPTED {
+            return Err(error::from_response("POST", response).await);
+        }
+        location(&response)
+    }
+
+    /// Monolithic upload: one PUT of the whole blob with `?digest=`.
+    pub async fn put_blob(
+        &self,
+        upload_url: &str,
+        digest: &Digest,
+        size: u64,
+        body: BodySource,
+    ) -> Result<(), RegistryError> {
+        let url = with_digest(upload_url, digest);
+        let mut headers = octet_stream();
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(size));
+        let response = self.send(Method::PUT, &url, headers, Some(body)).await?;
+        if response.status() != StatusCode::CREATED {
+            return Err(error::from_response("PUT", response).await);
+        }
+        Ok(())
+    }
+
+    /// One chunk of a chunked upload (`PATCH` with `Content-Range: start-end`); returns the
+    /// next upload URL, which registries may change on every chunk.
+    pub async fn patch_chunk(
+        &self,
+        upload_url: &str,
+        start: u64,
+        len: u64,
+        body: BodySource,
+    ) -> Result<String, RegistryError> {
+        let mut headers = octet_stream();
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+        let range = format!("{start}-{}", start + len.saturating_sub(1));
+        headers.insert(CONTENT_RANGE, HeaderValue::from_str(&range).expect("ascii"));
+        let response = self
+            .send(Method::PATCH, upload_url, headers, Some(body))
+            .await?;
+        if response.status() != StatusCode::ACCEPTED {
+            return Err(error::from_response("PATCH", response).await);
+        }
+        location(&response)
+    }
+
+    /// Closes a chunked upload: `PUT ?digest=` with an empty body.
+    pub async fn finish_upload(
+        &self,
+        upload_url: &str,
+        digest: &Digest,
+    ) -> Result<(), RegistryError> {
+        let url = with_digest(upload_url, digest);
+        let mut headers = octet_stream();
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(0));
+        let response = self.send(Method::PUT, &url, headers, None).await?;
+        if response.status() != StatusCode::CREATED {
+            return Err(error::from_response("PUT", response).await);
+        }
+        Ok(())
+    }
+
+    /// How much of an interrupted upload the registry kept (`GET` upload URL → `Range: 0-N`),
+    /// and the URL to continue at.
+    pub async fn upload_offset(&self, upload_url: &str) -> Result<(u64, String), RegistryError> {
+        let response = self
+            .send(Method::GET, upload_url, HeaderMap::new(), None)
+            .await?;
+        if response.status() != StatusCode::NO_CONTENT && !response.status().is_success() {
+            return Err(error::from_response("GET", response).await);
+        }
+        let next = location(&response).unwrap_or_else(|_| upload_url.to_string());
+        let end = response
+            .headers()
+            .get(RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit_once('-'))
+            .and_then(|(_, end)| end.parse::<u64>().ok());
+        // `Range: 0-N` is inclusive; `0-0` with nothing uploaded is reported by some registries.
+        Ok((end.map(|e| e + 1).unwrap_or(0), next))
+    }
+}
+
+fn octet_stream() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers
+}
+
+fn content_length(response: &Response) -> Option<u64> {
+    response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+fn location(response: &Response) -> Result<String, RegistryError> {
+    response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            RegistryError::Protocol(format!(
+                "{} answered without a Location header",
+                response.url()
+            ))
+        })
+}
+
+/// Upload URLs often carry their own query (`?_state=…`): add `digest` without losing it.
+fn with_digest(upload_url: &str, digest: &Digest) -> String {
+    let sep = if upload_url.contains('?') { '&' } else { '?' };
+    format!("{upload_url}{sep}digest={digest}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_query_keeps_existing_state() {
+        let d = Digest::of(b"");
+        assert_eq!(
+            with_digest("/v2/a/blobs/uploads/u?_state=x", &d),
+            format!("/v2/a/blobs/uploads/u?_state=x&digest={d}")
+        );
+        assert_eq!(
+            with_digest("/v2/a/blobs/uploads/u", &d),
+            format!("/v2/a/blobs/uploads/u?digest={d}")
+        );
+    }
+}

@@ -1,0 +1,575 @@
+//! One registry, one scope set, one token: pings `/v2/`, answers its challenge, and sends
+//! requests with retries, re-authentication on 401, and redirects that never carry
+//! `Authorization` to another host.
+
+use super::challenge::{self, Challenge};
+use super::error::{self, RedactedUrl, RegistryError};
+use super::scope::{self, Scope};
+use super::token::{Grant, Token, TokenRequest};
+use crate::credentials::{Credential, CredentialSource};
+use crate::reference::Registry;
+use crate::types::Secret;
+use futures_util::future::BoxFuture;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
+use reqwest::{Method, Response, StatusCode};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A request body that can be produced again: a retried upload re-opens its file rather than
+/// replaying a consumed stream.
+pub type BodySource =
+    Arc<dyn Fn() -> BoxFuture<'static, std::io::Result<reqwest::Body>> + Send + Sync>;
+
+/// What `--debug` shows of each request: never headers or bodies, so never a secret.
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    pub method: Method,
+    pub url: String,
+    pub status: Option<u16>,
+    pub elapsed: Duration,
+}
+
+pub type RequestLog = Arc<dyn Fn(&RequestRecord) + Send + Sync>;
+
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// The user named this registry in `--insecure`: plain HTTP and unverified TLS allowed.
+    pub insecure: bool,
+    /// Extra CA certificates (PEM) trusted for this registry (`certs.d/HOST/*.crt`).
+    pub ca_certs: Vec<Vec<u8>>,
+    /// Client certificate and key, PEM concatenated (`certs.d/HOST/client.cert` + `client.key`).
+    pub client_identity: Option<Vec<u8>>,
+    pub retries: u32,
+    pub log: Option<RequestLog>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            insecure: false,
+            ca_certs: Vec::new(),
+            client_identity: None,
+            retries: 4,
+            log: None,
+        }
+    }
+}
+
+/// What `/v2/` asked for, and what we currently send in answer.
+enum AuthState {
+    /// `/v2/` answered 200: no credentials needed (until a 401 says otherwise).
+    Open,
+    Basic(Secret),
+    Bearer {
+        token: Secret,
+        expires: Instant,
+        challenge: Challenge,
+    },
+}
+
+struct State {
+    base: Option<url::Url>,
+    auth: Option<AuthState>,
+    /// Bumped at each new token so concurrent 401s re-authenticate once, not once each.
+    generation: u64,
+    scopes: Vec<Scope>,
+    credential: Option<Option<Credential>>,
+}
+
+pub struct RegistryClient {
+    registry: Registry,
+    http: reqwest::Client,
+    options: ClientOptions,
+    credentials: Arc<dyn CredentialSource>,
+    state: tokio::sync::Mutex<State>,
+    /// Counts requests sent, for `--debug` summaries and tests of round trips.
+    sent: Mutex<u64>,
+}
+
+const USER_AGENT: &str = concat!("hoist/", env!("CARGO_PKG_VERSION"));
+
+impl RegistryClient {
+    pub fn new(
+        registry: Registry,
+        options: ClientOptions,
+        credentials: Arc<dyn CredentialSource>,
+        scopes: Vec<Scope>,
+    ) -> Result<RegistryClient, RegistryError> {
+        let http = build_http(&options)?;
+        Ok(RegistryClient {
+            registry,
+            http,
+            options,
+            credentials,
+            state: tokio::sync::Mutex::new(State {
+                base: None,
+                auth: None,
+                generation: 0,
+                scopes: scope::merge(scopes),
+                credential: None,
+            }),
+            sent: Mutex::new(0),
+        })
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub fn requests_sent(&self) -> u64 {
+        *self.sent.lock().unwrap()
+    }
+
+    /// Verifies a credential the way `docker login` does and returns the refresh token the
+    /// token service handed out, if any (stored instead of the password).
+    pub async fn login(&self, credential: &Credential) -> Result<Option<Secret>, RegistryError> {
+        let (base, challenge) = self.ping().await?;
+        let Some(challenge) = challenge else {
+            return Ok(None); // The registry needs no credentials; Docker reports success too.
+        };
+        if challenge.is_basic() {
+            let Credential::Basic { username, password } = credential else {
+                return Err(RegistryError::Protocol(format!(
+                    "{} uses Basic authentication, which needs a username and password",
+                    self.registry
+                )));
+            };
+            let header = basic_header(username, password);
+            let url = base.join("/v2/").expect("static path");
+            let response = self
+                .execute(Method::GET, &url, HeaderMap::new(), None, Some(&header))
+                .await?;
+            return match response.status() {
+                StatusCode::OK => Ok(None),
+                StatusCode::UNAUTHORIZED => Err(RegistryError::CredentialsRefused {
+                    registry: self.registry.to_string(),
+                    detail: None,
+                }),
+                _ => Err(error::from_response("GET", response).await),
+            };
+        }
+        if !challenge.is_bearer() {
+            return Err(unsupported_challenge(&self.registry, &challenge));
+        }
+        let token = self
+            .fetch_token(&challenge, &[], Some(credential), true)
+            .await?;
+        Ok(token.refresh)
+    }
+
+    /// `GET /v2/`: picks the scheme (HTTPS, then HTTP for loopback or `--insecure` registries,
+    /// as Docker does) and returns the challenge, if any.
+    async fn ping(&self) -> Result<(url::Url, Option<Challenge>), RegistryError> {
+        let schemes: &[&str] = if self.options.insecure || self.registry.is_loopback() {
+            &["https", "http"]
+        } else {
+            &["https"]
+        };
+        let mut last_error = None;
+        for scheme in schemes {
+            let base = url::Url::parse(&format!("{scheme}://{}/", self.registry.api_host()))
+                .map_err(|e| {
+                    RegistryError::Protocol(format!("bad registry host {}: {e}", self.registry))
+                })?;
+            let url = base.join("/v2/").expect("static path");
+            match self
+                .execute(Method::GET, &url, HeaderMap::new(), None, None)
+                .await
+            {
+                Ok(response) => {
+                    let challenge = match response.status() {
+                        StatusCode::UNAUTHORIZED => {
+                            Some(parse_challenge(&self.registry, &response)?)
+                        }
+                        s if s.is_success() => None,
+                        _ => return Err(error::from_response("GET", response).await),
+                    };
+                    return Ok((base, challenge));
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.expect("at least one scheme tried"))
+    }
+
+    /// The base URL and the Authorization header to use now, authenticating first if needed.
+    async fn authorization(&self) -> Result<(url::Url, Option<Secret>, u64), RegistryError> {
+        let mut state = self.state.lock().await;
+        if state.base.is_none() {
+            let (base, challenge) = self.ping().await?;
+            state.base = Some(base);
+            match challenge {
+                None => state.auth = Some(AuthState::Open),
+                Some(c) => self.answer(&mut state, c).await?,
+            }
+        }
+        if let Some(AuthState::Bearer {
+            expires, challenge, ..
+        }) = &state.auth
+        {
+            if Instant::now() >= *expires {
+                let challenge = challenge.clone();
+                self.answer(&mut state, challenge).await?;
+            }
+        }
+        let header = match &state.auth {
+            Some(AuthState::Basic(h)) => Some(h.clone()),
+            Some(AuthState::Bearer { token, .. }) => {
+                Some(Secret::new(format!("Bearer {}", token.expose())))
+            }
+            _ => None,
+        };
+        Ok((
+            state.base.clone().expect("set above"),
+            header,
+            state.generation,
+        ))
+    }
+
+    /// Answers a challenge: Basic credentials, or a bearer token for every scope we need.
+    async fn answer(&self, state: &mut State, challenge: Challenge) -> Result<(), RegistryError> {
+        if state.credential.is_none() {
+            let found = self
+                .credentials
+                .credential_for(&self.registry)
+                .map_err(|e| {
+                    RegistryError::Protocol(format!(
+                        "looking up credentials for {}: {e:#}",
+                        self.registry
+                    ))
+                })?;
+            state.credential = Some(found);
+        }
+        let credential = state.credential.clone().flatten();
+        if let Some(extra) = challenge.param("scope").and_then(Scope::parse) {
+            state.scopes = scope::merge(state.scopes.drain(..).chain([extra]));
+        }
+        state.generation += 1;
+        if challenge.is_basic() {
+            let Some(Credential::Basic { username, password }) = &credential else {
+                return Err(RegistryError::CredentialsRefused {
+                    registry: self.registry.to_string(),
+                    detail: Some("the registry requires a username and password".into()),
+                });
+            };
+            self.check_plain_http(state.base.as_ref())?;
+            state.auth = Some(AuthState::Basic(basic_header(username, password)));
+            return Ok(());
+        }
+        if !challenge.is_bearer() {
+            return Err(unsupported_challenge(&self.registry, &challenge));
+        }
+        let token = self
+            .fetch_token(&challenge, &state.scopes, credential.as_ref(), false)
+            .await?;
+        // Renew a little early so a token never expires between our check and the registry's.
+        let margin = (token.lifetime / 10).min(Duration::from_secs(10));
+        state.auth = Some(AuthState::Bearer {
+            token: token.access,
+            expires: Instant::now() + token.lifetime - margin,
+            challenge,
+        });
+        Ok(())
+    }
+
+    async fn fetch_token(
+        &self,
+        challenge: &Challenge,
+        scopes: &[Scope],
+        credential: Option<&Credential>,
+        offline: bool,
+    ) -> Result<Token, RegistryError> {
+        let request = TokenRequest {
+            http: &self.http,
+            registry: self.registry.name(),
+            challenge,
+            scopes,
+            offline,
+            allow_plain_http: self.options.insecure,
+        };
+        let started = Instant::now();
+        let grant = match credential {
+            None => Grant::Anonymous,
+            Some(Credential::Basic { username, password }) => {
+                Grant::Password { username, password }
+            }
+            Some(Credential::IdentityToken { token, .. }) => Grant::RefreshToken { token },
+            Some(Credential::RegistryToken(token)) => {
+                return Ok(Token {
+                    access: token.clone(),
+                    lifetime: Duration::from_secs(3600),
+                    refresh: None,
+                })
+            }
+        };
+        let result = request.fetch(grant).await;
+        self.record(
+            &Method::GET,
+            "token service",
+            result.as_ref().ok().map(|_| 200),
+            started,
+        );
+        result
+    }
+
+    fn check_plain_http(&self, base: Option<&url::Url>) -> Result<(), RegistryError> {
+        let plain = base.map(|b| b.scheme() == "http").unwrap_or(false);
+        if plain && !self.registry.is_loopback() && !self.options.insecure {
+            return Err(RegistryError::Protocol(format!(
+                "refusing to send credentials to {} over plain HTTP; pass --insecure {} if you trust this network",
+                self.registry, self.registry
+            )));
+        }
+        Ok(())
+    }
+
+    /// Sends a request to a path under the registry (`/v2/…`) or to an absolute URL it gave us
+    /// (an upload `Location`), with retries for temporary failures and one re-authentication.
+    pub async fn send(
+        &self,
+        method: Method,
+        target: &str,
+        headers: HeaderMap,
+        body: Option<BodySource>,
+    ) -> Result<Response, RegistryError> {
+        let mut attempt = 0;
+        let mut reauthenticated = false;
+        loop {
+            let (base, auth, generation) = self.authorization().await?;
+            let url = base.join(target).map_err(|e| {
+                RegistryError::Protocol(format!("bad URL {target:?} from {}: {e}", self.registry))
+            })?;
+            let result = self
+                .execute_following(
+                    method.clone(),
+                    url,
+                    &base,
+                    headers.clone(),
+                    body.clone(),
+                    auth.as_ref(),
+                )
+                .await;
+            let error = match result {
+                Ok(response)
+                    if response.status() == StatusCode::UNAUTHORIZED && !reauthenticated =>
+                {
+                    reauthenticated = true;
+                    let challenge = parse_challenge(&self.registry, &response)?;
+                    let mut state = self.state.lock().await;
+                    if state.generation == generation {
+                        self.answer(&mut state, challenge).await?;
+                    }
+                    continue;
+                }
+                Ok(response)
+                    if is_temporary_status(response.status()) && attempt < self.options.retries =>
+                {
+                    error::from_response(method.as_str(), response).await
+                }
+                Ok(response) => return Ok(response),
+                Err(e) if e.is_temporary() && attempt < self.options.retries => e,
+                Err(e) => return Err(e),
+            };
+            attempt += 1;
+            tokio::time::sleep(backoff(attempt, error.retry_after())).await;
+        }
+    }
+
+    /// Follows redirects by hand: `Authorization` goes only to the registry's own host, never
+    /// to the object store a blob download is sent to.
+    async fn execute_following(
+        &self,
+        method: Method,
+        mut url: url::Url,
+        base: &url::Url,
+        headers: HeaderMap,
+        body: Option<BodySource>,
+        auth: Option<&Secret>,
+    ) -> Result<Response, RegistryError> {
+        for _ in 0..10 {
+            let same_host = url.host_str() == base.host_str()
+                && url.port_or_known_default() == base.port_or_known_default();
+            let response = self
+                .execute(
+                    method.clone(),
+                    &url,
+                    headers.clone(),
+                    body.clone(),
+                    auth.filter(|_| same_host),
+                )
+                .await?;
+            if !response.status().is_redirection() || !matches!(method, Method::GET | Method::HEAD)
+            {
+                return Ok(response);
+            }
+            let Some(location) = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+            else {
+                return Ok(response);
+            };
+            url = url.join(location).map_err(|e| {
+                RegistryError::Protocol(format!("bad redirect from {}: {e}", RedactedUrl(&url)))
+            })?;
+        }
+        Err(RegistryError::Protocol(format!(
+            "too many redirects from {}",
+            self.registry
+        )))
+    }
+
+    async fn execute(
+        &self,
+        method: Method,
+        url: &url::Url,
+        headers: HeaderMap,
+        body: Option<BodySource>,
+        auth: Option<&Secret>,
+    ) -> Result<Response, RegistryError> {
+        let mut request = self
+            .http
+            .request(method.clone(), url.clone())
+            .headers(headers);
+        if let Some(auth) = auth {
+            let mut value = HeaderValue::from_str(auth.expose()).map_err(|_| {
+                RegistryError::Protocol(
+                    "credentials contain characters not allowed in a header".into(),
+                )
+            })?;
+            value.set_sensitive(true);
+            request = request.header(AUTHORIZATION, value);
+        }
+        if let Some(body) = body {
+            let body = body().await.map_err(|e| {
+                RegistryError::Protocol(format!(
+                    "{method} {}: reading the upload body: {e}",
+                    RedactedUrl(url)
+                ))
+            })?;
+            request = request.body(body);
+        }
+        let started = Instant::now();
+        *self.sent.lock().unwrap() += 1;
+        let result = request.send().await;
+        self.record(
+            &method,
+            &RedactedUrl(url).to_string(),
+            result.as_ref().ok().map(|r| r.status().as_u16()),
+            started,
+        );
+        result.map_err(|source| RegistryError::Transport {
+            method: method.to_string(),
+            url: RedactedUrl(url).to_string(),
+            source,
+        })
+    }
+
+    fn record(&self, method: &Method, url: &str, status: Option<u16>, started: Instant) {
+        if let Some(log) = &self.options.log {
+            log(&RequestRecord {
+                method: method.clone(),
+                url: url.to_string(),
+                status,
+                elapsed: started.elapsed(),
+            });
+        }
+    }
+}
+
+fn build_http(options: &ClientOptions) -> Result<reqwest::Client, RegistryError> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(30))
+        .read_timeout(Duration::from_secs(120))
+        .pool_max_idle_per_host(16)
+        .danger_accept_invalid_certs(options.insecure);
+    for pem in &options.ca_certs {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| RegistryError::Protocol(format!("bad CA certificate: {e}")))?;
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if let Some(pem) = &options.client_identity {
+        let identity = reqwest::Identity::from_pem(pem)
+            .map_err(|e| RegistryError::Protocol(format!("bad client certificate or key: {e}")))?;
+        builder = builder.identity(identity);
+    }
+    builder
+        .build()
+        .map_err(|e| RegistryError::Protocol(format!("cannot set up HTTPS: {e}")))
+}
+
+fn basic_header(username: &str, password: &Secret) -> Secret {
+    use base64::Engine;
+    let raw = format!("{username}:{}", password.expose());
+    Secret::new(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    ))
+}
+
+fn parse_challenge(registry: &Registry, response: &Response) -> Result<Challenge, RegistryError> {
+    let header = response
+        .headers()
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let challenges = challenge::parse(&header);
+    challenges
+        .iter()
+        .find(|c| c.is_bearer())
+        .or_else(|| challenges.iter().find(|c| c.is_basic()))
+        .cloned()
+        .ok_or_else(|| {
+            RegistryError::Protocol(format!(
+                "{registry} answered 401 without a usable WWW-Authenticate challenge"
+            ))
+        })
+}
+
+fn unsupported_challenge(registry: &Registry, challenge: &Challenge) -> RegistryError {
+    RegistryError::Protocol(format!(
+        "{registry} asks for {} authentication, which hoist does not support",
+        challenge.scheme
+    ))
+}
+
+fn is_temporary_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429)
+        || (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED)
+}
+
+/// Exponential backoff from 200 ms, capped at 10 s; the registry's `Retry-After` wins (up to 60 s).
+fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    if let Some(wait) = retry_after {
+        return wait.min(Duration::from_secs(60));
+    }
+    Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6))).min(Duration::from_secs(10))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_honours_retry_after() {
+        assert!(backoff(1, None) < backoff(2, None));
+        assert_eq!(backoff(30, None), Duration::from_secs(10));
+        assert_eq!(
+            backoff(1, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+    }
+
+    #[test]
+    fn basic_header_is_secret() {
+        let h = basic_header("u", &Secret::new("p"));
+        assert_eq!(h.expose(), "Basic dTpw");
+        assert!(!format!("{h:?}").contains("dTpw"));
+    }
+}

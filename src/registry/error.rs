@@ -1,0 +1,220 @@
+//! One error type for everything that goes wrong talking to a registry: which request, what
+//! status, the registry's own `errors[]` envelope, and whether trying again could help.
+
+use reqwest::StatusCode;
+use std::fmt;
+
+/// One entry of the distribution spec's error envelope: `{"errors":[{"code","message","detail"}]}`.
+#[derive(Clone, Debug, serde::Deserialize, PartialEq, Eq)]
+pub struct RegistryErrorInfo {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The registry answered, but not with what we asked for.
+    #[error("{method} {url}: {status}{}", describe(.errors))]
+    Status {
+        method: String,
+        url: String,
+        status: StatusCode,
+        errors: Vec<RegistryErrorInfo>,
+        retry_after: Option<std::time::Duration>,
+    },
+    /// No answer at all: DNS, connect, TLS, reset.
+    #[error("{method} {url}: {source}")]
+    Transport {
+        method: String,
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The registry or its token service refused the credentials we sent.
+    #[error("{registry} refused the credentials{}", .detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    CredentialsRefused {
+        registry: String,
+        detail: Option<String>,
+    },
+    /// A precondition hoist enforces on the user's behalf (plain HTTP, bad challenge, …).
+    #[error("{0}")]
+    Protocol(String),
+}
+
+fn describe(errors: &[RegistryErrorInfo]) -> String {
+    let parts: Vec<String> = errors
+        .iter()
+        .map(|e| match (e.code.is_empty(), e.message.is_empty()) {
+            (false, false) => format!("{}: {}", e.code, e.message),
+            (false, true) => e.code.clone(),
+            _ => e.message.clone(),
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
+}
+
+impl RegistryError {
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            RegistryError::Status { status, .. } => Some(*status),
+            RegistryError::Transport { source, .. } => source.status(),
+            _ => None,
+        }
+    }
+
+    pub fn has_code(&self, code: &str) -> bool {
+        matches!(self, RegistryError::Status { errors, .. } if errors.iter().any(|e| e.code == code))
+    }
+
+    /// Worth another try: connection failures, 408, 429 and 5xx (but not 501 Not Implemented).
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            RegistryError::Transport { source, .. } => {
+                !source.is_builder() && !source.is_redirect() && !is_certificate_error(source)
+            }
+            RegistryError::Status { status, .. } => {
+                matches!(status.as_u16(), 408 | 429)
+                    || (status.is_server_error() && *status != StatusCode::NOT_IMPLEMENTED)
+            }
+            _ => false,
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            RegistryError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// A TLS verification failure will not fix itself; retrying only delays the real message.
+fn is_certificate_error(error: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(error);
+    while let Some(e) = source {
+        let text = e.to_string();
+        if text.contains("certificate") || text.contains("UnknownIssuer") {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// A URL safe to print: no userinfo, and query values that may carry secrets are blanked.
+pub struct RedactedUrl<'a>(pub &'a url::Url);
+
+impl fmt::Display for RedactedUrl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut url = self.0.clone();
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        if url.query().is_some() {
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| {
+                    let secret = [
+                        "token",
+                        "refresh_token",
+                        "password",
+                        "access_token",
+                        "_state",
+                    ]
+                    .iter()
+                    .any(|s| k.eq_ignore_ascii_case(s))
+                        || k.contains("Signature")
+                        || k.contains("signature");
+                    (
+                        k.into_owned(),
+                        if secret {
+                            "****".to_string()
+                        } else {
+                            v.into_owned()
+                        },
+                    )
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        write!(f, "{url}")
+    }
+}
+
+/// Builds a `Status` error from a response, reading its error envelope (bounded).
+pub async fn from_response(method: &str, response: reqwest::Response) -> RegistryError {
+    let status = response.status();
+    let url = RedactedUrl(response.url()).to_string();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(std::time::Duration::from_secs);
+    let body = read_limited(response, 64 * 1024).await;
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        #[serde(default)]
+        errors: Vec<RegistryErrorInfo>,
+    }
+    let errors = serde_json::from_slice::<Envelope>(&body)
+        .map(|e| e.errors)
+        .unwrap_or_default();
+    RegistryError::Status {
+        method: method.to_string(),
+        url,
+        status,
+        errors,
+        retry_after,
+    }
+}
+
+/// Reads at most `limit` bytes of a body: error pages can be large and are never needed whole.
+pub async fn read_limited(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = limit.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= limit {
+            break;
+        }
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_userinfo_and_secret_query_values() {
+        let url =
+            url::Url::parse("https://u:p@h/token?service=s&refresh_token=abc&scope=x").unwrap();
+        let shown = RedactedUrl(&url).to_string();
+        assert!(!shown.contains("abc") && !shown.contains("u:p"), "{shown}");
+        assert!(shown.contains("service=s"));
+    }
+
+    #[test]
+    fn status_errors_show_registry_message_and_classify() {
+        let e = RegistryError::Status {
+            method: "PUT".into(),
+            url: "http://r/v2/a/manifests/t".into(),
+            status: StatusCode::FORBIDDEN,
+            errors: vec![RegistryErrorInfo {
+                code: "DENIED".into(),
+                message: "requested access to the resource is denied".into(),
+            }],
+            retry_after: None,
+        };
+        assert!(e.to_string().contains("DENIED: requested access"));
+        assert!(e.has_code("DENIED"));
+        assert!(!e.is_temporary());
+    }
+}

@@ -1,0 +1,257 @@
+//! The token service dance (distribution spec "token authentication"): GET the challenge's realm
+//! with Basic credentials, or POST an OAuth2 `refresh_token` grant with an identity token.
+
+use super::challenge::Challenge;
+use super::error::{self, RegistryError};
+use super::scope::Scope;
+use crate::types::Secret;
+use std::time::Duration;
+
+/// Sent as `client_id`: token services log it, and some require one.
+pub const CLIENT_ID: &str = "hoist";
+
+/// Tokens without `expires_in` last 60 s by the spec's default.
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
+
+#[derive(Debug)]
+pub struct Token {
+    pub access: Secret,
+    pub lifetime: Duration,
+    /// Only when asked for with `offline_token=true`; `login` stores it as the identity token.
+    pub refresh: Option<Secret>,
+}
+
+/// How to prove who we are to the token service.
+#[derive(Debug, Clone, Copy)]
+pub enum Grant<'a> {
+    Anonymous,
+    Password {
+        username: &'a str,
+        password: &'a Secret,
+    },
+    RefreshToken {
+        token: &'a Secret,
+    },
+}
+
+#[derive(serde::Deserialize)]
+struct TokenBody {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+pub struct TokenRequest<'a> {
+    pub http: &'a reqwest::Client,
+    pub registry: &'a str,
+    pub challenge: &'a Challenge,
+    pub scopes: &'a [Scope],
+    /// Ask for a refresh token too (login does, so the password need not be stored).
+    pub offline: bool,
+    /// Credentials may go over plain HTTP only to loopback or `--insecure` hosts.
+    pub allow_plain_http: bool,
+}
+
+impl TokenRequest<'_> {
+    pub async fn fetch(&self, grant: Grant<'_>) -> Result<Token, RegistryError> {
+        let realm = self.challenge.param("realm").ok_or_else(|| {
+            RegistryError::Protocol(format!(
+                "{}: Bearer challenge without a realm",
+                self.registry
+            ))
+        })?;
+        let realm = url::Url::parse(realm).map_err(|e| {
+            RegistryError::Protocol(format!(
+                "{}: token realm {realm:?} is not a URL: {e}",
+                self.registry
+            ))
+        })?;
+        if !matches!(grant, Grant::Anonymous)
+            && realm.scheme() != "https"
+            && !self.may_send_secrets(&realm)
+        {
+            return Err(RegistryError::Protocol(format!(
+                "refusing to send credentials to token service {} over plain HTTP; use --insecure {} if you trust this network",
+                error::RedactedUrl(&realm),
+                realm.host_str().unwrap_or_default()
+            )));
+        }
+        let (method, response) = match grant {
+            Grant::RefreshToken { token } => ("POST", self.post_refresh(&realm, token).await?),
+            _ => ("GET", self.get(&realm, grant).await?),
+        };
+        match response.status().as_u16() {
+            200 => {}
+            401 | 403 if !matches!(grant, Grant::Anonymous) => {
+                let body = error::read_limited(response, 4096).await;
+                return Err(RegistryError::CredentialsRefused {
+                    registry: self.registry.to_string(),
+                    detail: token_error_detail(&body),
+                });
+            }
+            // A refresh token the service no longer knows is refused like a bad password.
+            400 if matches!(grant, Grant::RefreshToken { .. }) => {
+                let body = error::read_limited(response, 4096).await;
+                return Err(RegistryError::CredentialsRefused {
+                    registry: self.registry.to_string(),
+                    detail: token_error_detail(&body),
+                });
+            }
+            _ => return Err(error::from_response(method, response).await),
+        }
+        let url = error::RedactedUrl(response.url()).to_string();
+        let body = error::read_limited(response, 1024 * 1024).await;
+        let body: TokenBody = serde_json::from_slice(&body).map_err(|e| {
+            RegistryError::Protocol(format!(
+                "{method} {url}: token response is not valid JSON: {e}"
+            ))
+        })?;
+        let access = body
+            .token
+            .filter(|t| !t.is_empty())
+            .or(body.access_token)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                RegistryError::Protocol(format!("{method} {url}: token response has no token"))
+            })?;
+        Ok(Token {
+            access: Secret::new(access),
+            lifetime: body
+                .expires_in
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+                .unwrap_or(DEFAULT_LIFETIME),
+            refresh: body
+                .refresh_token
+                .filter(|t| !t.is_empty())
+                .map(Secret::new),
+        })
+    }
+
+    fn may_send_secrets(&self, realm: &url::Url) -> bool {
+        let host = realm
+            .host_str()
+            .unwrap_or_default()
+            .trim_matches(['[', ']']);
+        self.allow_plain_http
+            || host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .map(|ip| ip.is_loopback())
+                .unwrap_or(false)
+    }
+
+    async fn get(
+        &self,
+        realm: &url::Url,
+        grant: Grant<'_>,
+    ) -> Result<reqwest::Response, RegistryError> {
+        let mut url = realm.clone();
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(service) = self.challenge.param("service") {
+                q.append_pair("service", service);
+            }
+            for scope in self.scopes {
+                q.append_pair("scope", &scope.to_string());
+            }
+            q.append_pair("client_id", CLIENT_ID);
+            if let Grant::Password { username, .. } = grant {
+                q.append_pair("account", username);
+                if self.offline {
+                    q.append_pair("offline_token", "true");
+                }
+            }
+        }
+        let mut request = self.http.get(url.clone());
+        if let Grant::Password { username, password } = grant {
+            request = request.basic_auth(username, Some(password.expose()));
+        }
+        request
+            .send()
+            .await
+            .map_err(|source| RegistryError::Transport {
+                method: "GET".into(),
+                url: error::RedactedUrl(&url).to_string(),
+                source,
+            })
+    }
+
+    async fn post_refresh(
+        &self,
+        realm: &url::Url,
+        token: &Secret,
+    ) -> Result<reqwest::Response, RegistryError> {
+        let scope = self
+            .scopes
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token.expose()),
+            ("client_id", CLIENT_ID),
+            ("access_type", "offline"),
+            ("scope", scope.as_str()),
+        ];
+        if let Some(service) = self.challenge.param("service") {
+            form.push(("service", service));
+        }
+        self.http
+            .post(realm.clone())
+            .form(&form)
+            .send()
+            .await
+            .map_err(|source| RegistryError::Transport {
+                method: "POST".into(),
+                url: error::RedactedUrl(realm).to_string(),
+                source,
+            })
+    }
+}
+
+/// Token services explain refusals as `{"details": …}`, `{"error_description": …}` or the
+/// registry envelope; show whichever is there.
+fn token_error_detail(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    for key in ["details", "error_description", "error", "message"] {
+        if let Some(s) = value.get(key).and_then(|v| v.as_str()) {
+            return Some(s.to_string());
+        }
+    }
+    value
+        .get("errors")?
+        .get(0)?
+        .get("message")?
+        .as_str()
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_error_details() {
+        assert_eq!(
+            token_error_detail(br#"{"details":"incorrect username or password"}"#).as_deref(),
+            Some("incorrect username or password")
+        );
+        assert_eq!(
+            token_error_detail(br#"{"error":"invalid_grant"}"#).as_deref(),
+            Some("invalid_grant")
+        );
+        assert_eq!(
+            token_error_detail(br#"{"errors":[{"code":"UNAUTHORIZED","message":"bad"}]}"#)
+                .as_deref(),
+            Some("bad")
+        );
+        assert_eq!(token_error_detail(b"<html>"), None);
+    }
+}

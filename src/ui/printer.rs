@@ -1,0 +1,47 @@
+//! All terminal output goes through here: status lines to stderr, results to stdout,
+//! nothing at all but results under `--quiet`.
+
+use std::io::{IsTerminal, Write};
+
+#[derive(Clone, Copy, Debug)]
+pub struct Printer {
+    pub quiet: bool,
+    pub debug: bool,
+    /// stderr is a terminal: progress bars instead of plain lines.
+    pub interactive: bool,
+}
+
+impl Printer {
+    pub fn new(quiet: bool, debug: bool) -> Printer {
+        Printer {
+            quiet,
+            debug,
+            interactive: std::io::stderr().is_terminal() && !quiet,
+        }
+    }
+
+    /// A progress or status line (stderr), suppressed by `--quiet`.
+    pub fn status(&self, message: impl std::fmt::Display) {
+        if !self.quiet {
+            eprintln!("{message}");
+        }
+    }
+
+    /// A warning (stderr); shown even with `--quiet`, since it may explain a failure later.
+    pub fn warn(&self, message: impl std::fmt::Display) {
+        eprintln!("WARNING! {message}");
+    }
+
+    /// What the command produced (stdout): always printed.
+    pub fn result(&self, message: impl std::fmt::Display) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{message}");
+    }
+
+    /// Human confirmation on stdout ("Login Succeeded"), suppressed by `--quiet`.
+    pub fn outcome(&self, message: impl std::fmt::Display) {
+        if !self.quiet {
+            self.result(message);
+        }
+    }
+}
