@@ -32,7 +32,7 @@ pub fn parse(header: &str) -> Vec<Challenge> {
     while !rest.is_empty() {
         // Either `scheme [params]` starts here, or another `name=value` of the current challenge.
         let token_len = rest
-            .find(|c: char| c == ' ' || c == ',' || c == '=')
+            .find([' ', ',', '='])
             .unwrap_or(rest.len());
         let token = &rest[..token_len];
         let after = &rest[token_len..];
