@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod commands;
 pub mod credentials;
+pub mod engine;
 pub mod reference;
 pub mod registry;
 pub mod settings;

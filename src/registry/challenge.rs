@@ -31,9 +31,7 @@ pub fn parse(header: &str) -> Vec<Challenge> {
     let mut rest = header.trim_start();
     while !rest.is_empty() {
         // Either `scheme [params]` starts here, or another `name=value` of the current challenge.
-        let token_len = rest
-            .find([' ', ',', '='])
-            .unwrap_or(rest.len());
+        let token_len = rest.find([' ', ',', '=']).unwrap_or(rest.len());
         let token = &rest[..token_len];
         let after = &rest[token_len..];
         if after.trim_start().starts_with('=') && !challenges.is_empty() && !token.is_empty() {

@@ -1,5 +1,7 @@
-//! The terminal: the printer and (for pull and push) progress bars. Only commands use it.
+//! The terminal: the printer and progress bars. Only commands use it.
 
 pub mod printer;
+pub mod progress;
 
 pub use printer::Printer;
+pub use progress::Progress;

@@ -1,0 +1,205 @@
+//! The parts of image manifests and indexes the engines read. Only what is needed is parsed;
+//! the bytes themselves are always kept and written exactly as the registry sent them.
+
+use crate::registry::manifests::{DOCKER_MANIFEST_LIST, OCI_INDEX};
+use crate::types::Digest;
+use anyhow::Context;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize, PartialEq, Eq)]
+pub struct Platform {
+    pub os: String,
+    pub architecture: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct Descriptor {
+    #[serde(rename = "mediaType", default)]
+    pub media_type: String,
+    pub digest: Digest,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ImageManifest {
+    pub config: Descriptor,
+    #[serde(default)]
+    pub layers: Vec<Descriptor>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ImageIndex {
+    #[serde(default)]
+    pub manifests: Vec<Descriptor>,
+}
+
+pub fn is_index(media_type: &str) -> bool {
+    media_type == OCI_INDEX || media_type == DOCKER_MANIFEST_LIST
+}
+
+pub fn parse_manifest(bytes: &[u8]) -> anyhow::Result<ImageManifest> {
+    serde_json::from_slice(bytes).context("image manifest is not valid JSON")
+}
+
+pub fn parse_index(bytes: &[u8]) -> anyhow::Result<ImageIndex> {
+    serde_json::from_slice(bytes).context("image index is not valid JSON")
+}
+
+/// Which image of a multi-platform index to take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlatformChoice {
+    /// Keep the whole index and every platform's image.
+    All,
+    One(Platform),
+}
+
+impl PlatformChoice {
+    /// `--platform os/arch[/variant]`, `all`, or (absent) the platform hoist runs on.
+    pub fn parse(arg: Option<&str>) -> anyhow::Result<PlatformChoice> {
+        let Some(arg) = arg else {
+            return Ok(PlatformChoice::One(host_platform()));
+        };
+        if arg == "all" {
+            return Ok(PlatformChoice::All);
+        }
+        let parts: Vec<&str> = arg.split('/').collect();
+        match parts.as_slice() {
+            [os, arch] | [os, arch, _] if !os.is_empty() && !arch.is_empty() => Ok(PlatformChoice::One(Platform {
+                os: os.to_string(),
+                architecture: arch.to_string(),
+                variant: parts.get(2).map(|v| v.to_string()),
+            })),
+            _ => Err(crate::commands::exit_code::UsageError(format!(
+                "invalid --platform {arg:?}: expected os/arch[/variant] (e.g. linux/arm64/v8) or all"
+            ))
+            .into()),
+        }
+    }
+}
+
+/// Images are Linux images even when hoist runs elsewhere, as with Docker; the architecture
+/// uses Go's names, which is what registries store.
+pub fn host_platform() -> Platform {
+    let (architecture, variant) = match std::env::consts::ARCH {
+        "x86_64" => ("amd64", None),
+        "aarch64" => ("arm64", None),
+        "arm" => ("arm", Some("v7")),
+        "x86" => ("386", None),
+        "powerpc64" => ("ppc64le", None),
+        "s390x" => ("s390x", None),
+        "riscv64" => ("riscv64", None),
+        other => (other, None),
+    };
+    Platform {
+        os: "linux".into(),
+        architecture: architecture.into(),
+        variant: variant.map(str::to_string),
+    }
+}
+
+/// The index entry for `wanted`: exact variant first; without one asked for, the entry with
+/// no variant or the first (arm64's `v8` is often omitted, sometimes not).
+pub fn select<'a>(index: &'a ImageIndex, wanted: &Platform) -> Option<&'a Descriptor> {
+    let candidates: Vec<&Descriptor> = index
+        .manifests
+        .iter()
+        .filter(|d| {
+            d.platform
+                .as_ref()
+                .is_some_and(|p| p.os == wanted.os && p.architecture == wanted.architecture)
+        })
+        .collect();
+    let variant_of = |d: &Descriptor| d.platform.as_ref().and_then(|p| p.variant.clone());
+    match &wanted.variant {
+        Some(v) => candidates
+            .iter()
+            .find(|d| variant_of(d).as_deref() == Some(v))
+            .or_else(|| candidates.iter().find(|d| variant_of(d).is_none()))
+            .copied(),
+        None => candidates
+            .iter()
+            .find(|d| variant_of(d).is_none())
+            .or(candidates.first())
+            .copied(),
+    }
+}
+
+pub fn platforms(index: &ImageIndex) -> Vec<String> {
+    index
+        .manifests
+        .iter()
+        .filter_map(|d| d.platform.as_ref())
+        .filter(|p| p.os != "unknown")
+        .map(|p| p.to_string())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> ImageIndex {
+        let d = Digest::of(b"x");
+        let entry = |arch: &str, variant: Option<&str>| {
+            let variant = variant
+                .map(|v| format!(r#","variant":"{v}""#))
+                .unwrap_or_default();
+            format!(
+                r#"{{"mediaType":"m","digest":"{d}","size":1,"platform":{{"os":"linux","architecture":"{arch}"{variant}}}}}"#
+            )
+        };
+        let json = format!(
+            r#"{{"manifests":[{},{},{}]}}"#,
+            entry("amd64", None),
+            entry("arm", Some("v6")),
+            entry("arm", Some("v7"))
+        );
+        parse_index(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn selects_by_platform_and_variant() {
+        let i = index();
+        let want = |s: &str| match PlatformChoice::parse(Some(s)).unwrap() {
+            PlatformChoice::One(p) => p,
+            PlatformChoice::All => unreachable!(),
+        };
+        assert!(select(&i, &want("linux/amd64")).is_some());
+        let v7 = select(&i, &want("linux/arm/v7")).unwrap();
+        assert_eq!(v7.platform.as_ref().unwrap().variant.as_deref(), Some("v7"));
+        assert!(select(&i, &want("linux/s390x")).is_none());
+        assert_eq!(
+            platforms(&i),
+            ["linux/amd64", "linux/arm/v6", "linux/arm/v7"]
+        );
+    }
+
+    #[test]
+    fn platform_arguments() {
+        assert_eq!(
+            PlatformChoice::parse(Some("all")).unwrap(),
+            PlatformChoice::All
+        );
+        assert!(PlatformChoice::parse(Some("linux")).is_err());
+        assert!(PlatformChoice::parse(Some("linux/")).is_err());
+        assert!(
+            matches!(PlatformChoice::parse(None).unwrap(), PlatformChoice::One(p) if p.os == "linux")
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! The work of a pull or a push: plan the blobs, move them with bounded parallelism,
+//! deduplicated per digest, and report progress through [`report::Reporter`].
+
+pub mod manifest;
+pub mod report;

@@ -1,0 +1,37 @@
+//! How the engines tell the outside world what they are doing, without knowing about terminals.
+
+use crate::types::Digest;
+
+/// How one blob ended up where it needed to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobOutcome {
+    Downloaded,
+    /// Resumed from a partial download left by an earlier run.
+    Resumed {
+        from: u64,
+    },
+    AlreadyPresent,
+    Pushed,
+    Mounted {
+        from: String,
+    },
+    AlreadyExists,
+}
+
+pub trait Reporter: Send + Sync {
+    fn blob_started(&self, digest: &Digest, size: u64);
+    /// `bytes` more have moved (may be negative progress on restart: then `reset` is called).
+    fn blob_progress(&self, digest: &Digest, bytes: u64);
+    fn blob_reset(&self, digest: &Digest);
+    fn blob_finished(&self, digest: &Digest, size: u64, outcome: &BlobOutcome);
+}
+
+/// For tests and `--quiet`.
+pub struct Silent;
+
+impl Reporter for Silent {
+    fn blob_started(&self, _: &Digest, _: u64) {}
+    fn blob_progress(&self, _: &Digest, _: u64) {}
+    fn blob_reset(&self, _: &Digest) {}
+    fn blob_finished(&self, _: &Digest, _: u64, _: &BlobOutcome) {}
+}

@@ -1,0 +1,130 @@
+//! The engines' [`Reporter`] for people: a bar per blob and an overall bar on a terminal,
+//! one plain line per finished blob in CI logs, nothing under `--quiet`.
+
+use super::Printer;
+use crate::engine::report::{BlobOutcome, Reporter};
+use crate::types::Digest;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+pub struct Progress {
+    printer: Printer,
+    bars: Option<(MultiProgress, ProgressBar)>,
+    blobs: Mutex<HashMap<Digest, ProgressBar>>,
+}
+
+impl Progress {
+    pub fn new(printer: Printer, total_blobs: u64) -> Progress {
+        let bars = printer.interactive.then(|| {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let overall = multi.add(ProgressBar::new(total_blobs));
+            overall.set_style(
+                ProgressStyle::with_template("{spinner} {pos}/{len} blobs  {elapsed}")
+                    .expect("static template"),
+            );
+            (multi, overall)
+        });
+        Progress {
+            printer,
+            bars,
+            blobs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some((_, overall)) = &self.bars {
+            overall.finish_and_clear();
+        }
+    }
+}
+
+pub fn short(digest: &Digest) -> &str {
+    &digest.hex()[..12]
+}
+
+pub fn describe(outcome: &BlobOutcome) -> String {
+    match outcome {
+        BlobOutcome::Downloaded => "Pulled".into(),
+        BlobOutcome::Resumed { from } => format!("Pulled (resumed at {})", human_bytes(*from)),
+        BlobOutcome::AlreadyPresent => "Already present".into(),
+        BlobOutcome::Pushed => "Pushed".into(),
+        BlobOutcome::Mounted { from } => format!("Mounted from {from}"),
+        BlobOutcome::AlreadyExists => "Layer already exists".into(),
+    }
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+impl Reporter for Progress {
+    fn blob_started(&self, digest: &Digest, size: u64) {
+        let Some((multi, _)) = &self.bars else { return };
+        let bar = multi.insert_from_back(1, ProgressBar::new(size));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(short(digest).to_string());
+        self.blobs.lock().unwrap().insert(digest.clone(), bar);
+    }
+
+    fn blob_progress(&self, digest: &Digest, bytes: u64) {
+        if let Some(bar) = self.blobs.lock().unwrap().get(digest) {
+            bar.inc(bytes);
+        }
+    }
+
+    fn blob_reset(&self, digest: &Digest) {
+        if let Some(bar) = self.blobs.lock().unwrap().get(digest) {
+            bar.set_position(0);
+        }
+    }
+
+    fn blob_finished(&self, digest: &Digest, size: u64, outcome: &BlobOutcome) {
+        let line = format!(
+            "{}: {} ({})",
+            short(digest),
+            describe(outcome),
+            human_bytes(size)
+        );
+        match &self.bars {
+            Some((multi, overall)) => {
+                if let Some(bar) = self.blobs.lock().unwrap().remove(digest) {
+                    bar.finish_and_clear();
+                    multi.remove(&bar);
+                }
+                let _ = multi.println(line);
+                overall.inc(1);
+            }
+            None => self.printer.status(line),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
+    }
+}
