@@ -2,4 +2,5 @@
 //! deduplicated per digest, and report progress through [`report::Reporter`].
 
 pub mod manifest;
+pub mod push;
 pub mod report;

@@ -1,0 +1,296 @@
+//! Push: every blob the registry lacks goes up (or is mounted from a sibling repository),
+//! in parallel and streamed from disk; manifests go last, children before their index.
+//!
+//! Per blob, the fewest round trips: HEAD (skip) → mount (when another repository on the same
+//! registry is known to hold it) → POST + one streamed PUT, or PATCH chunks with `--chunk-size`.
+
+use super::manifest::{self, Descriptor};
+use super::report::{BlobOutcome, Reporter};
+use crate::reference::Reference;
+use crate::registry::blobs::MountOutcome;
+use crate::registry::manifests::Manifest;
+use crate::registry::{BodySource, RegistryClient, RegistryError};
+use crate::types::Digest;
+use anyhow::Context;
+use futures_util::future::BoxFuture;
+use futures_util::{StreamExt, TryStreamExt};
+use std::collections::HashSet;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// Whole-blob attempts (each a fresh upload session) before the push gives up.
+const BLOB_ATTEMPTS: u32 = 3;
+
+pub type BlobReader = Box<dyn AsyncRead + Send + Unpin>;
+
+/// Where a push reads from: the store, an OCI layout, or an archive.
+pub trait PushSource: Send + Sync {
+    /// The manifest or index to push under the destination tag, with its exact bytes.
+    fn top(&self) -> &Manifest;
+    /// For an index: its child manifests.
+    fn children(&self) -> &[Manifest];
+    /// A fresh reader of the blob's bytes from `offset` on; called again for every retry.
+    fn open_blob(
+        &self,
+        digest: &Digest,
+        offset: u64,
+    ) -> BoxFuture<'static, std::io::Result<BlobReader>>;
+    /// Repositories (`registry/repo`) known to hold this blob, for cross-repository mounts.
+    fn known_locations(&self, _digest: &Digest) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+pub struct PushOptions {
+    pub jobs: usize,
+    pub chunk_size: Option<u64>,
+}
+
+pub struct Pushed {
+    pub digest: Digest,
+    pub blobs: Vec<Descriptor>,
+    /// The tag already pointed at this digest: nothing was uploaded.
+    pub unchanged: bool,
+}
+
+/// The repositories on the destination's registry that a mount could come from; the client
+/// needs `pull` on each, asked for up front so one token covers the whole push.
+pub fn mount_sources(
+    source: &dyn PushSource,
+    destination: &Reference,
+) -> anyhow::Result<Vec<String>> {
+    let prefix = format!("{}/", destination.registry());
+    let mut repos = HashSet::new();
+    for blob in blobs_of(source)? {
+        for location in source.known_locations(&blob.digest) {
+            if let Some(repo) = location.strip_prefix(&prefix) {
+                if repo != destination.repository() {
+                    repos.insert(repo.to_string());
+                }
+            }
+        }
+    }
+    let mut repos: Vec<String> = repos.into_iter().collect();
+    repos.sort();
+    Ok(repos)
+}
+
+pub async fn push(
+    client: &RegistryClient,
+    destination: &Reference,
+    source: Arc<dyn PushSource>,
+    options: &PushOptions,
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<Pushed> {
+    let repository = destination.repository();
+    let top = source.top();
+    let tag = destination
+        .tag()
+        .map(str::to_string)
+        .unwrap_or_else(|| top.digest.to_string());
+    let blobs = blobs_of(source.as_ref())?;
+    if client.head_manifest(repository, &tag).await? == Some(top.digest.clone()) {
+        for blob in &blobs {
+            reporter.blob_finished(&blob.digest, blob.size, &BlobOutcome::AlreadyExists);
+        }
+        return Ok(Pushed {
+            digest: top.digest.clone(),
+            blobs,
+            unchanged: true,
+        });
+    }
+    let prefix = format!("{}/", destination.registry());
+    futures_util::stream::iter(blobs.iter().map(Ok::<_, anyhow::Error>))
+        .try_for_each_concurrent(options.jobs.max(1), |blob| {
+            let mounts: Vec<String> = source
+                .known_locations(&blob.digest)
+                .iter()
+                .filter_map(|l| l.strip_prefix(&prefix).map(str::to_string))
+                .filter(|r| r != repository)
+                .collect();
+            let (source, reporter) = (&source, &reporter);
+            async move {
+                let outcome =
+                    push_blob(client, repository, blob, &mounts, source, options, reporter)
+                        .await
+                        .with_context(|| {
+                            format!("uploading {} to {}", blob.digest, destination.name())
+                        })?;
+                reporter.blob_finished(&blob.digest, blob.size, &outcome);
+                Ok(())
+            }
+        })
+        .await?;
+    for child in source.children() {
+        client
+            .put_manifest(repository, &child.digest.to_string(), child)
+            .await
+            .with_context(|| {
+                format!(
+                    "uploading manifest {} to {}",
+                    child.digest,
+                    destination.name()
+                )
+            })?;
+    }
+    let digest = client
+        .put_manifest(repository, &tag, top)
+        .await
+        .with_context(|| format!("uploading the manifest of {}", destination.original()))?;
+    Ok(Pushed {
+        digest,
+        blobs,
+        unchanged: false,
+    })
+}
+
+/// Every config and layer the source's images need, once each.
+fn blobs_of(source: &dyn PushSource) -> anyhow::Result<Vec<Descriptor>> {
+    let images: Vec<&Manifest> = if manifest::is_index(&source.top().media_type) {
+        source.children().iter().collect()
+    } else {
+        vec![source.top()]
+    };
+    let mut seen = HashSet::new();
+    let mut blobs = Vec::new();
+    for image in images {
+        let parsed = manifest::parse_manifest(&image.bytes)?;
+        for blob in std::iter::once(parsed.config).chain(parsed.layers) {
+            if seen.insert(blob.digest.clone()) {
+                blobs.push(blob);
+            }
+        }
+    }
+    Ok(blobs)
+}
+
+async fn push_blob(
+    client: &RegistryClient,
+    repository: &str,
+    blob: &Descriptor,
+    mounts: &[String],
+    source: &Arc<dyn PushSource>,
+    options: &PushOptions,
+    reporter: &Arc<dyn Reporter>,
+) -> anyhow::Result<BlobOutcome> {
+    if client
+        .blob_exists(repository, &blob.digest)
+        .await?
+        .is_some()
+    {
+        return Ok(BlobOutcome::AlreadyExists);
+    }
+    let mut started_upload = None;
+    for from in mounts {
+        match client.mount_blob(repository, &blob.digest, from).await {
+            Ok(MountOutcome::Mounted) => return Ok(BlobOutcome::Mounted { from: from.clone() }),
+            // Declined (202): the registry opened an ordinary upload for us; use it.
+            Ok(MountOutcome::UploadStarted(url)) => {
+                started_upload = Some(url);
+                break;
+            }
+            // Refused outright (e.g. no pull right on the source): just upload.
+            Err(_) => continue,
+        }
+    }
+    reporter.blob_started(&blob.digest, blob.size);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let url = match started_upload.take() {
+            Some(url) => url,
+            None => client.start_upload(repository).await?,
+        };
+        let result = match options.chunk_size {
+            Some(chunk) => upload_chunked(client, &url, blob, chunk.max(1), source, reporter).await,
+            None => upload_whole(client, &url, blob, source, reporter).await,
+        };
+        match result {
+            Ok(()) => return Ok(BlobOutcome::Pushed),
+            Err(e) if attempt < BLOB_ATTEMPTS && worth_retrying(&e) => {
+                reporter.blob_reset(&blob.digest)
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn worth_retrying(error: &RegistryError) -> bool {
+    error.is_temporary()
+        || error.has_code("BLOB_UPLOAD_INVALID")
+        || error.has_code("BLOB_UPLOAD_UNKNOWN")
+}
+
+async fn upload_whole(
+    client: &RegistryClient,
+    url: &str,
+    blob: &Descriptor,
+    source: &Arc<dyn PushSource>,
+    reporter: &Arc<dyn Reporter>,
+) -> Result<(), RegistryError> {
+    let body = body_of(source, reporter, &blob.digest, 0, blob.size);
+    client.put_blob(url, &blob.digest, blob.size, body).await
+}
+
+/// PATCH chunk by chunk; after a failed chunk, ask the registry how much it kept and go on
+/// from there instead of starting over.
+async fn upload_chunked(
+    client: &RegistryClient,
+    url: &str,
+    blob: &Descriptor,
+    chunk: u64,
+    source: &Arc<dyn PushSource>,
+    reporter: &Arc<dyn Reporter>,
+) -> Result<(), RegistryError> {
+    let mut url = url.to_string();
+    let mut offset = 0;
+    let mut failures = 0;
+    while offset < blob.size {
+        let len = chunk.min(blob.size - offset);
+        let body = body_of(source, reporter, &blob.digest, offset, len);
+        match client.patch_chunk(&url, offset, len, body).await {
+            Ok(next) => {
+                url = next;
+                offset += len;
+            }
+            Err(e) if failures < BLOB_ATTEMPTS && e.is_temporary() => {
+                failures += 1;
+                let (kept, next) = client.upload_offset(&url).await?;
+                url = next;
+                offset = kept.min(blob.size);
+                reporter.blob_reset(&blob.digest);
+                reporter.blob_progress(&blob.digest, offset);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    client.finish_upload(&url, &blob.digest).await
+}
+
+/// A body that re-opens the blob from disk each time the client asks (retries, re-auth),
+/// restarting this blob's progress from where the body starts.
+fn body_of(
+    source: &Arc<dyn PushSource>,
+    reporter: &Arc<dyn Reporter>,
+    digest: &Digest,
+    offset: u64,
+    len: u64,
+) -> BodySource {
+    let (source, reporter, digest) = (source.clone(), reporter.clone(), digest.clone());
+    Arc::new(move || {
+        let open = source.open_blob(&digest, offset);
+        let (reporter, digest) = (reporter.clone(), digest.clone());
+        Box::pin(async move {
+            let reader = open.await?;
+            reporter.blob_reset(&digest);
+            reporter.blob_progress(&digest, offset);
+            let stream = tokio_util::io::ReaderStream::with_capacity(reader.take(len), 256 * 1024)
+                .inspect(move |chunk| {
+                    if let Ok(bytes) = chunk {
+                        reporter.blob_progress(&digest, bytes.len() as u64);
+                    }
+                });
+            Ok(reqwest::Body::wrap_stream(stream))
+        })
+    })
+}
