@@ -5,4 +5,5 @@
 
 pub mod credentials;
 pub mod reference;
+pub mod store;
 pub mod types;
