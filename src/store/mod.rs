@@ -5,8 +5,13 @@
 //! (temp file + rename) so an interrupted pull never leaves a half-written blob under
 //! `blobs/`, and large blobs are only ever streamed, never held in memory.
 
+pub mod archive;
 pub mod layout;
 
+pub use archive::{
+    write_docker_archive, ArchiveOptions, BlobFiles, BlobInfo, BlobReader, ChildManifest,
+    ImageSource, LayerForm, SourceKind,
+};
 pub use layout::{BlobWriter, Layout, REF_NAME_ANNOTATION};
 
 use crate::types::Digest;
