@@ -440,7 +440,7 @@ impl ImageSource {
         top: Descriptor,
     ) -> Result<ImageSource> {
         let top_digest = to_digest(&path, &top)?;
-        let manifest = backing.read_small(&path, &top_digest).await?;
+        let manifest = backing.read_small(&top_digest).await?;
         let doc = parse_doc(&path, &manifest)?;
         let media_type = doc
             .media_type
@@ -708,7 +708,7 @@ impl ImageSource {
 
     /// A small blob (config) read into memory and verified.
     pub async fn read_blob_bytes(&self, digest: &Digest) -> Result<Vec<u8>> {
-        self.backing.read_small(&self.path, digest).await
+        self.backing.read_small(digest).await
     }
 }
 
@@ -726,7 +726,7 @@ impl Backing {
         }
     }
 
-    async fn read_small(&self, path: &Path, digest: &Digest) -> Result<Vec<u8>> {
+    async fn read_small(&self, digest: &Digest) -> Result<Vec<u8>> {
         match self {
             Backing::Layout(l) => l.read_blob_bytes(digest).await,
             Backing::Tar { file, blobs } => {
@@ -742,7 +742,6 @@ impl Backing {
                         size: bytes.len() as u64,
                     });
                 }
-                let _ = path;
                 Ok(bytes)
             }
         }
@@ -768,7 +767,7 @@ fn collect<'a>(
                 if children.iter().any(|c| c.digest == m.digest) {
                     continue;
                 }
-                let bytes = match backing.read_small(path, &m.digest).await {
+                let bytes = match backing.read_small(&m.digest).await {
                     Ok(b) => b,
                     Err(StoreError::BlobNotFound(_)) => {
                         return Err(format_err(

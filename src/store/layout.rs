@@ -271,7 +271,7 @@ impl Layout {
             writer.restart().await?;
         } else {
             writer
-                .file_mut()
+                .file_mut()?
                 .seek(std::io::SeekFrom::End(0))
                 .await
                 .map_err(io_err(&writer.partial))?;
@@ -564,8 +564,14 @@ pub struct BlobWriter {
 }
 
 impl BlobWriter {
-    fn file_mut(&mut self) -> &mut tokio::fs::File {
-        self.file.as_mut().expect("BlobWriter used after commit")
+    fn file_mut(&mut self) -> Result<&mut tokio::fs::File> {
+        match self.file.as_mut() {
+            Some(f) => Ok(f),
+            None => Err(StoreError::Io {
+                path: self.partial.clone(),
+                source: std::io::Error::other("blob write was abandoned after an error"),
+            }),
+        }
     }
 
     /// How many bytes are already written: where a resumed download must continue from.
@@ -595,7 +601,7 @@ impl BlobWriter {
             }
         }
         let partial = self.partial.clone();
-        self.file_mut()
+        self.file_mut()?
             .write_all(chunk)
             .await
             .map_err(io_err(&partial))?;
@@ -603,10 +609,28 @@ impl BlobWriter {
         Ok(())
     }
 
+    /// Appends everything `reader` yields (e.g. a `StreamReader` over a response body);
+    /// returns how many bytes it added.
+    pub async fn write_from<R>(&mut self, reader: &mut R) -> Result<u64>
+    where
+        R: tokio::io::AsyncRead + Unpin + ?Sized,
+    {
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut total = 0u64;
+        loop {
+            let n = reader.read(&mut buf).await.map_err(io_err(&self.partial))?;
+            if n == 0 {
+                return Ok(total);
+            }
+            self.write_chunk(&buf[..n]).await?;
+            total += n as u64;
+        }
+    }
+
     /// Throws away what was written so far, for a server that ignored `Range`.
     pub async fn restart(&mut self) -> Result<()> {
         let partial = self.partial.clone();
-        let f = self.file_mut();
+        let f = self.file_mut()?;
         f.set_len(0).await.map_err(io_err(&partial))?;
         f.seek(std::io::SeekFrom::Start(0))
             .await
@@ -619,7 +643,8 @@ impl BlobWriter {
     /// partial file is deleted and the error names both digests. Returns the size.
     pub async fn commit(mut self) -> Result<u64> {
         let partial = self.partial.clone();
-        let mut file = self.file.take().expect("BlobWriter committed twice");
+        self.file_mut()?;
+        let mut file = self.file.take().expect("checked just above");
         file.flush().await.map_err(io_err(&partial))?;
         let (actual, size) = std::mem::take(&mut self.hasher).finish();
         if let Some(expected_size) = self.expected_size {
