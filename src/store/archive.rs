@@ -1292,4 +1292,36 @@ mod tests {
         );
         assert!(!out.exists());
     }
+
+    #[tokio::test]
+    async fn reading_a_layout_source_writes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("layout");
+        let img = test_image(&dir).await;
+        std::fs::remove_dir_all(dir.join(".hoist")).unwrap();
+        let listing = |d: &Path| {
+            let mut v: Vec<_> = walk(d);
+            v.sort();
+            v
+        };
+        fn walk(d: &Path) -> Vec<(PathBuf, u64)> {
+            let mut out = Vec::new();
+            for e in std::fs::read_dir(d).unwrap() {
+                let e = e.unwrap();
+                let m = e.metadata().unwrap();
+                if m.is_dir() {
+                    out.extend(walk(&e.path()));
+                }
+                out.push((e.path(), m.len()));
+            }
+            out
+        }
+        let before = listing(&dir);
+        let src = ImageSource::open(&dir, None).await.unwrap();
+        for b in src.blobs() {
+            read_all(&src, &b.digest).await;
+        }
+        drop(img);
+        assert_eq!(listing(&dir), before);
+    }
 }

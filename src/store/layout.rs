@@ -1002,4 +1002,29 @@ mod tests {
         // As root the permissions stop nothing, so compare what is on disk instead.
         assert_eq!(snapshot(&dir), before);
     }
+
+    #[tokio::test]
+    async fn concurrent_updates_are_not_lost() {
+        let tmp = tempfile::tempdir().unwrap();
+        let l = Layout::create_or_open(tmp.path()).await.unwrap();
+        let d = Digest::of(b"shared");
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let l = l.clone();
+            let d = d.clone();
+            tasks.push(tokio::spawn(async move {
+                l.set_image(&format!("tag{i}"), desc(format!("m{i}").as_bytes()))
+                    .await
+                    .unwrap();
+                l.record_location(&d, &format!("reg/repo{i}"))
+                    .await
+                    .unwrap();
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(l.images().await.unwrap().len(), 16);
+        assert_eq!(l.locations(&d).await.unwrap().len(), 16);
+    }
 }
