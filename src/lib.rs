@@ -10,5 +10,6 @@ pub mod engine;
 pub mod reference;
 pub mod registry;
 pub mod settings;
+pub mod store;
 pub mod types;
 pub mod ui;

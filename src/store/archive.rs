@@ -1,0 +1,1327 @@
+//! Tarball formats other tools exchange images in.
+//!
+//! * [`write_docker_archive`] writes what `docker save` writes, for `docker load` and
+//!   `skopeo copy docker-archive:`.
+//! * [`ImageSource`] reads an image to push from an OCI layout directory, an OCI archive (a
+//!   tar of a layout) or a docker-archive (`docker save`, kaniko `--tarPath`, skopeo). Tars
+//!   are never extracted: each entry's data offset and size are found once, and blobs are
+//!   read straight from that byte range of the file, as often as an upload needs.
+
+use super::layout::{find_named, ref_name_of};
+use super::{io_err, Compression, Layout, Result, StoreError};
+use crate::types::{Digest, DigestHasher};
+use oci_spec::image::{Descriptor, ImageIndex};
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+/// Manifests and configs are read into memory; nothing legitimate is bigger.
+const MAX_SMALL: u64 = 64 * 1024 * 1024;
+const COPY_BUF: usize = 1024 * 1024;
+
+/// The parts of a manifest or index that say which blobs it needs.
+#[derive(Deserialize)]
+struct Doc {
+    #[serde(rename = "mediaType", default)]
+    media_type: Option<String>,
+    #[serde(default)]
+    config: Option<Desc>,
+    #[serde(default)]
+    layers: Vec<Desc>,
+    #[serde(default)]
+    manifests: Option<Vec<Desc>>,
+}
+
+#[derive(Deserialize, Clone)]
+struct Desc {
+    #[serde(rename = "mediaType", default)]
+    media_type: String,
+    digest: Digest,
+    size: u64,
+    #[serde(default)]
+    urls: Vec<String>,
+}
+
+fn parse_doc(path: &Path, bytes: &[u8]) -> Result<Doc> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn format_err(path: &Path, msg: impl Into<String>) -> StoreError {
+    StoreError::Format(path.to_path_buf(), msg.into())
+}
+
+fn to_digest(path: &Path, d: &Descriptor) -> Result<Digest> {
+    d.digest()
+        .to_string()
+        .parse()
+        .map_err(|e: crate::types::digest::DigestError| format_err(path, e.to_string()))
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing docker-archive
+// ---------------------------------------------------------------------------------------
+
+/// Anything blobs can be read from synchronously (for the tar writer, which is blocking).
+pub trait BlobFiles: Send + Sync {
+    /// A reader over the whole blob and its size.
+    fn open_blob_sync(&self, digest: &Digest) -> std::io::Result<(Box<dyn Read + Send>, u64)>;
+}
+
+impl BlobFiles for Layout {
+    fn open_blob_sync(&self, digest: &Digest) -> std::io::Result<(Box<dyn Read + Send>, u64)> {
+        let f = std::fs::File::open(self.blob_path(digest))?;
+        let len = f.metadata()?.len();
+        Ok((Box::new(f), len))
+    }
+}
+
+/// How layers go into a docker-archive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LayerForm {
+    /// Copy each layer blob byte for byte, compressed as it was pulled. Fastest and smallest;
+    /// `docker load` and `skopeo copy docker-archive:` both decompress on reading.
+    #[default]
+    AsStored,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ArchiveOptions {
+    /// Tags to record (`alpine:3.19`, `ghcr.io/o/app:v1`); `docker load` tags the image so.
+    pub repo_tags: Vec<String>,
+    pub layer_form: LayerForm,
+}
+
+/// Writes a docker-archive of the image `manifest` (OCI or Docker schema2, not an index) to
+/// `out`, reading its config and layers from `blobs`. The tar is built in `out.partial`
+/// beside the target and renamed into place when complete.
+pub async fn write_docker_archive<B>(
+    blobs: &B,
+    manifest: &[u8],
+    options: &ArchiveOptions,
+    out: &Path,
+) -> Result<()>
+where
+    B: BlobFiles + Clone + 'static,
+{
+    let blobs = blobs.clone();
+    let manifest = manifest.to_vec();
+    let options = options.clone();
+    let out = out.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        write_docker_archive_blocking(&blobs, &manifest, &options, &out)
+    })
+    .await
+    .map_err(|e| StoreError::Io {
+        path: PathBuf::new(),
+        source: std::io::Error::other(e),
+    })?
+}
+
+fn write_docker_archive_blocking(
+    blobs: &dyn BlobFiles,
+    manifest: &[u8],
+    options: &ArchiveOptions,
+    out: &Path,
+) -> Result<()> {
+    let doc = parse_doc(out, manifest)?;
+    if doc.manifests.is_some() {
+        return Err(format_err(
+            out,
+            "a docker-archive holds one image; choose a platform's manifest, not the index",
+        ));
+    }
+    let config = doc
+        .config
+        .ok_or_else(|| format_err(out, "manifest has no config"))?;
+    let mut partial_name = out.file_name().unwrap_or_default().to_os_string();
+    partial_name.push(".partial");
+    let partial = out.with_file_name(partial_name);
+    let result = (|| -> Result<()> {
+        let file = std::fs::File::create(&partial).map_err(io_err(&partial))?;
+        let mut tar = tar::Builder::new(std::io::BufWriter::with_capacity(COPY_BUF, file));
+        tar.mode(tar::HeaderMode::Deterministic);
+
+        let config_name = format!("{}.json", config.digest.hex());
+        append_blob(&mut tar, blobs, &config, &config_name, &partial)?;
+
+        let mut layer_names = Vec::new();
+        let mut written = HashSet::new();
+        for layer in &doc.layers {
+            let head = read_head(blobs, &layer.digest).map_err(io_err(&partial))?;
+            let ext = match Compression::detect(&head) {
+                Compression::None => "tar",
+                Compression::Gzip => "tar.gz",
+                Compression::Zstd => "tar.zst",
+            };
+            let name = format!("{}.{ext}", layer.digest.hex());
+            if written.insert(name.clone()) {
+                append_blob(&mut tar, blobs, layer, &name, &partial)?;
+            }
+            layer_names.push(name);
+        }
+
+        let manifest_json = serde_json::json!([{
+            "Config": config_name,
+            "RepoTags": options.repo_tags,
+            "Layers": layer_names,
+        }]);
+        append_bytes(
+            &mut tar,
+            "manifest.json",
+            &serde_json::to_vec(&manifest_json).unwrap_or_default(),
+            &partial,
+        )?;
+
+        // The legacy `repositories` file maps repo → tag → top layer id.
+        let mut repos = serde_json::Map::new();
+        if let Some(top) = doc.layers.last() {
+            for tag in &options.repo_tags {
+                let Some((repo, tag)) = split_repo_tag(tag) else {
+                    continue;
+                };
+                let entry = repos
+                    .entry(repo.to_string())
+                    .or_insert_with(|| serde_json::json!({}));
+                entry[tag] = serde_json::Value::String(top.digest.hex().to_string());
+            }
+        }
+        append_bytes(
+            &mut tar,
+            "repositories",
+            &serde_json::to_vec(&repos).unwrap_or_default(),
+            &partial,
+        )?;
+
+        let mut buffered = tar.into_inner().map_err(io_err(&partial))?;
+        buffered.flush().map_err(io_err(&partial))?;
+        let file = buffered
+            .into_inner()
+            .map_err(|e| io_err(&partial)(e.into_error()))?;
+        file.sync_all().map_err(io_err(&partial))?;
+        std::fs::rename(&partial, out).map_err(io_err(out))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
+}
+
+fn split_repo_tag(s: &str) -> Option<(&str, &str)> {
+    let s = s.split('@').next().unwrap_or(s);
+    let slash = s.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let colon = s[slash..].rfind(':')? + slash;
+    Some((&s[..colon], &s[colon + 1..]))
+}
+
+fn read_head(blobs: &dyn BlobFiles, digest: &Digest) -> std::io::Result<Vec<u8>> {
+    let (r, _) = blobs.open_blob_sync(digest)?;
+    let mut head = Vec::with_capacity(8);
+    r.take(8).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+fn tar_header(size: u64) -> tar::Header {
+    let mut h = tar::Header::new_ustar();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_mode(0o644);
+    h.set_mtime(0);
+    h.set_size(size);
+    h
+}
+
+fn append_bytes<W: Write>(
+    tar: &mut tar::Builder<W>,
+    name: &str,
+    bytes: &[u8],
+    partial: &Path,
+) -> Result<()> {
+    let mut h = tar_header(bytes.len() as u64);
+    tar.append_data(&mut h, name, bytes)
+        .map_err(io_err(partial))
+}
+
+/// Streams one blob into the tar, refusing a blob whose size on disk is not the manifest's.
+fn append_blob<W: Write>(
+    tar: &mut tar::Builder<W>,
+    blobs: &dyn BlobFiles,
+    desc: &Desc,
+    name: &str,
+    partial: &Path,
+) -> Result<()> {
+    let (reader, len) = blobs.open_blob_sync(&desc.digest).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            StoreError::BlobNotFound(desc.digest.clone())
+        } else {
+            io_err(partial)(e)
+        }
+    })?;
+    if len != desc.size {
+        return Err(StoreError::SizeMismatch {
+            digest: desc.digest.clone(),
+            expected: desc.size,
+            actual: len,
+        });
+    }
+    let mut h = tar_header(len);
+    let reader = std::io::BufReader::with_capacity(COPY_BUF, reader.take(len));
+    tar.append_data(&mut h, name, reader)
+        .map_err(io_err(partial))
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading image sources
+// ---------------------------------------------------------------------------------------
+
+/// Which format an [`ImageSource`] was read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    /// An OCI image layout directory.
+    Layout,
+    /// A tar of an OCI image layout (`oci-archive:`, and `docker save` since Docker 25).
+    OciArchive,
+    /// `docker save`'s classic format: `manifest.json` with configs and layer tars.
+    DockerArchive,
+}
+
+/// A blob the image needs, as its manifest describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobInfo {
+    pub digest: Digest,
+    pub size: u64,
+    pub media_type: String,
+}
+
+/// A manifest an index points at, to be pushed (by digest) before the index.
+#[derive(Clone, Debug)]
+pub struct ChildManifest {
+    pub digest: Digest,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Where an entry's bytes are inside a tar file.
+#[derive(Clone, Copy, Debug)]
+struct TarEntry {
+    offset: u64,
+    size: u64,
+}
+
+#[derive(Clone, Debug)]
+enum Backing {
+    Layout(Layout),
+    Tar {
+        file: PathBuf,
+        blobs: HashMap<Digest, TarEntry>,
+    },
+}
+
+/// An image to push, read from a layout directory or a tarball without extracting it.
+#[derive(Clone, Debug)]
+pub struct ImageSource {
+    kind: SourceKind,
+    path: PathBuf,
+    manifest: Vec<u8>,
+    media_type: String,
+    ref_name: Option<String>,
+    children: Vec<ChildManifest>,
+    blobs: Vec<BlobInfo>,
+    backing: Backing,
+}
+
+/// The body of one blob: exactly its bytes, read from disk.
+pub type BlobReader = tokio::io::Take<tokio::fs::File>;
+
+impl ImageSource {
+    /// Opens `path`, telling the format from its contents, and picks the image named
+    /// `name` (full reference or the short forms tools write), or the only image.
+    pub async fn open(path: impl AsRef<Path>, name: Option<&str>) -> Result<ImageSource> {
+        let path = path.as_ref().to_path_buf();
+        let meta = tokio::fs::metadata(&path).await.map_err(io_err(&path))?;
+        if meta.is_dir() {
+            return Self::from_layout(Layout::open(&path).await?, name).await;
+        }
+        let p = path.clone();
+        let entries = tokio::task::spawn_blocking(move || scan_tar(&p))
+            .await
+            .map_err(|e| io_err(&path)(std::io::Error::other(e)))??;
+        if entries.contains_key("oci-layout") && entries.contains_key("index.json") {
+            Self::from_oci_archive(path, entries, name).await
+        } else if entries.contains_key("manifest.json") {
+            Self::from_docker_archive(path, entries, name).await
+        } else {
+            Err(format_err(
+                &path,
+                "not an image archive: no manifest.json (docker-archive) or oci-layout (OCI archive) in it",
+            ))
+        }
+    }
+
+    /// Reads the image `name` (or the only one) from an already opened layout.
+    pub async fn from_layout(layout: Layout, name: Option<&str>) -> Result<ImageSource> {
+        let path = layout.root().to_path_buf();
+        let top = layout.select_image(name).await?;
+        let backing = Backing::Layout(layout);
+        Self::from_index_entry(SourceKind::Layout, path, backing, top).await
+    }
+
+    async fn from_oci_archive(
+        path: PathBuf,
+        entries: HashMap<String, TarEntry>,
+        name: Option<&str>,
+    ) -> Result<ImageSource> {
+        let mut blobs = HashMap::new();
+        for (p, e) in &entries {
+            if let Some(hex) = p.strip_prefix("blobs/sha256/") {
+                if let Ok(d) = format!("sha256:{hex}").parse::<Digest>() {
+                    blobs.insert(d, *e);
+                }
+            }
+        }
+        let index_bytes = read_range(&path, entries["index.json"], MAX_SMALL).await?;
+        let index: ImageIndex =
+            serde_json::from_slice(&index_bytes).map_err(|source| StoreError::Json {
+                path: path.join("index.json"),
+                source,
+            })?;
+        let all = index.manifests().clone();
+        let top = match name {
+            Some(n) => {
+                find_named(&path, n, all.clone())?.ok_or_else(|| StoreError::ImageNotFound {
+                    path: path.clone(),
+                    name: n.to_string(),
+                    available: all
+                        .iter()
+                        .map(|d| {
+                            ref_name_of(d)
+                                .map(str::to_string)
+                                .unwrap_or_else(|| d.digest().to_string())
+                        })
+                        .collect(),
+                })?
+            }
+            None => match all.len() {
+                0 => return Err(StoreError::NoImage(path)),
+                1 => all[0].clone(),
+                _ => {
+                    return Err(StoreError::AmbiguousImage {
+                        path,
+                        available: all
+                            .iter()
+                            .map(|d| {
+                                ref_name_of(d)
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| d.digest().to_string())
+                            })
+                            .collect(),
+                    })
+                }
+            },
+        };
+        let backing = Backing::Tar {
+            file: path.clone(),
+            blobs,
+        };
+        Self::from_index_entry(SourceKind::OciArchive, path, backing, top).await
+    }
+
+    async fn from_index_entry(
+        kind: SourceKind,
+        path: PathBuf,
+        backing: Backing,
+        top: Descriptor,
+    ) -> Result<ImageSource> {
+        let top_digest = to_digest(&path, &top)?;
+        let manifest = backing.read_small(&top_digest).await?;
+        let doc = parse_doc(&path, &manifest)?;
+        let media_type = doc
+            .media_type
+            .clone()
+            .unwrap_or_else(|| top.media_type().to_string());
+        let mut children = Vec::new();
+        let mut blobs = Vec::new();
+        let mut seen = HashSet::new();
+        collect(
+            &path,
+            &backing,
+            &doc,
+            0,
+            &mut children,
+            &mut blobs,
+            &mut seen,
+        )
+        .await?;
+        Ok(ImageSource {
+            kind,
+            ref_name: ref_name_of(&top).map(str::to_string),
+            path,
+            manifest,
+            media_type,
+            children,
+            blobs,
+            backing,
+        })
+    }
+
+    async fn from_docker_archive(
+        path: PathBuf,
+        entries: HashMap<String, TarEntry>,
+        name: Option<&str>,
+    ) -> Result<ImageSource> {
+        #[derive(Deserialize)]
+        struct Item {
+            #[serde(rename = "Config")]
+            config: String,
+            #[serde(rename = "RepoTags", default)]
+            repo_tags: Option<Vec<String>>,
+            #[serde(rename = "Layers", default)]
+            layers: Vec<String>,
+        }
+        #[derive(Deserialize)]
+        struct RootFs {
+            #[serde(default)]
+            diff_ids: Vec<Digest>,
+        }
+        #[derive(Deserialize)]
+        struct Config {
+            rootfs: Option<RootFs>,
+        }
+        let entry = |p: &str| -> Result<TarEntry> {
+            entries
+                .get(p.trim_start_matches("./"))
+                .copied()
+                .ok_or_else(|| {
+                    format_err(
+                        &path,
+                        format!("manifest.json names {p:?}, which is not in the archive"),
+                    )
+                })
+        };
+        let listing = read_range(&path, entry("manifest.json")?, MAX_SMALL).await?;
+        let items: Vec<Item> =
+            serde_json::from_slice(&listing).map_err(|source| StoreError::Json {
+                path: path.join("manifest.json"),
+                source,
+            })?;
+        let tags_of = |i: &Item| i.repo_tags.clone().unwrap_or_default();
+        let all_tags: Vec<String> = items.iter().flat_map(tags_of).collect();
+        let item = match name {
+            Some(n) => {
+                let want = canonical(n);
+                items
+                    .iter()
+                    .find(|i| tags_of(i).iter().any(|t| t == n))
+                    .or_else(|| {
+                        items.iter().find(|i| {
+                            tags_of(i)
+                                .iter()
+                                .any(|t| want.is_some() && canonical(t) == want)
+                        })
+                    })
+                    .ok_or_else(|| StoreError::ImageNotFound {
+                        path: path.clone(),
+                        name: n.to_string(),
+                        available: all_tags.clone(),
+                    })?
+            }
+            None => match items.len() {
+                0 => return Err(StoreError::NoImage(path)),
+                1 => &items[0],
+                _ => {
+                    return Err(StoreError::AmbiguousImage {
+                        path,
+                        available: all_tags,
+                    })
+                }
+            },
+        };
+        let config_entry = entry(&item.config)?;
+        let config_bytes = read_range(&path, config_entry, MAX_SMALL).await?;
+        let config_digest = Digest::of(&config_bytes);
+        let config: Config =
+            serde_json::from_slice(&config_bytes).map_err(|source| StoreError::Json {
+                path: path.join(&item.config),
+                source,
+            })?;
+        let diff_ids = config.rootfs.map(|r| r.diff_ids).unwrap_or_default();
+        if diff_ids.len() != item.layers.len() {
+            return Err(format_err(
+                &path,
+                format!(
+                    "config lists {} layers but manifest.json lists {}",
+                    diff_ids.len(),
+                    item.layers.len()
+                ),
+            ));
+        }
+
+        let mut blob_map = HashMap::new();
+        blob_map.insert(config_digest.clone(), config_entry);
+        let mut layers = Vec::new();
+        let mut any_zstd = false;
+        for (layer_path, diff_id) in item.layers.iter().zip(&diff_ids) {
+            let e = entry(layer_path)?;
+            let head = read_range(
+                &path,
+                TarEntry {
+                    offset: e.offset,
+                    size: e.size.min(8),
+                },
+                8,
+            )
+            .await?;
+            let compression = Compression::detect(&head);
+            // An uncompressed layer's digest is its diff_id; docker save guarantees that, and
+            // the registry checks it on upload anyway. Compressed ones are hashed once.
+            let digest = match compression {
+                Compression::None => diff_id.clone(),
+                _ => hash_range(&path, e).await?,
+            };
+            any_zstd |= compression == Compression::Zstd;
+            blob_map.insert(digest.clone(), e);
+            layers.push((digest, e.size, compression));
+        }
+        // Docker schema2 has no zstd layer type, so an image with one is described as OCI.
+        let (media_type, config_type) = if any_zstd {
+            (OCI_MANIFEST, OCI_CONFIG)
+        } else {
+            (DOCKER_MANIFEST, DOCKER_CONFIG)
+        };
+        let layer_infos: Vec<BlobInfo> = layers
+            .iter()
+            .map(|(d, size, c)| BlobInfo {
+                digest: d.clone(),
+                size: *size,
+                media_type: if any_zstd {
+                    c.oci_layer_media_type()
+                } else {
+                    c.docker_layer_media_type().unwrap_or_default()
+                }
+                .to_string(),
+            })
+            .collect();
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": media_type,
+            "config": {
+                "mediaType": config_type,
+                "size": config_bytes.len(),
+                "digest": config_digest,
+            },
+            "layers": layer_infos.iter().map(|b| serde_json::json!({
+                "mediaType": b.media_type,
+                "size": b.size,
+                "digest": b.digest,
+            })).collect::<Vec<_>>(),
+        });
+        let manifest = serde_json::to_vec(&manifest).unwrap_or_default();
+        let mut blobs = vec![BlobInfo {
+            digest: config_digest,
+            size: config_bytes.len() as u64,
+            media_type: config_type.to_string(),
+        }];
+        for b in layer_infos {
+            if !blobs.iter().any(|x| x.digest == b.digest) {
+                blobs.push(b);
+            }
+        }
+        Ok(ImageSource {
+            kind: SourceKind::DockerArchive,
+            ref_name: item.repo_tags.as_ref().and_then(|t| t.first().cloned()),
+            backing: Backing::Tar {
+                file: path.clone(),
+                blobs: blob_map,
+            },
+            path,
+            manifest,
+            media_type: media_type.to_string(),
+            children: Vec::new(),
+            blobs,
+        })
+    }
+
+    pub fn kind(&self) -> SourceKind {
+        self.kind
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The top manifest (or index) exactly as it should be pushed.
+    pub fn manifest(&self) -> &[u8] {
+        &self.manifest
+    }
+
+    pub fn media_type(&self) -> &str {
+        &self.media_type
+    }
+
+    pub fn manifest_digest(&self) -> Digest {
+        Digest::of(&self.manifest)
+    }
+
+    /// The name the image carried in the source (ref-name annotation or first RepoTag).
+    pub fn ref_name(&self) -> Option<&str> {
+        self.ref_name.as_deref()
+    }
+
+    /// Manifests under an index (depth first, children before their parents' siblings).
+    pub fn child_manifests(&self) -> &[ChildManifest] {
+        &self.children
+    }
+
+    /// Every config and layer blob to upload, once each. Foreign layers (with `urls`) that
+    /// are not present are left out.
+    pub fn blobs(&self) -> &[BlobInfo] {
+        &self.blobs
+    }
+
+    /// A fresh reader over one blob's bytes; call again to retry an upload.
+    pub async fn open_blob(&self, digest: &Digest) -> Result<BlobReader> {
+        match &self.backing {
+            Backing::Layout(l) => {
+                let f = l.open_blob(digest).await?;
+                let len = f
+                    .metadata()
+                    .await
+                    .map_err(io_err(&l.blob_path(digest)))?
+                    .len();
+                Ok(f.take(len))
+            }
+            Backing::Tar { file, blobs } => {
+                let e = blobs
+                    .get(digest)
+                    .ok_or_else(|| StoreError::BlobNotFound(digest.clone()))?;
+                open_range(file, *e).await
+            }
+        }
+    }
+
+    /// A small blob (config) read into memory and verified.
+    pub async fn read_blob_bytes(&self, digest: &Digest) -> Result<Vec<u8>> {
+        self.backing.read_small(digest).await
+    }
+}
+
+fn canonical(name: &str) -> Option<String> {
+    crate::reference::Reference::parse(name)
+        .ok()
+        .map(|r| r.to_string())
+}
+
+impl Backing {
+    async fn size_of(&self, digest: &Digest) -> Option<u64> {
+        match self {
+            Backing::Layout(l) => l.has_blob(digest).await,
+            Backing::Tar { blobs, .. } => blobs.get(digest).map(|e| e.size),
+        }
+    }
+
+    async fn read_small(&self, digest: &Digest) -> Result<Vec<u8>> {
+        match self {
+            Backing::Layout(l) => l.read_blob_bytes(digest).await,
+            Backing::Tar { file, blobs } => {
+                let e = blobs
+                    .get(digest)
+                    .ok_or_else(|| StoreError::BlobNotFound(digest.clone()))?;
+                let bytes = read_range(file, *e, MAX_SMALL).await?;
+                let actual = Digest::of(&bytes);
+                if &actual != digest {
+                    return Err(StoreError::DigestMismatch {
+                        expected: digest.clone(),
+                        actual,
+                        size: bytes.len() as u64,
+                    });
+                }
+                Ok(bytes)
+            }
+        }
+    }
+}
+
+/// Walks an index or manifest, gathering child manifests and the blobs to upload.
+fn collect<'a>(
+    path: &'a Path,
+    backing: &'a Backing,
+    doc: &'a Doc,
+    depth: usize,
+    children: &'a mut Vec<ChildManifest>,
+    blobs: &'a mut Vec<BlobInfo>,
+    seen: &'a mut HashSet<Digest>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
+    Box::pin(async move {
+        if depth > 4 {
+            return Err(format_err(path, "indexes nested too deeply"));
+        }
+        if let Some(manifests) = &doc.manifests {
+            for m in manifests {
+                if children.iter().any(|c| c.digest == m.digest) {
+                    continue;
+                }
+                let bytes = match backing.read_small(&m.digest).await {
+                    Ok(b) => b,
+                    Err(StoreError::BlobNotFound(_)) => {
+                        return Err(format_err(
+                            path,
+                            format!(
+                                "the index lists manifest {} but it is not stored; \
+                                 pull all platforms, or push a single platform's manifest",
+                                m.digest
+                            ),
+                        ))
+                    }
+                    Err(e) => return Err(e),
+                };
+                let child = parse_doc(path, &bytes)?;
+                collect(path, backing, &child, depth + 1, children, blobs, seen).await?;
+                children.push(ChildManifest {
+                    digest: m.digest.clone(),
+                    media_type: child
+                        .media_type
+                        .clone()
+                        .unwrap_or_else(|| m.media_type.clone()),
+                    bytes,
+                });
+            }
+            return Ok(());
+        }
+        let config = doc.config.iter();
+        for d in config.chain(doc.layers.iter()) {
+            if seen.contains(&d.digest) {
+                continue;
+            }
+            match backing.size_of(&d.digest).await {
+                Some(size) if size == d.size => {}
+                Some(size) => {
+                    return Err(StoreError::SizeMismatch {
+                        digest: d.digest.clone(),
+                        expected: d.size,
+                        actual: size,
+                    })
+                }
+                None if !d.urls.is_empty() => continue, // foreign layer, lives elsewhere
+                None => return Err(StoreError::BlobNotFound(d.digest.clone())),
+            }
+            seen.insert(d.digest.clone());
+            blobs.push(BlobInfo {
+                digest: d.digest.clone(),
+                size: d.size,
+                media_type: d.media_type.clone(),
+            });
+        }
+        Ok(())
+    })
+}
+
+/// Lists a tar's regular files (following links) with where their data starts.
+fn scan_tar(path: &Path) -> Result<HashMap<String, TarEntry>> {
+    let mut file = std::fs::File::open(path).map_err(io_err(path))?;
+    let mut head = [0u8; 8];
+    let n = file.read(&mut head).map_err(io_err(path))?;
+    match Compression::detect(&head[..n]) {
+        Compression::None => {}
+        c => {
+            return Err(format_err(
+                path,
+                format!("the archive itself is {c:?}-compressed; decompress it first (hoist reads tars in place)"),
+            ))
+        }
+    }
+    file.seek(SeekFrom::Start(0)).map_err(io_err(path))?;
+    let mut archive = tar::Archive::new(file);
+    let mut files = HashMap::new();
+    let mut links: Vec<(String, String)> = Vec::new();
+    let not_tar = |e: std::io::Error| format_err(path, format!("not a readable tar: {e}"));
+    for entry in archive.entries_with_seek().map_err(not_tar)? {
+        let entry = entry.map_err(not_tar)?;
+        let name = normalize(&entry.path().map_err(not_tar)?.to_string_lossy());
+        let kind = entry.header().entry_type();
+        if kind.is_file() {
+            files.insert(
+                name,
+                TarEntry {
+                    offset: entry.raw_file_position(),
+                    size: entry.size(),
+                },
+            );
+        } else if kind.is_symlink() || kind.is_hard_link() {
+            if let Some(target) = entry.link_name().map_err(not_tar)? {
+                let target = target.to_string_lossy().into_owned();
+                let resolved = if kind.is_symlink() && !target.starts_with('/') {
+                    let dir = name.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+                    resolve_relative(dir, &target)
+                } else {
+                    normalize(&target)
+                };
+                links.push((name, resolved));
+            }
+        }
+    }
+    for _ in 0..8 {
+        let mut progressed = false;
+        for (name, target) in &links {
+            if !files.contains_key(name) {
+                if let Some(e) = files.get(target).copied() {
+                    files.insert(name.clone(), e);
+                    progressed = true;
+                }
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    Ok(files)
+}
+
+fn normalize(p: &str) -> String {
+    resolve_relative("", p)
+}
+
+fn resolve_relative(dir: &str, target: &str) -> String {
+    let mut parts: Vec<&str> = dir
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
+async fn open_range(file: &Path, e: TarEntry) -> Result<BlobReader> {
+    let mut f = tokio::fs::File::open(file).await.map_err(io_err(file))?;
+    f.seek(SeekFrom::Start(e.offset))
+        .await
+        .map_err(io_err(file))?;
+    Ok(f.take(e.size))
+}
+
+async fn read_range(file: &Path, e: TarEntry, limit: u64) -> Result<Vec<u8>> {
+    if e.size > limit {
+        return Err(format_err(
+            file,
+            format!("entry of {} bytes is too large to read into memory", e.size),
+        ));
+    }
+    let mut buf = Vec::with_capacity(e.size as usize);
+    open_range(file, e)
+        .await?
+        .read_to_end(&mut buf)
+        .await
+        .map_err(io_err(file))?;
+    if buf.len() as u64 != e.size {
+        return Err(format_err(file, "archive is truncated"));
+    }
+    Ok(buf)
+}
+
+async fn hash_range(file: &Path, e: TarEntry) -> Result<Digest> {
+    let mut r = open_range(file, e).await?;
+    let mut hasher = DigestHasher::new();
+    let mut buf = vec![0u8; COPY_BUF];
+    loop {
+        let n = r.read(&mut buf).await.map_err(io_err(file))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    let (digest, len) = hasher.finish();
+    if len != e.size {
+        return Err(format_err(file, "archive is truncated"));
+    }
+    Ok(digest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oci_spec::image::{DescriptorBuilder, MediaType};
+    use std::process::Command;
+
+    /// An uncompressed layer tar holding one file.
+    fn layer_tar(name: &str, body: &[u8]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, name, body).unwrap();
+        b.into_inner().unwrap()
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn config_for(diff_ids: &[Digest]) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Cmd": ["/bin/sh"]},
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        }))
+        .unwrap()
+    }
+
+    struct TestImage {
+        layout: Layout,
+        manifest: Vec<u8>,
+        config: Digest,
+        layers: Vec<(Digest, Vec<u8>)>,
+    }
+
+    /// A two-layer gzip image stored in a new layout under the name `v1`.
+    async fn test_image(dir: &Path) -> TestImage {
+        let layout = Layout::create_or_open(dir).await.unwrap();
+        let plain = [
+            layer_tar("hello.txt", b"hello\n"),
+            layer_tar("big.bin", &vec![42u8; 200_000]),
+        ];
+        let diff_ids: Vec<Digest> = plain.iter().map(|t| Digest::of(t)).collect();
+        let mut layers = Vec::new();
+        for t in &plain {
+            let gz = gzip(t);
+            let d = layout.put_blob_bytes(&gz).await.unwrap();
+            layers.push((d, gz));
+        }
+        let config_bytes = config_for(&diff_ids);
+        let config = layout.put_blob_bytes(&config_bytes).await.unwrap();
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_CONFIG, "digest": config, "size": config_bytes.len()},
+            "layers": layers.iter().map(|(d, b)| serde_json::json!({
+                "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                "digest": d, "size": b.len(),
+            })).collect::<Vec<_>>(),
+        }))
+        .unwrap();
+        let md = layout.put_blob_bytes(&manifest).await.unwrap();
+        let desc = DescriptorBuilder::default()
+            .media_type(MediaType::ImageManifest)
+            .digest(md.to_string().parse::<oci_spec::image::Digest>().unwrap())
+            .size(manifest.len() as u64)
+            .build()
+            .unwrap();
+        layout.set_image("v1", desc).await.unwrap();
+        TestImage {
+            layout,
+            manifest,
+            config,
+            layers,
+        }
+    }
+
+    fn skopeo(args: &[&str]) -> String {
+        let out = Command::new("skopeo")
+            .arg("--insecure-policy")
+            .args(args)
+            .output()
+            .expect("skopeo is installed");
+        assert!(
+            out.status.success(),
+            "skopeo {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    async fn read_all(src: &ImageSource, d: &Digest) -> Vec<u8> {
+        let mut buf = Vec::new();
+        src.open_blob(d)
+            .await
+            .unwrap()
+            .read_to_end(&mut buf)
+            .await
+            .unwrap();
+        buf
+    }
+
+    #[tokio::test]
+    async fn docker_archive_round_trips_through_skopeo() {
+        let tmp = tempfile::tempdir().unwrap();
+        let img = test_image(&tmp.path().join("layout")).await;
+        let out = tmp.path().join("image.tar");
+        let options = ArchiveOptions {
+            repo_tags: vec!["example.com/team/app:v1".into()],
+            ..Default::default()
+        };
+        write_docker_archive(&img.layout, &img.manifest, &options, &out)
+            .await
+            .unwrap();
+        assert!(!tmp.path().join("image.tar.partial").exists());
+
+        let file = out.to_str().unwrap();
+        let inspect: serde_json::Value =
+            serde_json::from_str(&skopeo(&["inspect", &format!("docker-archive:{file}")])).unwrap();
+        assert_eq!(inspect["Layers"].as_array().unwrap().len(), 2);
+        let dir2 = tmp.path().join("copied");
+        skopeo(&[
+            "copy",
+            &format!("docker-archive:{file}"),
+            &format!("oci:{}:x", dir2.display()),
+        ]);
+        let copied = Layout::open(&dir2).await.unwrap();
+        let m = copied.find_image("x").await.unwrap().unwrap();
+        assert!(copied
+            .has_blob(&to_digest(&dir2, &m).unwrap())
+            .await
+            .is_some());
+
+        // hoist reads back what it wrote: the layers as they were, gzip and all.
+        let src = ImageSource::open(&out, None).await.unwrap();
+        assert_eq!(src.kind(), SourceKind::DockerArchive);
+        assert_eq!(src.media_type(), DOCKER_MANIFEST);
+        assert_eq!(src.ref_name(), Some("example.com/team/app:v1"));
+        let digests: Vec<&Digest> = src.blobs().iter().map(|b| &b.digest).collect();
+        assert_eq!(digests, [&img.config, &img.layers[0].0, &img.layers[1].0]);
+        assert_eq!(
+            src.blobs()[1].media_type,
+            "application/vnd.docker.image.rootfs.diff.tar.gzip"
+        );
+        for (d, bytes) in &img.layers {
+            assert_eq!(&read_all(&src, d).await, bytes);
+            assert_eq!(&read_all(&src, d).await, bytes);
+        }
+        assert!(ImageSource::open(&out, Some("example.com/team/app:v1"))
+            .await
+            .is_ok());
+        assert!(ImageSource::open(&out, Some("example.com/team/app:v2"))
+            .await
+            .is_err());
+    }
+
+    #[tokio::test]
+    async fn reads_layouts_and_what_skopeo_writes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("layout");
+        let img = test_image(&dir).await;
+
+        let src = ImageSource::open(&dir, Some("v1")).await.unwrap();
+        assert_eq!(src.kind(), SourceKind::Layout);
+        assert_eq!(src.manifest(), &img.manifest[..]);
+        assert_eq!(src.media_type(), OCI_MANIFEST);
+        assert_eq!(src.blobs().len(), 3);
+        assert_eq!(read_all(&src, &img.layers[1].0).await, img.layers[1].1);
+
+        let oci_archive = tmp.path().join("oci.tar");
+        skopeo(&[
+            "copy",
+            &format!("oci:{}:v1", dir.display()),
+            &format!("oci-archive:{}:v1", oci_archive.display()),
+        ]);
+        let src = ImageSource::open(&oci_archive, None).await.unwrap();
+        assert_eq!(src.kind(), SourceKind::OciArchive);
+        assert_eq!(src.manifest(), &img.manifest[..]);
+        assert_eq!(src.ref_name(), Some("v1"));
+        for (d, bytes) in &img.layers {
+            assert_eq!(&read_all(&src, d).await, bytes);
+            assert_eq!(&read_all(&src, d).await, bytes);
+        }
+        assert!(ImageSource::open(&oci_archive, Some("example.com/x:v1"))
+            .await
+            .is_ok());
+
+        // skopeo writes docker-archive layers uncompressed: their digests are the diff_ids.
+        let docker_archive = tmp.path().join("docker.tar");
+        skopeo(&[
+            "copy",
+            &format!("oci:{}:v1", dir.display()),
+            &format!(
+                "docker-archive:{}:example.com/app:v1",
+                docker_archive.display()
+            ),
+        ]);
+        let src = ImageSource::open(&docker_archive, Some("example.com/app:v1"))
+            .await
+            .unwrap();
+        assert_eq!(src.kind(), SourceKind::DockerArchive);
+        let config = src.read_blob_bytes(&src.blobs()[0].digest).await.unwrap();
+        let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
+        for (i, layer) in src.blobs()[1..].iter().enumerate() {
+            assert_eq!(
+                layer.media_type,
+                "application/vnd.docker.image.rootfs.diff.tar"
+            );
+            assert_eq!(config["rootfs"]["diff_ids"][i], layer.digest.to_string());
+            let bytes = read_all(&src, &layer.digest).await;
+            assert_eq!(Digest::of(&bytes), layer.digest);
+            assert_eq!(bytes.len() as u64, layer.size);
+        }
+        let manifest: serde_json::Value = serde_json::from_slice(src.manifest()).unwrap();
+        assert_eq!(manifest["mediaType"], DOCKER_MANIFEST);
+        assert_eq!(manifest["layers"].as_array().unwrap().len(), 2);
+    }
+
+    fn append(b: &mut tar::Builder<std::fs::File>, name: &str, body: &[u8]) {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, name, body).unwrap();
+    }
+
+    #[tokio::test]
+    async fn detects_hand_built_archives() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Classic docker save: <id>/layer.tar (uncompressed), a symlinked duplicate, and
+        // kaniko-style gzip layers, all in one image.
+        let plain = layer_tar("a.txt", b"a");
+        let gz = gzip(&layer_tar("b.txt", b"b"));
+        let diff_ids = [Digest::of(&plain), Digest::of(&layer_tar("b.txt", b"b"))];
+        let config = config_for(&diff_ids);
+        let path = tmp.path().join("save.tar");
+        let mut b = tar::Builder::new(std::fs::File::create(&path).unwrap());
+        append(&mut b, "./aaaa/layer.tar", &plain);
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        b.append_link(&mut h, "bbbb/layer.tar", "../aaaa/layer.tar")
+            .unwrap();
+        append(&mut b, "cccc.tar.gz", &gz);
+        append(&mut b, "cfg.json", &config);
+        let listing = serde_json::json!([{
+            "Config": "cfg.json",
+            "RepoTags": ["alpine:3.19"],
+            "Layers": ["aaaa/layer.tar", "cccc.tar.gz"],
+        }]);
+        append(&mut b, "manifest.json", listing.to_string().as_bytes());
+        b.into_inner().unwrap();
+
+        let src = ImageSource::open(&path, Some("docker.io/library/alpine:3.19"))
+            .await
+            .unwrap();
+        assert_eq!(src.kind(), SourceKind::DockerArchive);
+        let b = src.blobs();
+        assert_eq!(b[0].digest, Digest::of(&config));
+        assert_eq!(b[1].digest, diff_ids[0]);
+        assert_eq!(
+            b[1].media_type,
+            "application/vnd.docker.image.rootfs.diff.tar"
+        );
+        assert_eq!(b[2].digest, Digest::of(&gz));
+        assert_eq!(b[2].size, gz.len() as u64);
+        assert_eq!(read_all(&src, &b[1].digest).await, plain);
+        assert_eq!(read_all(&src, &b[2].digest).await, gz);
+        assert_eq!(read_all(&src, &b[2].digest).await, gz);
+        let m: serde_json::Value = serde_json::from_slice(src.manifest()).unwrap();
+        assert_eq!(m["config"]["digest"], Digest::of(&config).to_string());
+        assert_eq!(m["layers"][1]["size"], gz.len());
+
+        // An OCI archive built by taring a layout ourselves.
+        let dir = tmp.path().join("layout");
+        let img = test_image(&dir).await;
+        let path = tmp.path().join("oci.tar");
+        let mut b = tar::Builder::new(std::fs::File::create(&path).unwrap());
+        b.append_dir_all(".", &dir).unwrap();
+        b.into_inner().unwrap();
+        let src = ImageSource::open(&path, None).await.unwrap();
+        assert_eq!(src.kind(), SourceKind::OciArchive);
+        assert_eq!(src.manifest_digest(), Digest::of(&img.manifest));
+        assert_eq!(
+            read_all(&src, &img.config).await.len() as u64,
+            src.blobs()[0].size
+        );
+
+        // Neither format; a compressed tarball.
+        let junk = tmp.path().join("junk.tar");
+        let mut b = tar::Builder::new(std::fs::File::create(&junk).unwrap());
+        append(&mut b, "readme", b"x");
+        b.into_inner().unwrap();
+        assert!(ImageSource::open(&junk, None).await.is_err());
+        let tgz = tmp.path().join("save.tar.gz");
+        std::fs::write(&tgz, gzip(&std::fs::read(&path).unwrap())).unwrap();
+        let err = ImageSource::open(&tgz, None).await.unwrap_err().to_string();
+        assert!(err.contains("decompress"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn index_children_are_enumerated() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("layout");
+        let img = test_image(&dir).await;
+        let index = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [{
+                "mediaType": OCI_MANIFEST,
+                "digest": Digest::of(&img.manifest),
+                "size": img.manifest.len(),
+                "platform": {"architecture": "amd64", "os": "linux"},
+            }],
+        }))
+        .unwrap();
+        let d = img.layout.put_blob_bytes(&index).await.unwrap();
+        let desc = DescriptorBuilder::default()
+            .media_type(MediaType::ImageIndex)
+            .digest(d.to_string().parse::<oci_spec::image::Digest>().unwrap())
+            .size(index.len() as u64)
+            .build()
+            .unwrap();
+        img.layout.set_image("multi", desc).await.unwrap();
+        let src = ImageSource::open(&dir, Some("multi")).await.unwrap();
+        assert_eq!(src.media_type(), "application/vnd.oci.image.index.v1+json");
+        assert_eq!(src.child_manifests().len(), 1);
+        assert_eq!(src.child_manifests()[0].bytes, img.manifest);
+        assert_eq!(src.blobs().len(), 3);
+        // A docker-archive holds one platform's image, never an index.
+        let out = tmp.path().join("x.tar");
+        assert!(
+            write_docker_archive(&img.layout, &index, &ArchiveOptions::default(), &out)
+                .await
+                .is_err()
+        );
+        assert!(!out.exists());
+    }
+
+    #[tokio::test]
+    async fn reading_a_layout_source_writes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("layout");
+        let img = test_image(&dir).await;
+        std::fs::remove_dir_all(dir.join(".hoist")).unwrap();
+        let listing = |d: &Path| {
+            let mut v: Vec<_> = walk(d);
+            v.sort();
+            v
+        };
+        fn walk(d: &Path) -> Vec<(PathBuf, u64)> {
+            let mut out = Vec::new();
+            for e in std::fs::read_dir(d).unwrap() {
+                let e = e.unwrap();
+                let m = e.metadata().unwrap();
+                if m.is_dir() {
+                    out.extend(walk(&e.path()));
+                }
+                out.push((e.path(), m.len()));
+            }
+            out
+        }
+        let before = listing(&dir);
+        let src = ImageSource::open(&dir, None).await.unwrap();
+        for b in src.blobs() {
+            read_all(&src, &b.digest).await;
+        }
+        drop(img);
+        assert_eq!(listing(&dir), before);
+    }
+}
