@@ -217,6 +217,16 @@ impl Reference {
         format!("{}/{}", self.registry, self.repository)
     }
 
+    /// The name an image is kept under in an OCI layout's `index.json`: the tag when there is
+    /// one (so pulling again replaces the entry), otherwise the digest.
+    pub fn store_name(&self) -> String {
+        match (&self.tag, &self.digest) {
+            (Some(t), _) => format!("{}/{}:{t}", self.registry, self.repository),
+            (None, Some(d)) => format!("{}/{}@{d}", self.registry, self.repository),
+            (None, None) => format!("{}/{}:latest", self.registry, self.repository),
+        }
+    }
+
     /// The same image under a pinned digest, keeping the tag for display.
     pub fn with_digest(&self, digest: Digest) -> Reference {
         Reference {

@@ -41,3 +41,6 @@ impl CredentialSource for Fixed {
         Ok(self.0.clone())
     }
 }
+
+pub mod helper;
+pub mod keychain;

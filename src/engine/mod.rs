@@ -2,5 +2,6 @@
 //! deduplicated per digest, and report progress through [`report::Reporter`].
 
 pub mod manifest;
+pub mod pull;
 pub mod push;
 pub mod report;

@@ -1,0 +1,119 @@
+//! `hoist pull REF`: into the store, an OCI layout, or a docker-archive tarball.
+
+use super::transfer::{self, TransferCredentials};
+use crate::cli::{OutputFormat, PullArgs};
+use crate::engine::manifest::PlatformChoice;
+use crate::engine::pull;
+use crate::engine::report::Reporter;
+use crate::reference::Reference;
+use crate::registry::{RegistryClient, Scope};
+use crate::settings::Settings;
+use crate::store::layout::Layout;
+use crate::store::{ArchiveOptions, LayerForm};
+use crate::ui::Progress;
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub async fn run(settings: &Settings, args: &PullArgs) -> anyhow::Result<()> {
+    let reference = Reference::parse(&args.reference)
+        .map_err(|e| super::exit_code::UsageError(e.to_string()))?;
+    let platform = PlatformChoice::parse(args.platform.as_deref())?;
+    let (format, layout_dir, archive) = destination(args)?;
+    let printer = settings.printer;
+    let credentials = TransferCredentials::load(settings.config_flag.as_deref(), printer)?;
+    let client = RegistryClient::new(
+        reference.registry().clone(),
+        settings.client_options(reference.registry())?,
+        credentials,
+        vec![Scope::pull(reference.repository())],
+    )?;
+    let layout = Layout::create_or_open(&layout_dir)
+        .await
+        .with_context(|| format!("preparing {}", layout_dir.display()))?;
+    printer.status(format!("Pulling {}", reference));
+    let progress = Arc::new(Progress::new(printer, 0));
+    let pulled = pull::pull(
+        &client,
+        &reference,
+        &platform,
+        &layout,
+        args.jobs,
+        progress.as_ref() as &dyn Reporter,
+    )
+    .await;
+    progress.finish();
+    let pulled = pulled?;
+    let name = reference.store_name();
+    layout
+        .set_image(&name, to_oci_descriptor(&pulled.stored)?)
+        .await?;
+    if let (Some(OutputFormat::DockerArchive), Some(archive)) = (format, &archive) {
+        let manifest = layout.read_blob_bytes(&pulled.stored.digest).await?;
+        let options = ArchiveOptions {
+            repo_tags: reference
+                .tag()
+                .map(|_| vec![name.clone()])
+                .unwrap_or_default(),
+            layer_form: LayerForm::AsStored,
+        };
+        crate::store::write_docker_archive(&layout, &manifest, &options, archive)
+            .await
+            .with_context(|| format!("writing {}", archive.display()))?;
+        std::fs::remove_dir_all(&layout_dir)
+            .with_context(|| format!("removing {}", layout_dir.display()))?;
+    }
+    let digest = pulled.top.digest.to_string();
+    if let Some(file) = &args.digest_file {
+        std::fs::write(file, format!("{digest}\n"))
+            .with_context(|| format!("writing {}", file.display()))?;
+    }
+    let place = archive.as_deref().unwrap_or(&layout_dir);
+    printer.status(format!(
+        "Pulled {} ({} blobs) into {}",
+        reference,
+        pulled.blobs.len(),
+        place.display()
+    ));
+    printer.result(digest);
+    Ok(())
+}
+
+/// Where the image goes: a layout directory, and for a tarball the file it ends up in
+/// (built from a working layout beside it, removed afterwards).
+fn destination(
+    args: &PullArgs,
+) -> anyhow::Result<(Option<OutputFormat>, PathBuf, Option<PathBuf>)> {
+    let Some(output) = &args.output else {
+        return Ok((None, transfer::store_dir(args.store.as_ref())?, None));
+    };
+    let format = args
+        .format
+        .unwrap_or(if output.extension().is_some_and(|e| e == "tar") {
+            OutputFormat::DockerArchive
+        } else {
+            OutputFormat::Oci
+        });
+    Ok(match format {
+        OutputFormat::Oci => (Some(format), output.clone(), None),
+        OutputFormat::DockerArchive => (Some(format), work_dir_for(output), Some(output.clone())),
+    })
+}
+
+fn work_dir_for(archive: &Path) -> PathBuf {
+    let mut name = archive.file_name().unwrap_or_default().to_os_string();
+    name.push(".hoist-partial");
+    archive.with_file_name(name)
+}
+
+pub fn to_oci_descriptor(
+    d: &crate::engine::manifest::Descriptor,
+) -> anyhow::Result<oci_spec::image::Descriptor> {
+    use std::str::FromStr;
+    let digest = oci_spec::image::Digest::from_str(&d.digest.to_string())?;
+    Ok(oci_spec::image::DescriptorBuilder::default()
+        .media_type(oci_spec::image::MediaType::from(d.media_type.as_str()))
+        .digest(digest)
+        .size(d.size)
+        .build()?)
+}

@@ -1,0 +1,222 @@
+//! `hoist push REF [--from SOURCE]`: from the store, an OCI layout, or an image tarball.
+
+use super::transfer::{self, TransferCredentials};
+use crate::cli::PushArgs;
+use crate::engine::push::{self, BlobReader, PushOptions, PushSource};
+use crate::reference::Reference;
+use crate::registry::manifests::Manifest;
+use crate::registry::{RegistryClient, Scope};
+use crate::settings::Settings;
+use crate::store::layout::Layout;
+use crate::store::ImageSource;
+use crate::types::Digest;
+use crate::ui::Progress;
+use anyhow::Context;
+use futures_util::future::BoxFuture;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::io::AsyncSeekExt;
+
+pub async fn run(settings: &Settings, args: &PushArgs) -> anyhow::Result<()> {
+    let destination = Reference::parse(&args.reference)
+        .map_err(|e| super::exit_code::UsageError(e.to_string()))?;
+    let printer = settings.printer;
+    let (source, store) = open_source(args, &destination).await?;
+    let source: Arc<StoreSource> = Arc::new(source);
+    let mounts = push::mount_sources(source.as_ref(), &destination)?;
+    let scopes = std::iter::once(Scope::push(destination.repository()))
+        .chain(mounts.iter().map(|r| Scope::pull(r)))
+        .collect();
+    let credentials = TransferCredentials::load(settings.config_flag.as_deref(), printer)?;
+    let client = RegistryClient::new(
+        destination.registry().clone(),
+        settings.client_options(destination.registry())?,
+        credentials,
+        scopes,
+    )?;
+    printer.status(format!("Pushing {}", destination));
+    let progress = Arc::new(Progress::new(printer, 0));
+    let options = PushOptions {
+        jobs: args.jobs,
+        chunk_size: args.chunk_size,
+    };
+    let pushed = push::push(
+        &client,
+        &destination,
+        source.clone(),
+        &options,
+        progress.clone(),
+    )
+    .await;
+    progress.finish();
+    let pushed = pushed.map_err(|e| explain(e, &destination))?;
+    // The store remembers where its blobs now live, so a later push can mount them.
+    if let Some(store) = store {
+        for blob in &pushed.blobs {
+            store
+                .record_location(&blob.digest, &destination.name())
+                .await?;
+        }
+    }
+    let digest = pushed.digest.to_string();
+    if let Some(file) = &args.digest_file {
+        std::fs::write(file, format!("{digest}\n"))
+            .with_context(|| format!("writing {}", file.display()))?;
+    }
+    if pushed.unchanged {
+        printer.status(format!("{} is up to date", destination));
+    } else {
+        printer.status(format!("Pushed {}", destination));
+    }
+    printer.result(digest);
+    Ok(())
+}
+
+/// `--from` names a path (`PATH` or `PATH:NAME`) when one exists; otherwise it is a reference
+/// in the store. No `--from`: the store's image under the destination reference.
+async fn open_source(
+    args: &PushArgs,
+    destination: &Reference,
+) -> anyhow::Result<(StoreSource, Option<Layout>)> {
+    if let Some(from) = &args.from {
+        if Path::new(from).exists() {
+            return Ok((
+                StoreSource::new(ImageSource::open(from, None).await?, None).await?,
+                None,
+            ));
+        }
+        if let Some((path, name)) = from.rsplit_once(':') {
+            if Path::new(path).is_dir() {
+                return Ok((
+                    StoreSource::new(ImageSource::open(path, Some(name)).await?, None).await?,
+                    None,
+                ));
+            }
+        }
+    }
+    let name = match &args.from {
+        Some(from) => Reference::parse(from).map_err(|_| {
+            super::exit_code::UsageError(format!(
+                "--from {from:?} is neither an existing path nor an image reference"
+            ))
+        })?,
+        None => destination.clone(),
+    };
+    let dir = transfer::store_dir(args.store.as_ref())?;
+    let layout = Layout::open(&dir)
+        .await
+        .with_context(|| format!("opening hoist's store at {}", dir.display()))?;
+    let source = ImageSource::from_layout(layout.clone(), Some(&name.store_name()))
+        .await
+        .with_context(|| {
+            format!(
+                "{} is not in the store; pull it first or pass --from PATH",
+                name.original()
+            )
+        })?;
+    let writable = layout.is_writable().then(|| layout.clone());
+    Ok((StoreSource::new(source, Some(&layout)).await?, writable))
+}
+
+/// Adds what a registry's terse refusal needs: what the user can do about it.
+fn explain(error: anyhow::Error, destination: &Reference) -> anyhow::Error {
+    let registry_error = error
+        .chain()
+        .find_map(|c| c.downcast_ref::<crate::registry::RegistryError>());
+    let hint = match registry_error {
+        Some(e) if e.has_code("DENIED") || e.status().is_some_and(|s| s == 403) => Some(format!(
+            "you may not push to {}; check the repository name, or run: hoist login {}",
+            destination.name(),
+            destination.registry()
+        )),
+        Some(e) if e.has_code("UNAUTHORIZED") || e.status().is_some_and(|s| s == 401) => {
+            Some(format!("run: hoist login {}", destination.registry()))
+        }
+        Some(e) if e.has_code("NAME_UNKNOWN") => Some(format!(
+            "the repository {} does not exist on the registry",
+            destination.repository()
+        )),
+        _ => None,
+    };
+    match hint {
+        Some(hint) => error.context(hint),
+        None => error,
+    }
+}
+
+/// The store's [`ImageSource`] seen through the engine's [`PushSource`].
+struct StoreSource {
+    source: Arc<ImageSource>,
+    top: Manifest,
+    children: Vec<Manifest>,
+    locations: HashMap<Digest, Vec<String>>,
+}
+
+impl StoreSource {
+    async fn new(source: ImageSource, layout: Option<&Layout>) -> anyhow::Result<StoreSource> {
+        let top = Manifest {
+            bytes: source.manifest().to_vec(),
+            media_type: source.media_type().to_string(),
+            digest: source.manifest_digest(),
+        };
+        let children = source
+            .child_manifests()
+            .iter()
+            .map(|c| Manifest {
+                bytes: c.bytes.clone(),
+                media_type: c.media_type.clone(),
+                digest: c.digest.clone(),
+            })
+            .collect();
+        let mut locations = HashMap::new();
+        if let Some(layout) = layout {
+            for blob in source.blobs() {
+                locations.insert(blob.digest.clone(), layout.locations(&blob.digest).await?);
+            }
+        }
+        Ok(StoreSource {
+            source: Arc::new(source),
+            top,
+            children,
+            locations,
+        })
+    }
+}
+
+impl PushSource for StoreSource {
+    fn top(&self) -> &Manifest {
+        &self.top
+    }
+
+    fn children(&self) -> &[Manifest] {
+        &self.children
+    }
+
+    fn open_blob(
+        &self,
+        digest: &Digest,
+        offset: u64,
+    ) -> BoxFuture<'static, std::io::Result<BlobReader>> {
+        let (source, digest) = (self.source.clone(), digest.clone());
+        Box::pin(async move {
+            let mut reader = source
+                .open_blob(&digest)
+                .await
+                .map_err(std::io::Error::other)?;
+            if offset > 0 {
+                let remaining = reader.limit().saturating_sub(offset);
+                reader
+                    .get_mut()
+                    .seek(std::io::SeekFrom::Current(offset as i64))
+                    .await?;
+                reader.set_limit(remaining);
+            }
+            Ok(Box::new(reader) as BlobReader)
+        })
+    }
+
+    fn known_locations(&self, digest: &Digest) -> Vec<String> {
+        self.locations.get(digest).cloned().unwrap_or_default()
+    }
+}

@@ -1,0 +1,71 @@
+//! What pull and push share: where the store is, and credentials that never stop a transfer.
+
+use crate::config::{self, Environment};
+use crate::credentials::keychain::Keychain;
+use crate::credentials::{Credential, CredentialSource};
+use crate::reference::Registry;
+use crate::ui::Printer;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The local store: `--store` > `HOIST_STORE` > `$XDG_DATA_HOME/hoist` > `$HOME/.local/share/hoist`.
+pub fn store_dir(flag: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    flag.cloned()
+        .or_else(|| var("HOIST_STORE"))
+        .or_else(|| var("XDG_DATA_HOME").map(|d| d.join("hoist")))
+        .or_else(|| var("HOME").map(|h| h.join(".local/share/hoist")))
+        .ok_or_else(|| {
+            super::exit_code::UsageError(
+                "no place for hoist's image store: HOME is not set; pass --store DIR (or --output PATH for pull), or set HOIST_STORE".into(),
+            )
+            .into()
+        })
+}
+
+/// Docker's credentials, looked up only when a registry asks. A broken helper or an unreadable
+/// config becomes a warning and the transfer goes on anonymously: public images still move.
+pub struct TransferCredentials {
+    keychain: Option<Keychain>,
+    printer: Printer,
+}
+
+impl TransferCredentials {
+    pub fn load(
+        config_flag: Option<&std::path::Path>,
+        printer: Printer,
+    ) -> anyhow::Result<Arc<TransferCredentials>> {
+        let env = Environment::from_process();
+        let keychain = match config::resolve_config_dir(config_flag, &env) {
+            // No config directory at all (no HOME, no DOCKER_CONFIG): anonymous, unless
+            // DOCKER_AUTH_CONFIG or podman's auth.json say otherwise.
+            Err(_) => Keychain::without_config_dir(&env)?,
+            Ok(dir) => Keychain::load(&dir, &env)?,
+        };
+        Ok(Arc::new(TransferCredentials {
+            keychain: Some(keychain),
+            printer,
+        }))
+    }
+}
+
+impl CredentialSource for TransferCredentials {
+    fn credential_for(&self, registry: &Registry) -> anyhow::Result<Option<Credential>> {
+        let Some(keychain) = &self.keychain else {
+            return Ok(None);
+        };
+        match keychain.lookup(registry) {
+            Ok(found) => Ok(found.map(|f| f.credential)),
+            Err(e) => {
+                self.printer.warn(format!(
+                    "{e:#}; continuing without credentials for {registry}"
+                ));
+                Ok(None)
+            }
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Pull: resolve the reference to manifests, then stream every blob the destination lacks
+//! straight to disk in parallel, verified as it arrives, resuming partial files.
+
+use super::manifest::{self, Descriptor, PlatformChoice};
+use super::report::{BlobOutcome, Reporter};
+use crate::reference::Reference;
+use crate::registry::manifests::Manifest;
+use crate::registry::RegistryClient;
+use crate::store::layout::Layout;
+use crate::types::Digest;
+use anyhow::{bail, Context};
+use futures_util::{StreamExt, TryStreamExt};
+use std::collections::HashSet;
+
+/// How often one blob's download may be cut and resumed before the pull gives up.
+const BLOB_ATTEMPTS: u32 = 5;
+
+/// What a pull resolved and fetched.
+pub struct PulledImage {
+    /// The manifest (or index) the reference points at: its digest is what `pull` prints.
+    pub top: Manifest,
+    /// What the destination's index entry points at: `top`, or the chosen platform's manifest.
+    pub stored: Descriptor,
+    pub blobs: Vec<Descriptor>,
+}
+
+/// The manifests to fetch and the blobs they need, before any blob moves.
+struct Plan {
+    top: Manifest,
+    stored: Descriptor,
+    manifests: Vec<Manifest>,
+    blobs: Vec<Descriptor>,
+}
+
+pub async fn pull(
+    client: &RegistryClient,
+    reference: &Reference,
+    platform: &PlatformChoice,
+    layout: &Layout,
+    jobs: usize,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<PulledImage> {
+    let plan = resolve(client, reference, platform).await?;
+    let repository = reference.repository();
+    futures_util::stream::iter(plan.blobs.iter().map(Ok::<_, anyhow::Error>))
+        .try_for_each_concurrent(jobs.max(1), |blob| async move {
+            let outcome = fetch_blob(client, repository, blob, layout, reporter)
+                .await
+                .with_context(|| {
+                    format!("downloading {} from {}", blob.digest, reference.name())
+                })?;
+            reporter.blob_finished(&blob.digest, blob.size, &outcome);
+            Ok(())
+        })
+        .await?;
+    // Manifests last, so an index never points at something missing.
+    for m in plan.manifests.iter().chain([&plan.top]) {
+        layout.put_blob_bytes(&m.bytes).await?;
+    }
+    for blob in &plan.blobs {
+        layout
+            .record_location(&blob.digest, &reference.name())
+            .await?;
+    }
+    Ok(PulledImage {
+        top: plan.top,
+        stored: plan.stored,
+        blobs: plan.blobs,
+    })
+}
+
+async fn resolve(
+    client: &RegistryClient,
+    reference: &Reference,
+    platform: &PlatformChoice,
+) -> anyhow::Result<Plan> {
+    let repository = reference.repository();
+    let top = client
+        .get_manifest(repository, &reference.manifest_reference())
+        .await
+        .with_context(|| format!("fetching the manifest of {}", reference.original()))?;
+    let mut manifests = Vec::new();
+    let stored;
+    let images: Vec<Manifest> = if manifest::is_index(&top.media_type) {
+        let index = manifest::parse_index(&top.bytes)?;
+        let children: Vec<&Descriptor> = match platform {
+            PlatformChoice::All => index.manifests.iter().collect(),
+            PlatformChoice::One(wanted) => match manifest::select(&index, wanted) {
+                Some(d) => vec![d],
+                None => bail!(
+                    "{} has no image for {wanted}; it has: {} (choose one with --platform, or --platform all)",
+                    reference.original(),
+                    manifest::platforms(&index).join(", ")
+                ),
+            },
+        };
+        let mut images = Vec::new();
+        for child in children {
+            let m = client
+                .get_manifest(repository, &child.digest.to_string())
+                .await?;
+            if manifest::is_index(&m.media_type) {
+                bail!(
+                    "{}: nested image indexes are not supported",
+                    reference.original()
+                );
+            }
+            images.push(m);
+        }
+        stored = match platform {
+            PlatformChoice::All => descriptor_of(&top),
+            PlatformChoice::One(_) => descriptor_of(&images[0]),
+        };
+        manifests.extend(images.iter().cloned());
+        images
+    } else {
+        stored = descriptor_of(&top);
+        vec![top.clone()]
+    };
+    let mut seen = HashSet::new();
+    let mut blobs = Vec::new();
+    for image in &images {
+        let parsed = manifest::parse_manifest(&image.bytes)?;
+        for blob in std::iter::once(parsed.config).chain(parsed.layers) {
+            if seen.insert(blob.digest.clone()) {
+                blobs.push(blob);
+            }
+        }
+    }
+    Ok(Plan {
+        top,
+        stored,
+        manifests,
+        blobs,
+    })
+}
+
+pub fn descriptor_of(m: &Manifest) -> Descriptor {
+    Descriptor {
+        media_type: m.media_type.clone(),
+        digest: m.digest.clone(),
+        size: m.bytes.len() as u64,
+        platform: None,
+        annotations: Default::default(),
+    }
+}
+
+/// One blob, resumed across cut connections: each attempt continues where the file ends.
+async fn fetch_blob(
+    client: &RegistryClient,
+    repository: &str,
+    blob: &Descriptor,
+    layout: &Layout,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<BlobOutcome> {
+    if layout.has_blob(&blob.digest).await == Some(blob.size) {
+        return Ok(BlobOutcome::AlreadyPresent);
+    }
+    let mut writer = layout.begin_blob(&blob.digest, Some(blob.size)).await?;
+    let resumed_from = writer.offset();
+    reporter.blob_started(&blob.digest, blob.size);
+    reporter.blob_progress(&blob.digest, resumed_from);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match stream_into(client, repository, &blob.digest, &mut writer, reporter).await {
+            Ok(()) => break,
+            Err(e) if attempt < BLOB_ATTEMPTS && is_cut(&e) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    writer.commit().await?;
+    Ok(if resumed_from > 0 {
+        BlobOutcome::Resumed { from: resumed_from }
+    } else {
+        BlobOutcome::Downloaded
+    })
+}
+
+async fn stream_into(
+    client: &RegistryClient,
+    repository: &str,
+    digest: &Digest,
+    writer: &mut crate::store::layout::BlobWriter,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<()> {
+    let download = client.get_blob(repository, digest, writer.offset()).await?;
+    if download.offset != writer.offset() {
+        // The registry ignored our Range request: start the file over.
+        writer.restart().await?;
+        reporter.blob_reset(digest);
+    }
+    let mut body = download.response.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| anyhow::Error::new(CutError(e.to_string())))?;
+        writer.write_chunk(&chunk).await?;
+        reporter.blob_progress(digest, chunk.len() as u64);
+    }
+    Ok(())
+}
+
+/// The body stopped before its end: worth resuming from where the file is.
+#[derive(Debug, thiserror::Error)]
+#[error("connection lost mid-download: {0}")]
+struct CutError(String);
+
+fn is_cut(error: &anyhow::Error) -> bool {
+    error.chain().any(|c| c.is::<CutError>())
+        || error
+            .downcast_ref::<crate::registry::RegistryError>()
+            .is_some_and(|e| e.is_temporary())
+}
