@@ -1,0 +1,1 @@
+//! Wrappers for hoist, the docker CLI, skopeo and a throwaway pass store.
