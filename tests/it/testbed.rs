@@ -54,6 +54,8 @@ fn token_setup() -> (TokenIssuer, RegistryServer) {
         IssuerConfig::default()
             .user("alice", "pw")
             .allow("alice", "team/*", &["pull", "push"])
+            .user("admin", "root")
+            .allow("admin", "*", &["*"])
             .public("public/app"),
     );
     let reg = RegistryServer::start(Mode::Token(&issuer));
@@ -152,4 +154,239 @@ fn mtls_registry_refuses_client_without_cert() {
         .build()
         .unwrap();
     assert_eq!(http_get(Some(&with_cert), &url, &[]).unwrap().status, 200);
+}
+
+use crate::support::images::{push_with_skopeo, remote_manifest_with_skopeo, Format, ImageSpec};
+use crate::support::sha256_digest;
+use crate::support::tools::{run, run_ok, PassStore, TestEnv};
+
+#[test]
+fn skopeo_push_preserves_computed_digests() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("u", "p")]));
+    for (i, spec) in [
+        ImageSpec::new(1),
+        ImageSpec::new(2).format(Format::Docker),
+        ImageSpec::new(3).multi_platform(),
+        ImageSpec::new(4).format(Format::Docker).multi_platform(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let img = spec.build("v1");
+        let dest = format!("{}/lib/img{i}:v1", reg.host());
+        push_with_skopeo(&img, &dest, Some(("u", "p")));
+        let raw = remote_manifest_with_skopeo(&dest, Some(("u", "p")));
+        assert_eq!(sha256_digest(&raw), img.digest(), "image {i}");
+        // skopeo inspect (non-raw) reports the same digest.
+        let env = TestEnv::new();
+        let out = run_ok(
+            env.skopeo()
+                .args(["inspect", "--tls-verify=false", "--creds", "u:p"])
+                .arg(format!("docker://{dest}")),
+            None,
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["Digest"], img.digest(), "image {i}");
+    }
+}
+
+fn tags_list(reg: &RegistryServer, repo: &str, token: &str) -> crate::support::HttpResult {
+    let url = format!("{}/v2/{repo}/tags/list", reg.url());
+    http_get(None, &url, &[("authorization", &bearer(token))]).unwrap()
+}
+
+#[test]
+fn token_flows_against_registry() {
+    let (issuer, reg) = token_setup();
+    let img = ImageSpec::new(7).build("t");
+    for repo in ["team/app", "public/app", "secret/app"] {
+        push_with_skopeo(
+            &img,
+            &format!("{}/{repo}:t", reg.host()),
+            Some(("admin", "root")),
+        );
+    }
+    // GET with Basic + scope.
+    let t = token_for(
+        &issuer,
+        Some(("alice", "pw")),
+        &["repository:team/app:pull"],
+    );
+    let resp = tags_list(&reg, "team/app", &t);
+    assert_eq!(resp.status, 200, "log:\n{}", reg.log());
+    assert_eq!(resp.json()["tags"], serde_json::json!(["t"]));
+    // Anonymous token pulls a public repo but not a private one.
+    let anon = token_for(&issuer, None, &["repository:public/app:pull"]);
+    assert_eq!(tags_list(&reg, "public/app", &anon).status, 200);
+    let anon = token_for(&issuer, None, &["repository:team/app:pull"]);
+    assert_eq!(tags_list(&reg, "team/app", &anon).status, 401);
+    // A forbidden repo: the token is issued, with empty actions.
+    let t = token_for(
+        &issuer,
+        Some(("alice", "pw")),
+        &["repository:secret/app:pull"],
+    );
+    assert_eq!(tags_list(&reg, "secret/app", &t).status, 401);
+    let claims = jwt_claims(&t);
+    assert_eq!(claims["access"][0]["actions"], serde_json::json!([]));
+}
+
+fn jwt_claims(t: &str) -> serde_json::Value {
+    use base64::Engine;
+    let part = t.split('.').nth(1).unwrap();
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&raw).unwrap()
+}
+
+fn post_form(url: &str, form: &[(&str, &str)]) -> crate::support::HttpResult {
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    crate::support::block_on(async {
+        let resp = reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        crate::support::HttpResult {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            body: resp.bytes().await.unwrap().to_vec(),
+        }
+    })
+}
+
+#[test]
+fn refresh_token_and_expiry() {
+    let (issuer, reg) = token_setup();
+    let img = ImageSpec::new(8).layers(&[100]).build("t");
+    push_with_skopeo(
+        &img,
+        &format!("{}/team/app:t", reg.host()),
+        Some(("admin", "root")),
+    );
+    let scope = "repository:team/app:pull";
+    let url = format!(
+        "{}?service={}&scope={scope}&offline_token=true&client_id=hoist",
+        issuer.realm(),
+        issuer.service()
+    );
+    let resp = http_get(None, &url, &[("authorization", &basic("alice", "pw"))]).unwrap();
+    assert_eq!(resp.status, 200);
+    let rt = resp.json()["refresh_token"].as_str().unwrap().to_string();
+    let svc = issuer.service();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt.as_str()),
+        ("service", svc.as_str()),
+        ("scope", scope),
+        ("client_id", "hoist"),
+    ];
+    let r = post_form(&issuer.realm(), &form);
+    assert_eq!(r.status, 200);
+    let at = r.json()["access_token"].as_str().unwrap().to_string();
+    assert_eq!(tags_list(&reg, "team/app", &at).status, 200);
+    let mut bad = form;
+    bad[1].1 = "rt-bogus";
+    let r = post_form(&issuer.realm(), &bad);
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"], "invalid_grant");
+    // Password grant.
+    let r = post_form(
+        &issuer.realm(),
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "pw"),
+            ("service", svc.as_str()),
+            ("scope", scope),
+            ("client_id", "hoist"),
+            ("access_type", "offline"),
+        ],
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.json()["refresh_token"].is_string());
+    let last = issuer.requests().pop().unwrap();
+    assert_eq!(last.grant_type.as_deref(), Some("password"));
+    assert_eq!(last.user.as_deref(), Some("alice"));
+    // Expired token: exp beyond the registry's 60 s leeway.
+    issuer.set_issue_expired(true);
+    let t = token_for(&issuer, Some(("alice", "pw")), &[scope]);
+    assert_eq!(tags_list(&reg, "team/app", &t).status, 401);
+    issuer.set_issue_expired(false);
+    let t = token_for(&issuer, Some(("alice", "pw")), &[scope]);
+    assert_eq!(tags_list(&reg, "team/app", &t).status, 200);
+}
+
+#[test]
+fn docker_login_without_daemon_htpasswd() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let env = TestEnv::new().without_credential_helpers();
+    let out = run_ok(
+        env.docker()
+            .args(["login", &reg.host(), "-u", "alice", "--password-stdin"]),
+        Some(b"s3cret\n"),
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Login Succeeded"));
+    let cfg = env.docker_config_json().expect("config.json written");
+    eprintln!("htpasswd config.json: {cfg:?}");
+    let v: serde_json::Value = serde_json::from_str(&cfg).unwrap();
+    assert_eq!(v["auths"][reg.host()]["auth"], "YWxpY2U6czNjcmV0");
+    let bad = run(
+        env.docker()
+            .args(["login", &reg.host(), "-u", "alice", "--password-stdin"]),
+        Some(b"wrong\n"),
+    );
+    assert!(!bad.status.success());
+}
+
+#[test]
+fn docker_login_without_daemon_token() {
+    let (issuer, reg) = token_setup();
+    let env = TestEnv::new().without_credential_helpers();
+    run_ok(
+        env.docker()
+            .args(["login", &reg.host(), "-u", "alice", "--password-stdin"]),
+        Some(b"pw\n"),
+    );
+    let cfg = env.docker_config_json().expect("config.json written");
+    eprintln!("token config.json: {cfg:?}");
+    eprintln!("issuer saw: {:?}", issuer.requests());
+    let v: serde_json::Value = serde_json::from_str(&cfg).unwrap();
+    assert!(v["auths"][reg.host()].is_object());
+    assert!(issuer.request_count() >= 1);
+}
+
+#[test]
+fn pass_store_round_trips_credentials() {
+    let pass = PassStore::new();
+    let env = TestEnv::new().with_pass(&pass);
+    let creds = br#"{"ServerURL":"127.0.0.1:5999","Username":"alice","Secret":"s3cret"}"#;
+    run_ok(
+        env.command("docker-credential-pass").arg("store"),
+        Some(creds),
+    );
+    let out = run_ok(
+        env.command("docker-credential-pass").arg("get"),
+        Some(b"127.0.0.1:5999"),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["Username"], "alice");
+    assert_eq!(v["Secret"], "s3cret");
+    // The stored entry lives under base64(server URL)/username.gpg.
+    let entry = pass
+        .store_dir
+        .join("docker-credential-helpers/MTI3LjAuMC4xOjU5OTk=/alice.gpg");
+    assert!(entry.exists());
+    // helpers 0.6.4 answer an unknown server with exit 0 and empty fields.
+    let out = run_ok(
+        env.command("docker-credential-pass").arg("get"),
+        Some(b"127.0.0.1:1"),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["Username"], "");
 }
