@@ -390,3 +390,104 @@ fn pass_store_round_trips_credentials() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["Username"], "");
 }
+
+use crate::support::proxy::{Fault, Kind, Match, Proxy};
+
+/// GET through a client; Err if the body could not be read completely.
+fn get_full(url: &str) -> Result<(u16, Vec<u8>), String> {
+    crate::support::block_on(async {
+        let resp = reqwest::get(url).await.map_err(|e| format!("{e:?}"))?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(|e| format!("{e:?}"))?;
+        Ok((status, body.to_vec()))
+    })
+}
+
+#[test]
+fn proxy_counts_and_injects_faults() {
+    let reg = RegistryServer::start(Mode::Open);
+    let img = ImageSpec::new(9).layers(&[200_000]).build("v");
+    push_with_skopeo(&img, &format!("{}/lib/big:v", reg.host()), None);
+    let proxy = Proxy::start(&reg.host());
+    let layer = &img.manifests[0].layers[0].blob;
+    let blob_url = format!("{}/v2/lib/big/blobs/{}", proxy.url(), layer.digest);
+
+    // Plain pass-through, counted.
+    let (s, body) = get_full(&format!("{}/v2/", proxy.url())).unwrap();
+    assert_eq!((s, body.len()), (200, 2));
+    let (s, body) = get_full(&blob_url).unwrap();
+    assert_eq!(s, 200);
+    assert_eq!(crate::support::sha256_digest(&body), layer.digest);
+    assert_eq!(proxy.count("GET", Kind::Ping), 1);
+    assert_eq!(proxy.count("GET", Kind::Blob), 1);
+
+    // Status faults for the next two pings only.
+    proxy.inject_n(Match::kind(Kind::Ping), Fault::too_many(3), 2);
+    let ping = format!("{}/v2/", proxy.url());
+    let r = http_get(None, &ping, &[]).unwrap();
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("retry-after").as_deref(), Some("3"));
+    assert_eq!(http_get(None, &ping, &[]).unwrap().status, 429);
+    assert_eq!(http_get(None, &ping, &[]).unwrap().status, 200);
+    assert_eq!(proxy.pending_faults(), 0);
+
+    // Flipped byte: full body, wrong digest.
+    proxy.inject(
+        Match::method("GET", Kind::Blob),
+        Fault::FlipResponseByte(1000),
+    );
+    let (_, body) = get_full(&blob_url).unwrap();
+    assert_eq!(body.len() as u64, layer.size);
+    assert_ne!(crate::support::sha256_digest(&body), layer.digest);
+
+    // Cut connection: the client sees a body error.
+    proxy.inject(
+        Match::method("GET", Kind::Blob),
+        Fault::CutResponseAfter(50_000),
+    );
+    let err = get_full(&blob_url).unwrap_err();
+    assert!(!err.is_empty());
+    let (_, body) = get_full(&blob_url).unwrap();
+    assert_eq!(crate::support::sha256_digest(&body), layer.digest);
+
+    // Cut upload: the client's PATCH fails, the registry never sees it.
+    let r = crate::support::block_on(async {
+        let c = reqwest::Client::new();
+        let start = c
+            .post(format!("{}/v2/lib/up/blobs/uploads/", proxy.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(start.status().as_u16(), 202);
+        let loc = start.headers()["location"].to_str().unwrap().to_string();
+        // Host is forwarded, so the registry already names the proxy.
+        assert!(loc.starts_with(&proxy.url()), "{loc}");
+        proxy.inject(
+            Match::method("PATCH", Kind::Upload),
+            Fault::CutRequestAfter(1000),
+        );
+        c.patch(loc).body(vec![7u8; 100_000]).send().await
+    });
+    assert!(r.is_err(), "{r:?}");
+    let last = proxy.requests().pop().unwrap();
+    assert_eq!((last.kind, last.status), (Kind::Upload, 0));
+    assert_eq!(last.fault.as_deref(), Some("cut-request@1000"));
+}
+
+#[test]
+fn proxy_latency_and_skopeo_through_proxy() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    proxy.set_latency(std::time::Duration::from_millis(10));
+    let img = ImageSpec::new(10).layers(&[1000, 2000]).build("v");
+    let t0 = std::time::Instant::now();
+    push_with_skopeo(&img, &format!("{}/lib/p:v", proxy.host()), None);
+    let n = proxy.requests().len();
+    assert!(n >= 5, "{:?}", proxy.requests());
+    // Ping, blob uploads and the manifest PUT run in sequence, each
+    // delayed twice (request and response).
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(60));
+    assert!(proxy.count("PUT", Kind::Manifest) >= 1);
+    let raw = remote_manifest_with_skopeo(&format!("{}/lib/p:v", reg.host()), None);
+    assert_eq!(sha256_digest(&raw), img.digest());
+}
