@@ -332,10 +332,12 @@ fn docker_login_without_daemon_htpasswd() {
         Some(b"s3cret\n"),
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Login Succeeded"));
-    let cfg = env.docker_config_json().expect("config.json written");
-    eprintln!("htpasswd config.json: {cfg:?}");
-    let v: serde_json::Value = serde_json::from_str(&cfg).unwrap();
-    assert_eq!(v["auths"][reg.host()]["auth"], "YWxpY2U6czNjcmV0");
+    // Byte-for-byte: tab-indented, no trailing newline.
+    let expected = format!(
+        "{{\n\t\"auths\": {{\n\t\t\"{}\": {{\n\t\t\t\"auth\": \"YWxpY2U6czNjcmV0\"\n\t\t}}\n\t}}\n}}",
+        reg.host()
+    );
+    assert_eq!(env.docker_config_json().unwrap(), expected);
     let bad = run(
         env.docker()
             .args(["login", &reg.host(), "-u", "alice", "--password-stdin"]),
@@ -353,12 +355,28 @@ fn docker_login_without_daemon_token() {
             .args(["login", &reg.host(), "-u", "alice", "--password-stdin"]),
         Some(b"pw\n"),
     );
+    // docker asks for an offline token (GET, client_id=docker, no scope)
+    // and stores the refresh token as identitytoken with "alice:" as auth.
+    let reqs = issuer.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    let r = &reqs[0];
+    assert_eq!(
+        (r.method.as_str(), r.offline, r.had_basic_auth),
+        ("GET", true, true)
+    );
+    assert_eq!(r.client_id.as_deref(), Some("docker"));
+    assert!(r.scopes.is_empty());
     let cfg = env.docker_config_json().expect("config.json written");
-    eprintln!("token config.json: {cfg:?}");
-    eprintln!("issuer saw: {:?}", issuer.requests());
     let v: serde_json::Value = serde_json::from_str(&cfg).unwrap();
-    assert!(v["auths"][reg.host()].is_object());
-    assert!(issuer.request_count() >= 1);
+    let entry = &v["auths"][reg.host()];
+    assert_eq!(entry["auth"], "YWxpY2U6");
+    assert!(entry["identitytoken"].as_str().unwrap().starts_with("rt-"));
+    let expected = format!(
+        "{{\n\t\"auths\": {{\n\t\t\"{}\": {{\n\t\t\t\"auth\": \"YWxpY2U6\",\n\t\t\t\"identitytoken\": {}\n\t\t}}\n\t}}\n}}",
+        reg.host(),
+        entry["identitytoken"]
+    );
+    assert_eq!(cfg, expected);
 }
 
 #[test]
@@ -490,4 +508,83 @@ fn proxy_latency_and_skopeo_through_proxy() {
     assert!(proxy.count("PUT", Kind::Manifest) >= 1);
     let raw = remote_manifest_with_skopeo(&format!("{}/lib/p:v", reg.host()), None);
     assert_eq!(sha256_digest(&raw), img.digest());
+}
+
+#[test]
+fn docker_login_with_pass_store() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let pass = PassStore::new();
+    let env = TestEnv::new().with_pass(&pass);
+    run_ok(
+        env.docker()
+            .args(["login", &reg.host(), "-u", "alice", "--password-stdin"]),
+        Some(b"s3cret\n"),
+    );
+    // The CLI auto-selected pass and keeps only an empty entry in the file.
+    let expected = format!(
+        "{{\n\t\"auths\": {{\n\t\t\"{}\": {{}}\n\t}},\n\t\"credsStore\": \"pass\"\n}}",
+        reg.host()
+    );
+    assert_eq!(env.docker_config_json().unwrap(), expected);
+    let out = run_ok(
+        env.command("docker-credential-pass").arg("get"),
+        Some(reg.host().as_bytes()),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["Username"].as_str(), v["Secret"].as_str()),
+        (Some("alice"), Some("s3cret"))
+    );
+
+    // With pass on PATH but no store, login fails and writes nothing.
+    let bare = TestEnv::new();
+    let out = run(
+        bare.docker()
+            .args(["login", &reg.host(), "-u", "alice", "--password-stdin"]),
+        Some(b"s3cret\n"),
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass not initialized"));
+    assert_eq!(bare.docker_config_json(), None);
+}
+
+#[test]
+fn token_issuer_refusal_flags_and_scope_recording() {
+    let issuer = TokenIssuer::start(IssuerConfig::default().user("alice", "pw").allow(
+        "alice",
+        "a",
+        &["pull"],
+    ));
+    // Several scope params, and space-separated scopes in one param.
+    let url = format!(
+        "{}?service=s&scope=repository:a:pull&scope=repository:b:pull%20repository:a:push",
+        issuer.realm()
+    );
+    let r = http_get(None, &url, &[("authorization", &basic("alice", "pw"))]).unwrap();
+    assert_eq!(r.status, 200);
+    let claims = jwt_claims(r.json()["token"].as_str().unwrap());
+    assert_eq!(claims["access"].as_array().unwrap().len(), 3);
+    assert_eq!(claims["access"][0]["actions"], serde_json::json!(["pull"]));
+    assert_eq!(claims["access"][2]["actions"], serde_json::json!([]));
+    assert_eq!(claims["aud"], issuer.service());
+    assert_eq!(issuer.requests()[0].scopes.len(), 3);
+
+    issuer.configure(|c| {
+        c.refuse_post = true;
+        c.refuse_get_basic = true;
+    });
+    let r = post_form(
+        &issuer.realm(),
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "pw"),
+        ],
+    );
+    assert_eq!(r.status, 404);
+    let r = http_get(None, &url, &[("authorization", &basic("alice", "pw"))]).unwrap();
+    assert_eq!(r.status, 401);
+    // Anonymous GET is still served.
+    assert_eq!(http_get(None, &url, &[]).unwrap().status, 200);
+    assert_eq!(issuer.request_count(), 4);
 }
