@@ -1,0 +1,5 @@
+//! Integration tests for hoist: they drive the built binary against real
+//! registries started by the support code.
+
+mod support;
+mod testbed;

@@ -1,0 +1,448 @@
+//! Fault-injecting HTTP/1.1 reverse proxy in front of a plain-HTTP registry.
+//!
+//! Requests are forwarded unchanged (Host included, so the registry builds
+//! Location headers for the proxy); any Location that still names the
+//! registry is rewritten to the proxy so clients stay on it. Bodies stream
+//! through; nothing is buffered except in a request-cut fault.
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::{combinators::BoxBody, BodyExt, Empty, Full};
+use hyper::body::{Body, Frame, Incoming};
+use hyper::{Request, Response};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// A concrete error type keeps hyper's `Into<BoxError>` bounds simple.
+type BoxError = std::io::Error;
+type ProxyBody = BoxBody<Bytes, BoxError>;
+
+/// Registry API endpoint classes, from the request path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Ping,
+    Manifest,
+    Blob,
+    Upload,
+    Tags,
+    Catalog,
+    Other,
+}
+
+pub fn classify(path: &str) -> Kind {
+    let p = path.split('?').next().unwrap_or("");
+    if p == "/v2/" || p == "/v2" {
+        Kind::Ping
+    } else if p == "/v2/_catalog" {
+        Kind::Catalog
+    } else if p.contains("/blobs/uploads") {
+        Kind::Upload
+    } else if p.contains("/blobs/") {
+        Kind::Blob
+    } else if p.contains("/manifests/") {
+        Kind::Manifest
+    } else if p.ends_with("/tags/list") {
+        Kind::Tags
+    } else {
+        Kind::Other
+    }
+}
+
+/// Which requests a fault applies to; `None` fields match anything.
+#[derive(Clone, Debug, Default)]
+pub struct Match {
+    pub method: Option<String>,
+    pub kind: Option<Kind>,
+}
+
+impl Match {
+    pub fn any() -> Match {
+        Match::default()
+    }
+    pub fn kind(kind: Kind) -> Match {
+        Match {
+            method: None,
+            kind: Some(kind),
+        }
+    }
+    pub fn method(method: &str, kind: Kind) -> Match {
+        Match {
+            method: Some(method.to_uppercase()),
+            kind: Some(kind),
+        }
+    }
+    fn matches(&self, method: &str, kind: Kind) -> bool {
+        self.method.as_deref().map_or(true, |m| m == method)
+            && self.kind.map_or(true, |k| k == kind)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// Forward, then drop the connection after N bytes of response body.
+    CutResponseAfter(u64),
+    /// Drop the connection after receiving N bytes of request body; the
+    /// request never reaches the registry.
+    CutRequestAfter(u64),
+    /// Forward, inverting the response body byte at this offset.
+    FlipResponseByte(u64),
+    /// Answer without forwarding.
+    Status {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+}
+
+impl Fault {
+    pub fn status(status: u16) -> Fault {
+        Fault::Status {
+            status,
+            headers: vec![],
+            body: String::new(),
+        }
+    }
+    /// 429 with `Retry-After: secs`.
+    pub fn too_many(retry_after_secs: u64) -> Fault {
+        Fault::Status {
+            status: 429,
+            headers: vec![("Retry-After".into(), retry_after_secs.to_string())],
+            body: r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}"#.into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    pub kind: Kind,
+    /// 0 when the proxy cut the request before answering.
+    pub status: u16,
+    /// Name of the fault applied, if any.
+    pub fault: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    records: Vec<Recorded>,
+    latency: Duration,
+    faults: Vec<(Match, Fault, usize)>,
+}
+
+pub struct Proxy {
+    addr: SocketAddr,
+    upstream: String,
+    state: Arc<Mutex<State>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Proxy {
+    /// `upstream` is the registry's `host:port` (plain HTTP).
+    pub fn start(upstream: &str) -> Proxy {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let addr = l.local_addr().unwrap();
+        let state = Arc::new(Mutex::new(State::default()));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let ctx = Arc::new(Ctx {
+            upstream: upstream.to_string(),
+            me: addr.to_string(),
+            state: state.clone(),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        });
+        let thread = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(serve(l, ctx, rx));
+        });
+        Proxy {
+            addr,
+            upstream: upstream.to_string(),
+            state,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// `127.0.0.1:PORT` of the proxy.
+    pub fn host(&self) -> String {
+        self.addr.to_string()
+    }
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    pub fn upstream(&self) -> &str {
+        &self.upstream
+    }
+
+    /// All requests so far, in arrival order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.lock().unwrap().records.clone()
+    }
+    pub fn count(&self, method: &str, kind: Kind) -> usize {
+        let m = Match::method(method, kind);
+        self.requests()
+            .iter()
+            .filter(|r| m.matches(&r.method, r.kind))
+            .count()
+    }
+    pub fn clear(&self) {
+        self.state.lock().unwrap().records.clear();
+    }
+
+    /// Delay added before forwarding and again before answering.
+    pub fn set_latency(&self, d: Duration) {
+        self.state.lock().unwrap().latency = d;
+    }
+
+    /// Applies `fault` to the next matching request.
+    pub fn inject(&self, m: Match, fault: Fault) {
+        self.inject_n(m, fault, 1);
+    }
+    /// Applies `fault` to the next `n` matching requests.
+    pub fn inject_n(&self, m: Match, fault: Fault, n: usize) {
+        self.state.lock().unwrap().faults.push((m, fault, n));
+    }
+    /// Faults not yet consumed (count of remaining applications).
+    pub fn pending_faults(&self) -> usize {
+        self.state.lock().unwrap().faults.iter().map(|f| f.2).sum()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Ctx {
+    upstream: String,
+    me: String,
+    state: Arc<Mutex<State>>,
+    client: Client<HttpConnector, ProxyBody>,
+}
+
+async fn serve(
+    l: std::net::TcpListener,
+    ctx: Arc<Ctx>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let listener = tokio::net::TcpListener::from_std(l).unwrap();
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            acc = listener.accept() => {
+                let Ok((stream, _)) = acc else { continue };
+                let ctx = ctx.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| {
+                        let ctx = ctx.clone();
+                        async move { handle(req, &ctx).await }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        }
+    }
+}
+
+fn fault_name(f: &Fault) -> String {
+    match f {
+        Fault::CutResponseAfter(n) => format!("cut-response@{n}"),
+        Fault::CutRequestAfter(n) => format!("cut-request@{n}"),
+        Fault::FlipResponseByte(n) => format!("flip@{n}"),
+        Fault::Status { status, .. } => format!("status {status}"),
+    }
+}
+
+async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>, BoxError> {
+    let method = req.method().to_string();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "/".into());
+    let kind = classify(&path);
+    let (latency, fault, idx) = {
+        let mut st = ctx.state.lock().unwrap();
+        let fault = st
+            .faults
+            .iter()
+            .position(|(m, _, n)| *n > 0 && m.matches(&method, kind))
+            .map(|i| {
+                st.faults[i].2 -= 1;
+                let f = st.faults[i].1.clone();
+                if st.faults[i].2 == 0 {
+                    st.faults.remove(i);
+                }
+                f
+            });
+        st.records.push(Recorded {
+            method: method.clone(),
+            path: path.clone(),
+            kind,
+            status: 0,
+            fault: fault.as_ref().map(fault_name),
+        });
+        (st.latency, fault, st.records.len() - 1)
+    };
+    let set_status = |s: u16| ctx.state.lock().unwrap().records[idx].status = s;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+
+    if let Some(Fault::Status {
+        status,
+        headers,
+        body,
+    }) = &fault
+    {
+        // Drain the request so the connection stays usable.
+        let _ = req.into_body().collect().await;
+        let mut b = Response::builder().status(*status);
+        for (k, v) in headers {
+            b = b.header(k, v);
+        }
+        if !body.is_empty() {
+            b = b.header("content-type", "application/json");
+        }
+        set_status(*status);
+        let body = Full::new(Bytes::from(body.clone()))
+            .map_err(|e| match e {})
+            .boxed();
+        return b.body(body).map_err(std::io::Error::other);
+    }
+
+    if let Some(Fault::CutRequestAfter(n)) = fault {
+        let mut body = req.into_body();
+        let mut seen = 0u64;
+        while seen < n {
+            match body.frame().await {
+                Some(Ok(f)) => seen += f.data_ref().map_or(0, |d| d.len() as u64),
+                _ => break,
+            }
+        }
+        // An Err from the service makes hyper drop the connection.
+        return Err(err("proxy: request cut by fault injection"));
+    }
+
+    let (mut parts, body) = req.into_parts();
+    parts.uri = format!("http://{}{}", ctx.upstream, path)
+        .parse()
+        .map_err(std::io::Error::other)?;
+    let upstream_req = Request::from_parts(parts, body.map_err(std::io::Error::other).boxed());
+    let resp = match ctx.client.request(upstream_req).await {
+        Ok(r) => r,
+        Err(e) => {
+            set_status(502);
+            let body = Full::new(Bytes::from(format!("proxy upstream error: {e}")))
+                .map_err(|e| match e {})
+                .boxed();
+            return Response::builder()
+                .status(502)
+                .body(body)
+                .map_err(std::io::Error::other);
+        }
+    };
+    let (mut parts, body) = resp.into_parts();
+    if let Some(loc) = parts.headers.get("location").and_then(|v| v.to_str().ok()) {
+        let from = format!("http://{}", ctx.upstream);
+        if let Some(rest) = loc.strip_prefix(&from) {
+            let new = format!("http://{}{}", ctx.me, rest);
+            parts
+                .headers
+                .insert("location", new.parse().map_err(std::io::Error::other)?);
+        }
+    }
+    set_status(parts.status.as_u16());
+    let (cut_after, flip_at) = match fault {
+        Some(Fault::CutResponseAfter(n)) => (Some(n), None),
+        Some(Fault::FlipResponseByte(n)) => (None, Some(n)),
+        _ => (None, None),
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let body = FaultBody {
+        inner: body,
+        seen: 0,
+        cut_after,
+        flip_at,
+        cut: false,
+    };
+    Ok(Response::from_parts(parts, body.boxed()))
+}
+
+/// Streams a response body, optionally flipping one byte or failing after
+/// a byte count (which makes hyper abort the client connection).
+struct FaultBody {
+    inner: Incoming,
+    seen: u64,
+    cut_after: Option<u64>,
+    flip_at: Option<u64>,
+    cut: bool,
+}
+
+impl Body for FaultBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        if this.cut || this.cut_after.is_some_and(|n| this.seen >= n) {
+            return Poll::Ready(Some(Err(err("proxy: response cut by fault injection"))));
+        }
+        let frame = match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(std::io::Error::other(e)))),
+            Poll::Ready(Some(Ok(f))) => f,
+        };
+        let mut data = match frame.into_data() {
+            Ok(d) => d,
+            Err(other) => return Poll::Ready(Some(Ok(other))),
+        };
+        let start = this.seen;
+        let end = start + data.len() as u64;
+        if let Some(at) = this.flip_at.filter(|&at| at >= start && at < end) {
+            let mut m = BytesMut::from(&data[..]);
+            m[(at - start) as usize] ^= 0xff;
+            data = m.freeze();
+            this.flip_at = None;
+        }
+        if let Some(n) = this.cut_after.filter(|&n| end > n) {
+            data.truncate((n - start) as usize);
+            this.cut = true;
+        }
+        this.seen += data.len() as u64;
+        Poll::Ready(Some(Ok(Frame::data(data))))
+    }
+}
+
+fn err(msg: &str) -> BoxError {
+    std::io::Error::other(msg.to_string())
+}
+
+/// Empty body helper for callers building requests by hand.
+pub fn empty() -> ProxyBody {
+    Empty::new().map_err(|e| match e {}).boxed()
+}
