@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod credentials;
+pub mod docs;
 pub mod engine;
 pub mod reference;
 pub mod registry;

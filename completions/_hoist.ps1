@@ -1,0 +1,147 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'hoist' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'hoist'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'hoist' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow plain HTTP and unverified TLS for this registry (repeatable)')
+            [CompletionResult]::new('--certs-dir', '--certs-dir', [CompletionResultType]::ParameterName, 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log every HTTP request (method, URL, status, time; never credentials) to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a registry and store the credentials the way the Docker CLI does')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Remove a registry''s stored credentials')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download an image into the local store or an OCI layout / docker-archive')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Upload an image from the local store, an OCI layout, or an image tarball')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script: `source <(hoist completions bash)`')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hoist;login' {
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Username')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Username')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Password or token (insecure: visible to other processes; prefer --password-stdin)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password or token (insecure: visible to other processes; prefer --password-stdin)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow plain HTTP and unverified TLS for this registry (repeatable)')
+            [CompletionResult]::new('--certs-dir', '--certs-dir', [CompletionResultType]::ParameterName, 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the password or token from standard input')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log every HTTP request (method, URL, status, time; never credentials) to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hoist;logout' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow plain HTTP and unverified TLS for this registry (repeatable)')
+            [CompletionResult]::new('--certs-dir', '--certs-dir', [CompletionResultType]::ParameterName, 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log every HTTP request (method, URL, status, time; never credentials) to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hoist;pull' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Local store directory (default: $HOIST_STORE, $XDG_DATA_HOME/hoist, ~/.local/share/hoist)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write here instead of the store: a directory (OCI layout) or a .tar (docker-archive)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write here instead of the store: a directory (OCI layout) or a .tar (docker-archive)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Format of --output, when its name does not say')
+            [CompletionResult]::new('--platform', '--platform', [CompletionResultType]::ParameterName, 'Platform to pick from a multi-platform image: os/arch[/variant], or "all"')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Blobs to download at once')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Blobs to download at once')
+            [CompletionResult]::new('--digest-file', '--digest-file', [CompletionResultType]::ParameterName, 'Also write the manifest digest to this file')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow plain HTTP and unverified TLS for this registry (repeatable)')
+            [CompletionResult]::new('--certs-dir', '--certs-dir', [CompletionResultType]::ParameterName, 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log every HTTP request (method, URL, status, time; never credentials) to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'hoist;push' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Source: OCI layout dir[:NAME], OCI or docker-archive tar, or a reference in the store')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Local store directory (default: $HOIST_STORE, $XDG_DATA_HOME/hoist, ~/.local/share/hoist)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Blobs to upload at once')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Blobs to upload at once')
+            [CompletionResult]::new('--chunk-size', '--chunk-size', [CompletionResultType]::ParameterName, 'Upload in chunks of this many bytes instead of one request per blob')
+            [CompletionResult]::new('--digest-file', '--digest-file', [CompletionResultType]::ParameterName, 'Also write the manifest digest to this file')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow plain HTTP and unverified TLS for this registry (repeatable)')
+            [CompletionResult]::new('--certs-dir', '--certs-dir', [CompletionResultType]::ParameterName, 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log every HTTP request (method, URL, status, time; never credentials) to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hoist;completions' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow plain HTTP and unverified TLS for this registry (repeatable)')
+            [CompletionResult]::new('--certs-dir', '--certs-dir', [CompletionResultType]::ParameterName, 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log every HTTP request (method, URL, status, time; never credentials) to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hoist;help' {
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a registry and store the credentials the way the Docker CLI does')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Remove a registry''s stored credentials')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download an image into the local store or an OCI layout / docker-archive')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Upload an image from the local store, an OCI layout, or an image tarball')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script: `source <(hoist completions bash)`')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hoist;help;login' {
+            break
+        }
+        'hoist;help;logout' {
+            break
+        }
+        'hoist;help;pull' {
+            break
+        }
+        'hoist;help;push' {
+            break
+        }
+        'hoist;help;completions' {
+            break
+        }
+        'hoist;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}
