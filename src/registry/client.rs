@@ -165,7 +165,7 @@ impl RegistryClient {
         } else {
             &["https"]
         };
-        let mut last_error = None;
+        let mut https_error = None;
         for scheme in schemes {
             let base = url::Url::parse(&format!("{scheme}://{}/", self.registry.api_host()))
                 .map_err(|e| {
@@ -182,14 +182,18 @@ impl RegistryClient {
                             Some(parse_challenge(&self.registry, &response)?)
                         }
                         s if s.is_success() => None,
+                        // An HTTPS registry answers our plain-HTTP fallback with 400; the
+                        // HTTPS failure (an unknown CA, say) is the error worth showing.
+                        _ if https_error.is_some() => break,
                         _ => return Err(error::from_response("GET", response).await),
                     };
                     return Ok((base, challenge));
                 }
-                Err(e) => last_error = Some(e),
+                Err(e) if https_error.is_none() => https_error = Some(e),
+                Err(_) => break,
             }
         }
-        Err(last_error.expect("at least one scheme tried"))
+        Err(https_error.expect("at least one scheme tried"))
     }
 
     /// The base URL and the Authorization header to use now, authenticating first if needed.

@@ -24,8 +24,8 @@ pub enum RegistryError {
         errors: Vec<RegistryErrorInfo>,
         retry_after: Option<std::time::Duration>,
     },
-    /// No answer at all: DNS, connect, TLS, reset.
-    #[error("{method} {url}: {source}")]
+    /// No answer at all: DNS, connect, TLS, reset. The cause chain says which.
+    #[error("{method} {url}{}", transport_hint(.source))]
     Transport {
         method: String,
         url: String,
@@ -92,6 +92,16 @@ impl RegistryError {
             RegistryError::Status { retry_after, .. } => *retry_after,
             _ => None,
         }
+    }
+}
+
+fn transport_hint(source: &reqwest::Error) -> &'static str {
+    if is_certificate_error(source) {
+        ": the registry's TLS certificate is not trusted (put its CA in certs.d/HOST:PORT/ca.crt, or pass --insecure HOST:PORT)"
+    } else if source.is_timeout() {
+        ": timed out"
+    } else {
+        ": no answer"
     }
 }
 

@@ -4,3 +4,4 @@
 mod restricted;
 mod support;
 mod testbed;
+mod tls;
