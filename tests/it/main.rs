@@ -2,6 +2,7 @@
 //! registries started by the support code.
 
 mod restricted;
+mod secrets;
 mod support;
 mod testbed;
 mod tls;
