@@ -9,6 +9,8 @@ pub mod config;
 pub mod credentials;
 pub mod docs;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod reference;
 pub mod registry;
 pub mod settings;

@@ -154,7 +154,14 @@ impl Reference {
         {
             return Err(bad("bad registry host"));
         }
-        let registry = Registry::new(&registry.to_ascii_lowercase());
+        // Hostnames are case-insensitive, but a host recognised only by its capital letters
+        // ("Myhost/app") must keep them or it would read back as a Docker Hub repository.
+        let lowered = registry.to_ascii_lowercase();
+        let registry = if split_registry(&format!("{lowered}/x")).0 == lowered {
+            Registry::new(&lowered)
+        } else {
+            Registry::new(registry)
+        };
         let repository = if registry.is_docker_hub() && !path.contains('/') {
             format!("library/{path}")
         } else {
@@ -371,6 +378,21 @@ mod tests {
         ] {
             assert!(Reference::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Found by the reference fuzz target: the canonical form must parse back to itself.
+    #[test]
+    fn uppercase_registry_round_trips() {
+        let r = Reference::parse("Focalhost/x_y.z-w").unwrap();
+        assert_eq!(r.registry().name(), "Focalhost");
+        assert_eq!(
+            Reference::parse(&r.to_string()).unwrap(),
+            Reference::parse("Focalhost/x_y.z-w:latest").unwrap()
+        );
+        assert_eq!(
+            Reference::parse("REG.io/app").unwrap().registry().name(),
+            "reg.io"
+        );
     }
 
     #[test]
