@@ -1,6 +1,7 @@
 //! Integration tests for hoist: they drive the built binary against real
 //! registries started by the support code.
 
+mod readme;
 mod restricted;
 mod secrets;
 mod support;
