@@ -257,8 +257,24 @@ impl DockerConfig {
 fn read_json(path: &Path) -> anyhow::Result<Option<Map<String, Value>>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        // A config directory under a regular file cannot hold a config: treat it as absent so
+        // that saving reports the unusable directory with its fix.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "reading {}; point DOCKER_CONFIG (or --config) at a readable directory",
+                    path.display()
+                )
+            })
+        }
     };
     if text.trim().is_empty() {
         return Ok(Some(Map::new())); // Docker treats an empty file as an empty config.
