@@ -57,7 +57,7 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
             match client.login(&credential).await {
                 Ok(refresh) => {
                     if let Some(login) = stored_login(&credential, refresh) {
-                        save(settings, &mut keychain, &registry, login)?;
+                        save(settings, &mut keychain, &registry, login, true)?;
                     }
                     printer.outcome("Login Succeeded");
                     return Ok(());
@@ -96,7 +96,7 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("login to {registry} failed; nothing was stored"))?;
     let login = stored_login(&credential, refresh).expect("basic credentials are storable");
-    save(settings, &mut keychain, &registry, login)?;
+    save(settings, &mut keychain, &registry, login, false)?;
     printer.outcome("Login Succeeded");
     Ok(())
 }
@@ -129,8 +129,9 @@ fn save(
     keychain: &mut Keychain,
     registry: &Registry,
     login: StoredLogin,
+    reverified: bool,
 ) -> anyhow::Result<()> {
-    let outcome = keychain.store(registry, login)?;
+    let outcome = keychain.store(registry, login, reverified)?;
     if let Some(path) = outcome.unencrypted_file() {
         settings
             .printer

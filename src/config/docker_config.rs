@@ -175,13 +175,15 @@ impl DockerConfig {
         }
     }
 
-    /// Replaces an entry, keeping its `email` as Docker does.
-    pub fn set_auth(&mut self, key: &str, entry: &AuthEntry) {
+    /// Replaces an entry. Docker keeps the old `email` only when it re-saves credentials it
+    /// read back from the file (`docker login` with nothing given); a login with a username
+    /// and password starts a fresh entry without one.
+    pub fn set_auth(&mut self, key: &str, entry: &AuthEntry, keep_email: bool) {
         let auths = self.auths_mut();
         let email = auths
             .get(key)
             .and_then(|v| v.get("email"))
-            .filter(|e| !go_empty(e))
+            .filter(|e| keep_email && !go_empty(e))
             .cloned();
         auths.insert(key.to_string(), entry.to_json(email.as_ref()));
     }
@@ -417,6 +419,7 @@ mod tests {
                 password: "p".into(),
                 ..Default::default()
             },
+            false,
         );
         c.save().unwrap();
         let text = std::fs::read_to_string(cfg_dir.join("config.json")).unwrap();

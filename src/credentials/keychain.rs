@@ -174,10 +174,13 @@ impl Keychain {
 
     /// Stores through the configured helper (leaving Docker's empty `"host": {}` entry in the
     /// file), or in the file's `auths`; saves the file either way, as Docker does.
+    /// `reverified`: these are the stored credentials, checked again (their entry keeps its
+    /// `email`, as Docker's does); otherwise the entry starts afresh.
     pub fn store(
         &mut self,
         registry: &Registry,
         login: StoredLogin,
+        reverified: bool,
     ) -> anyhow::Result<StoreOutcome> {
         let key = registry.config_key().to_string();
         let helper = self.helper_for(registry);
@@ -198,7 +201,7 @@ impl Keychain {
                     }
                     other => other.into(),
                 })?;
-                file.set_auth(&key, &AuthEntry::default());
+                file.set_auth(&key, &AuthEntry::default(), reverified);
                 StoreOutcome { file: None }
             }
             None => {
@@ -214,7 +217,7 @@ impl Keychain {
                         ..Default::default()
                     },
                 };
-                file.set_auth(&key, &entry);
+                file.set_auth(&key, &entry, reverified);
                 StoreOutcome {
                     file: Some(file.path().to_path_buf()),
                 }

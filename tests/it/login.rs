@@ -272,6 +272,24 @@ fn stored_credentials_are_reused_without_flags() {
 }
 
 #[test]
+fn reverifying_stored_credentials_keeps_their_email() {
+    // As Docker's file store does when it re-saves what it read (docker itself needs a daemon
+    // for this path, so it cannot be cross-checked here). A fresh login drops the email: see
+    // docker_cli::same_bytes_as_docker_after_htpasswd_login.
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let stored = format!(
+        "{{\n\t\"auths\": {{\n\t\t\"{}\": {{\n\t\t\t\"auth\": \"{}\",\n\t\t\t\"email\": \"a@example.com\"\n\t\t}}\n\t}}\n}}",
+        reg.host(),
+        b64("alice:s3cret")
+    );
+    let env = TestEnv::new()
+        .without_credential_helpers()
+        .with_docker_config(&stored);
+    run_ok(env.hoist().args(["login", &reg.host()]), None);
+    assert_eq!(env.docker_config_json().unwrap(), stored);
+}
+
+#[test]
 fn invalid_stored_credentials_without_terminal_fail() {
     let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
     let stored = single_auth_config(&reg.host(), "alice", "old-password");
