@@ -87,6 +87,16 @@ impl Helper {
         Ok(self.call("erase", server_url.as_bytes())?.is_some())
     }
 
+    /// The server URLs the helper holds credentials for (`list` prints `{"url":"user"}`).
+    pub fn list(&self) -> Result<Vec<String>, HelperError> {
+        let Some(out) = self.call("list", b"")? else {
+            return Ok(Vec::new());
+        };
+        let map: std::collections::BTreeMap<String, String> = serde_json::from_slice(&out)
+            .map_err(|e| self.failed("list", format!("unreadable reply: {e}")))?;
+        Ok(map.into_keys().collect())
+    }
+
     /// Runs one action; `Ok(None)` is the helper's "not found".
     fn call(&self, action: &'static str, input: &[u8]) -> Result<Option<Vec<u8>>, HelperError> {
         let program = format!("docker-credential-{}", self.name);
@@ -209,6 +219,13 @@ mod tests {
                 .trim(),
             "store"
         );
+    }
+
+    #[test]
+    fn list_parses_urls() {
+        let (_d, h) =
+            fake_helper(r#"[ "$1" = list ] && echo '{"https://reg.io":"u","reg.io":"<token>"}'"#);
+        assert_eq!(h.list().unwrap(), vec!["https://reg.io", "reg.io"]);
     }
 
     #[test]

@@ -239,16 +239,7 @@ impl Keychain {
             .collect();
         let mut removed = false;
         if let Some(helper) = helper {
-            let key = registry.config_key();
-            for url in [
-                key.to_string(),
-                format!("https://{key}"),
-                format!("http://{key}"),
-            ] {
-                if !url.starts_with("https://https") && helper.erase(&url)? {
-                    removed = true;
-                }
-            }
+            removed = erase_from_helper(&helper, registry)?;
         }
         for key in &keys {
             removed |= file.remove_auth(key);
@@ -264,6 +255,35 @@ impl Keychain {
             anyhow::anyhow!("no config directory: set DOCKER_CONFIG or HOME, or pass --config DIR")
         })
     }
+}
+
+/// Erases every URL the helper holds for this registry. Helpers such as pass fail (rather
+/// than say "not found") when asked to erase a URL they never stored, so ask `list` first and
+/// erase only what is there; a helper without a working `list` gets the registry's key and
+/// its `https://`/`http://` spellings, where only a failure on the key itself counts.
+fn erase_from_helper(helper: &Helper, registry: &Registry) -> anyhow::Result<bool> {
+    let key = registry.config_key();
+    let mut removed = false;
+    match helper.list() {
+        Ok(urls) => {
+            for url in urls
+                .iter()
+                .filter(|u| Registry::from_server_arg(Some(u)) == *registry)
+            {
+                removed |= helper.erase(url)?;
+            }
+        }
+        Err(e @ HelperError::Missing { .. }) => return Err(e.into()),
+        Err(HelperError::Failed { .. }) => {
+            removed |= helper.erase(key)?;
+            if !key.contains("://") {
+                for url in [format!("https://{key}"), format!("http://{key}")] {
+                    removed |= helper.erase(&url).unwrap_or(false);
+                }
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// The entry under the registry's key, or under any key naming the same host (old clients
