@@ -4,7 +4,7 @@
 use super::exit_code::UsageError;
 use crate::cli::LoginArgs;
 use crate::config::{self, Environment};
-use crate::credentials::keychain::{Keychain, StoredLogin};
+use crate::credentials::keychain::{Keychain, Origin, StoredLogin};
 use crate::credentials::{Credential, Fixed};
 use crate::reference::Registry;
 use crate::registry::{RegistryClient, RegistryError};
@@ -56,7 +56,11 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
             ));
             match client.login(&credential).await {
                 Ok(refresh) => {
-                    if let Some(login) = stored_login(&credential, refresh) {
+                    // Credentials from DOCKER_AUTH_CONFIG or podman's auth.json are only
+                    // verified: copying them into config.json would put a secret the user
+                    // kept off disk (CI) into a file, unencrypted.
+                    let writable = matches!(stored.origin, Origin::File(_) | Origin::Helper { .. });
+                    if let Some(login) = stored_login(&credential, refresh).filter(|_| writable) {
                         save(settings, &mut keychain, &registry, login, true)?;
                     }
                     printer.outcome("Login Succeeded");

@@ -782,3 +782,148 @@ fn no_credentials_over_plain_http_to_a_remote_host_without_insecure() {
         single_auth_config(&host, "alice", "s3cret")
     );
 }
+
+/// Runs hoist with `args` inside a pseudo-terminal (util-linux `script`), typing `input`.
+fn hoist_in_terminal(env: &TestEnv, args: &[&str], input: &[u8]) -> Output {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut line = quote(env!("CARGO_BIN_EXE_hoist"));
+    for a in args {
+        line.push(' ');
+        line.push_str(&quote(a));
+    }
+    run(
+        env.command("script")
+            .args(["-q", "-e", "-c", &line, "/dev/null"]),
+        Some(input),
+    )
+}
+
+#[test]
+fn terminal_prompts_for_what_is_missing() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let env = TestEnv::new().without_credential_helpers();
+    let out = hoist_in_terminal(&env, &["login", &reg.host()], b"alice\ns3cret\n");
+    assert_exit(&out, 0);
+    let screen = stdout(&out);
+    assert!(
+        screen.contains("Username: ") && screen.contains("Password: "),
+        "{screen}"
+    );
+    assert!(screen.contains("Login Succeeded"), "{screen}");
+    assert_eq!(
+        env.docker_config_json().unwrap(),
+        single_auth_config(&reg.host(), "alice", "s3cret")
+    );
+}
+
+#[test]
+fn terminal_prompts_again_when_stored_credentials_are_refused() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let env = TestEnv::new()
+        .without_credential_helpers()
+        .with_docker_config(&single_auth_config(&reg.host(), "alice", "old"));
+    // An empty username line takes the stored name offered as default.
+    let out = hoist_in_terminal(&env, &["login", &reg.host()], b"\ns3cret\n");
+    assert_exit(&out, 0);
+    let screen = stdout(&out);
+    assert!(screen.contains("[Username: alice]"), "{screen}");
+    assert!(screen.contains("invalid or expired"), "{screen}");
+    assert!(screen.contains("Username (alice): "), "{screen}");
+    assert_eq!(
+        env.docker_config_json().unwrap(),
+        single_auth_config(&reg.host(), "alice", "s3cret")
+    );
+}
+
+#[test]
+fn docker_auth_config_is_verified_but_never_copied_to_disk() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let layer = |pw: &str| {
+        format!(
+            "{{\"auths\": {{\"{}\": {{\"auth\": \"{}\"}}}}}}",
+            reg.host(),
+            b64(&format!("alice:{pw}"))
+        )
+    };
+    let env = TestEnv::new()
+        .without_credential_helpers()
+        .env("DOCKER_AUTH_CONFIG", &layer("s3cret"));
+    let out = run(env.hoist().args(["login", &reg.host()]), None);
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("Authenticating with existing credentials... [Username: alice]"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.docker_config_json(), None, "the secret stays off disk");
+    assert!(!stderr(&out).contains("unencrypted"), "{}", stderr(&out));
+
+    // The variable overrides the file.
+    let env = TestEnv::new()
+        .without_credential_helpers()
+        .with_docker_config(&single_auth_config(&reg.host(), "alice", "s3cret"))
+        .env("DOCKER_AUTH_CONFIG", &layer("stale"));
+    let out = run(env.hoist().args(["login", &reg.host()]), None);
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("invalid or expired"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn legacy_dockercfg_is_read_when_there_is_no_config_json() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let env = TestEnv::new().without_credential_helpers();
+    let legacy = format!(
+        "{{\"{}\": {{\"auth\": \"{}\", \"email\": \"a@example.com\"}}}}",
+        reg.host(),
+        b64("alice:s3cret")
+    );
+    std::fs::write(env.home.join(".dockercfg"), &legacy).unwrap();
+    let out = run(env.hoist().args(["login", &reg.host()]), None);
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("[Username: alice]"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.home.join(".dockercfg")).unwrap(),
+        legacy
+    );
+}
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let (_issuer, reg) = token_setup();
+    let env = TestEnv::new().without_credential_helpers();
+    let out = run(
+        env.hoist().args([
+            "--debug",
+            "login",
+            &reg.host(),
+            "-u",
+            "alice",
+            "--password-stdin",
+        ]),
+        Some(b"pw\n"),
+    );
+    assert_exit(&out, 0);
+    let cfg = json(&env.docker_config_json().unwrap());
+    let token = cfg["auths"][reg.host()]["identitytoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let all = stdout(&out) + &stderr(&out);
+    assert!(all.contains("debug:"), "--debug logged nothing: {all}");
+    for secret in [token.as_str(), &b64("alice:pw"), "Bearer ", "Basic "] {
+        assert!(!all.contains(secret), "{secret:?} in output:\n{all}");
+    }
+    // Again with the refresh token.
+    let out = run(env.hoist().args(["--debug", "login", &reg.host()]), None);
+    assert_exit(&out, 0);
+    let all = stdout(&out) + &stderr(&out);
+    assert!(!all.contains(&token), "{all}");
+}
