@@ -159,14 +159,22 @@ impl Helper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     /// A helper written as a shell script into a temp dir that becomes its only PATH entry.
     fn fake_helper(script: &str) -> (tempfile::TempDir, Helper) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("docker-credential-fake");
-        std::fs::write(&path, format!("#!/bin/sh\n{script}")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // Written by a child process: a write descriptor held here could be inherited by a
+        // helper another test thread forks meanwhile, and exec would fail with ETXTBSY.
+        let source = dir.path().join("script.txt");
+        std::fs::write(&source, format!("#!/bin/sh\n{script}")).unwrap();
+        let status = Command::new("install")
+            .args(["-m", "0755"])
+            .arg(&source)
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
         let search = std::env::join_paths([
             dir.path(),
             std::path::Path::new("/usr/bin"),
