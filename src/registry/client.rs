@@ -182,6 +182,9 @@ impl RegistryClient {
                             Some(parse_challenge(&self.registry, &response)?)
                         }
                         s if s.is_success() => None,
+                        // Plain HTTP to a TLS port answers 400: the HTTPS failure (an untrusted
+                        // certificate, say) is the one that explains the problem.
+                        _ if last_error.is_some() => return Err(last_error.expect("checked")),
                         _ => return Err(error::from_response("GET", response).await),
                     };
                     return Ok((base, challenge));

@@ -209,3 +209,27 @@ fn logout_bytes_match_docker_on_a_full_config() {
     run_ok(d.docker().args(["logout", host]), None);
     assert_eq!(h.docker_config_json(), d.docker_config_json());
 }
+
+#[test]
+fn server_spellings_give_the_same_key_as_docker() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let host = reg.host();
+    for server in [
+        format!("http://{host}"),
+        format!("https://{host}/"),
+        format!("{host}/v2/"),
+    ] {
+        let (h, d) = both_login(None, &server, "alice", b"s3cret\n");
+        assert_eq!(h, d, "{server}");
+        assert!(h.contains(&format!("\"{host}\"")), "{server}: {h}");
+        // And hoist logs out of it under that spelling.
+        let env = env_with(Some(&h));
+        let out = run_ok(env.hoist().args(["logout", &server]), None);
+        assert!(
+            stdout(&out).contains(&format!("Removing login credentials for {host}")),
+            "{server}: {}",
+            stdout(&out)
+        );
+        assert!(!env.docker_config_json().unwrap().contains(&host));
+    }
+}

@@ -927,3 +927,47 @@ fn debug_output_never_shows_secrets() {
     let all = stdout(&out) + &stderr(&out);
     assert!(!all.contains(&token), "{all}");
 }
+
+#[test]
+fn tls_registry_with_ca_from_certs_d() {
+    use crate::support::registry::TlsOptions;
+    use crate::support::tls::TestCa;
+    let ca = TestCa::new();
+    let tls = TlsOptions {
+        server: ca.server_cert(),
+        client_cas: None,
+    };
+    let reg = RegistryServer::start_tls(Mode::Htpasswd(&[("alice", "s3cret")]), &tls);
+    // Without the CA: the certificate is the problem, and nothing is stored.
+    let env = TestEnv::new().without_credential_helpers();
+    let out = hoist_login(&env, &reg.host(), "alice", b"s3cret\n");
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).to_lowercase().contains("certificate"),
+        "the error should say the certificate is not trusted: {}",
+        stderr(&out)
+    );
+    assert_eq!(env.docker_config_json(), None);
+    // With the CA in $DOCKER_CONFIG/certs.d/HOST/.
+    ca.docker_certs_d(&env.docker_config, &reg.host(), None);
+    let out = hoist_login(&env, &reg.host(), "alice", b"s3cret\n");
+    assert_exit(&out, 0);
+    let cfg = json(&env.docker_config_json().unwrap());
+    assert_eq!(cfg["auths"][reg.host()]["auth"], b64("alice:s3cret"));
+}
+
+#[test]
+fn unreachable_registry_fails_and_stores_nothing() {
+    // A port nothing listens on (bound, then released).
+    let port = crate::support::free_port();
+    let env = TestEnv::new().without_credential_helpers();
+    let out = hoist_login(&env, &format!("127.0.0.1:{port}"), "alice", b"s3cret\n");
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("nothing was stored"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("s3cret"));
+    assert_eq!(env.docker_config_json(), None);
+}
