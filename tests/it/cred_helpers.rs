@@ -272,3 +272,69 @@ fn logout_erases_from_pass() {
         stdout(&out)
     );
 }
+
+#[test]
+fn failing_helper_is_named_and_nothing_is_written() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    // pass is on PATH but has no store here: the real helper fails.
+    let h = TestEnv::new().with_docker_config(CREDS_STORE_PASS);
+    let out = hoist_login(&h, &reg.host(), "alice", b"s3cret\n");
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("docker-credential-pass") && err.contains("credsStore"),
+        "{err}"
+    );
+    assert!(
+        err.contains("pass not initialized"),
+        "the helper's own words: {err}"
+    );
+    assert!(!err.contains("s3cret"), "{err}");
+    assert_eq!(h.docker_config_json().unwrap(), CREDS_STORE_PASS);
+    // docker fails the same way and leaves the file alone too.
+    let d = TestEnv::new().with_docker_config(CREDS_STORE_PASS);
+    let out = run(
+        d.docker()
+            .args(["login", &reg.host(), "-u", "alice", "--password-stdin"]),
+        Some(b"s3cret\n"),
+    );
+    assert!(!out.status.success());
+    assert_eq!(d.docker_config_json().unwrap(), CREDS_STORE_PASS);
+}
+
+#[test]
+fn helper_that_cannot_store_says_no_login_is_needed() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let env = TestEnv::new();
+    // A stand-in for docker-credential-ecr-login, whose store is "not implemented".
+    let bin = env.scratch("fake-bin");
+    let source = env.scratch("src").join("helper");
+    std::fs::write(
+        &source,
+        "#!/bin/sh\ncase \"$1\" in\n store) echo 'not implemented'; exit 1;;\n *) echo 'credentials not found in native keychain'; exit 1;;\nesac\n",
+    )
+    .unwrap();
+    // Installed by a child process so that no write descriptor of ours can make exec fail.
+    run_ok(
+        std::process::Command::new("install")
+            .args(["-m", "0755"])
+            .arg(&source)
+            .arg(bin.join("docker-credential-ecr-login")),
+        None,
+    );
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let config = format!("{{\"credHelpers\": {{\"{}\": \"ecr-login\"}}}}", reg.host());
+    let env = env.env("PATH", &path).with_docker_config(&config);
+    let out = hoist_login(&env, &reg.host(), "alice", b"s3cret\n");
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("docker-credential-ecr-login") && err.contains("no login is needed"),
+        "{err}"
+    );
+    assert_eq!(env.docker_config_json().unwrap(), config);
+}
