@@ -233,3 +233,48 @@ fn server_spellings_give_the_same_key_as_docker() {
         assert!(!env.docker_config_json().unwrap().contains(&host));
     }
 }
+
+#[test]
+fn odd_but_valid_starting_configs_match_docker() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    for initial in [
+        "",
+        "\n",
+        "{}",
+        "{\"auths\": {}}",
+        "{\"auths\": null}",
+        "{\"credsStore\": \"\"}",
+        "{\"credHelpers\": {}}",
+        // (Not "User-Agent": docker drops that header from the file as a side effect of
+        // building its HTTP client; hoist keeps what the user wrote.)
+        "{\"HttpHeaders\": {\"X-Meta\": \"x\", \"X-Empty\": \"\"}, \"psFormat\": \"\"}",
+        "{\"auths\": {\"https://index.docker.io/v1/\": {\"auth\": \"dTpw\"}, \"legacy.example.com\": {\"username\": \"u\", \"password\": \"p\"}}}",
+    ] {
+        let (h, d) = both_login(Some(initial), &reg.host(), "alice", b"s3cret\n");
+        assert_eq!(h, d, "starting from {initial:?}");
+    }
+}
+
+#[test]
+fn password_flag_and_stdin_together_is_a_usage_error() {
+    let env = env_with(None);
+    let out = run(
+        env.hoist().args([
+            "login",
+            "127.0.0.1:1",
+            "-u",
+            "alice",
+            "-p",
+            "x",
+            "--password-stdin",
+        ]),
+        Some(b"x\n"),
+    );
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("mutually exclusive"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.docker_config_json(), None);
+}
