@@ -338,3 +338,36 @@ fn helper_that_cannot_store_says_no_login_is_needed() {
     );
     assert_eq!(env.docker_config_json().unwrap(), config);
 }
+
+#[test]
+fn plain_text_entry_is_replaced_when_a_helper_takes_over() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let config = format!(
+        "{{\"credsStore\": \"pass\", \"auths\": {{\"{}\": {{\"auth\": \"YWxpY2U6b2xk\", \"email\": \"a@example.com\"}}, \"https://{}\": {{\"auth\": \"YWxpY2U6b2xk\"}}}}}}",
+        reg.host(),
+        reg.host()
+    );
+    let hp = PassStore::new();
+    let h = pass_env(&hp, &config);
+    assert_exit(&hoist_login(&h, &reg.host(), "alice", b"s3cret\n"), 0);
+    let dp = PassStore::new();
+    let d = pass_env(&dp, &config);
+    run_ok(
+        d.docker()
+            .args(["login", &reg.host(), "-u", "alice", "--password-stdin"]),
+        Some(b"s3cret\n"),
+    );
+    let text = h.docker_config_json().unwrap();
+    assert_eq!(text, d.docker_config_json().unwrap());
+    assert!(
+        !text.contains(&format!("\"{}\": {{\n\t\t\t\"auth\"", reg.host())),
+        "{text}"
+    );
+
+    // logout clears the helper and every file spelling, plain-text leftovers included.
+    let out = run_ok(h.hoist().args(["logout", &reg.host()]), None);
+    assert!(stdout(&out).contains("Removing login credentials"));
+    assert!(!pass_list(&h).contains_key(&reg.host()));
+    let after = h.docker_config_json().unwrap();
+    assert!(!after.contains(&reg.host()), "{after}");
+}
