@@ -82,7 +82,9 @@ fn read_certs_dir(dir: &Path, options: &mut ClientOptions) -> anyhow::Result<()>
         Err(e)
             if matches!(
                 e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+                std::io::ErrorKind::NotFound
+                    | std::io::ErrorKind::PermissionDenied
+                    | std::io::ErrorKind::NotADirectory
             ) =>
         {
             return Ok(());

@@ -4,7 +4,7 @@
 use super::exit_code::UsageError;
 use crate::cli::LoginArgs;
 use crate::config::{self, Environment};
-use crate::credentials::keychain::{Keychain, StoredLogin};
+use crate::credentials::keychain::{Keychain, Origin, StoredLogin};
 use crate::credentials::{Credential, Fixed};
 use crate::reference::Registry;
 use crate::registry::{RegistryClient, RegistryError};
@@ -56,8 +56,12 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
             ));
             match client.login(&credential).await {
                 Ok(refresh) => {
-                    if let Some(login) = stored_login(&credential, refresh) {
-                        save(settings, &mut keychain, &registry, login)?;
+                    // Credentials from DOCKER_AUTH_CONFIG or podman's auth.json are only
+                    // verified: copying them into config.json would put a secret the user
+                    // kept off disk (CI) into a file, unencrypted.
+                    let writable = matches!(stored.origin, Origin::File(_) | Origin::Helper { .. });
+                    if let Some(login) = stored_login(&credential, refresh).filter(|_| writable) {
+                        save(settings, &mut keychain, &registry, login, true)?;
                     }
                     printer.outcome("Login Succeeded");
                     return Ok(());
@@ -96,7 +100,7 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("login to {registry} failed; nothing was stored"))?;
     let login = stored_login(&credential, refresh).expect("basic credentials are storable");
-    save(settings, &mut keychain, &registry, login)?;
+    save(settings, &mut keychain, &registry, login, false)?;
     printer.outcome("Login Succeeded");
     Ok(())
 }
@@ -129,8 +133,9 @@ fn save(
     keychain: &mut Keychain,
     registry: &Registry,
     login: StoredLogin,
+    reverified: bool,
 ) -> anyhow::Result<()> {
-    let outcome = keychain.store(registry, login)?;
+    let outcome = keychain.store(registry, login, reverified)?;
     if let Some(path) = outcome.unencrypted_file() {
         settings
             .printer

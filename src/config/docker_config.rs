@@ -175,13 +175,15 @@ impl DockerConfig {
         }
     }
 
-    /// Replaces an entry, keeping its `email` as Docker does.
-    pub fn set_auth(&mut self, key: &str, entry: &AuthEntry) {
+    /// Replaces an entry. Docker keeps the old `email` only when it re-saves credentials it
+    /// read back from the file (`docker login` with nothing given); a login with a username
+    /// and password starts a fresh entry without one.
+    pub fn set_auth(&mut self, key: &str, entry: &AuthEntry, keep_email: bool) {
         let auths = self.auths_mut();
         let email = auths
             .get(key)
             .and_then(|v| v.get("email"))
-            .filter(|e| !go_empty(e))
+            .filter(|e| keep_email && !go_empty(e))
             .cloned();
         auths.insert(key.to_string(), entry.to_json(email.as_ref()));
     }
@@ -257,8 +259,24 @@ impl DockerConfig {
 fn read_json(path: &Path) -> anyhow::Result<Option<Map<String, Value>>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        // A config directory under a regular file cannot hold a config: treat it as absent so
+        // that saving reports the unusable directory with its fix.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "reading {}; point DOCKER_CONFIG (or --config) at a readable directory",
+                    path.display()
+                )
+            })
+        }
     };
     if text.trim().is_empty() {
         return Ok(Some(Map::new())); // Docker treats an empty file as an empty config.
@@ -401,6 +419,7 @@ mod tests {
                 password: "p".into(),
                 ..Default::default()
             },
+            false,
         );
         c.save().unwrap();
         let text = std::fs::read_to_string(cfg_dir.join("config.json")).unwrap();

@@ -87,6 +87,16 @@ impl Helper {
         Ok(self.call("erase", server_url.as_bytes())?.is_some())
     }
 
+    /// The server URLs the helper holds credentials for (`list` prints `{"url":"user"}`).
+    pub fn list(&self) -> Result<Vec<String>, HelperError> {
+        let Some(out) = self.call("list", b"")? else {
+            return Ok(Vec::new());
+        };
+        let map: std::collections::BTreeMap<String, String> = serde_json::from_slice(&out)
+            .map_err(|e| self.failed("list", format!("unreadable reply: {e}")))?;
+        Ok(map.into_keys().collect())
+    }
+
     /// Runs one action; `Ok(None)` is the helper's "not found".
     fn call(&self, action: &'static str, input: &[u8]) -> Result<Option<Vec<u8>>, HelperError> {
         let program = format!("docker-credential-{}", self.name);
@@ -149,14 +159,22 @@ impl Helper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     /// A helper written as a shell script into a temp dir that becomes its only PATH entry.
     fn fake_helper(script: &str) -> (tempfile::TempDir, Helper) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("docker-credential-fake");
-        std::fs::write(&path, format!("#!/bin/sh\n{script}")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // Written by a child process: a write descriptor held here could be inherited by a
+        // helper another test thread forks meanwhile, and exec would fail with ETXTBSY.
+        let source = dir.path().join("script.txt");
+        std::fs::write(&source, format!("#!/bin/sh\n{script}")).unwrap();
+        let status = Command::new("install")
+            .args(["-m", "0755"])
+            .arg(&source)
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
         let search = std::env::join_paths([
             dir.path(),
             std::path::Path::new("/usr/bin"),
@@ -209,6 +227,13 @@ mod tests {
                 .trim(),
             "store"
         );
+    }
+
+    #[test]
+    fn list_parses_urls() {
+        let (_d, h) =
+            fake_helper(r#"[ "$1" = list ] && echo '{"https://reg.io":"u","reg.io":"<token>"}'"#);
+        assert_eq!(h.list().unwrap(), vec!["https://reg.io", "reg.io"]);
     }
 
     #[test]

@@ -174,10 +174,13 @@ impl Keychain {
 
     /// Stores through the configured helper (leaving Docker's empty `"host": {}` entry in the
     /// file), or in the file's `auths`; saves the file either way, as Docker does.
+    /// `reverified`: these are the stored credentials, checked again (their entry keeps its
+    /// `email`, as Docker's does); otherwise the entry starts afresh.
     pub fn store(
         &mut self,
         registry: &Registry,
         login: StoredLogin,
+        reverified: bool,
     ) -> anyhow::Result<StoreOutcome> {
         let key = registry.config_key().to_string();
         let helper = self.helper_for(registry);
@@ -198,7 +201,7 @@ impl Keychain {
                     }
                     other => other.into(),
                 })?;
-                file.set_auth(&key, &AuthEntry::default());
+                file.set_auth(&key, &AuthEntry::default(), reverified);
                 StoreOutcome { file: None }
             }
             None => {
@@ -214,7 +217,7 @@ impl Keychain {
                         ..Default::default()
                     },
                 };
-                file.set_auth(&key, &entry);
+                file.set_auth(&key, &entry, reverified);
                 StoreOutcome {
                     file: Some(file.path().to_path_buf()),
                 }
@@ -236,16 +239,7 @@ impl Keychain {
             .collect();
         let mut removed = false;
         if let Some(helper) = helper {
-            let key = registry.config_key();
-            for url in [
-                key.to_string(),
-                format!("https://{key}"),
-                format!("http://{key}"),
-            ] {
-                if !url.starts_with("https://https") && helper.erase(&url)? {
-                    removed = true;
-                }
-            }
+            removed = erase_from_helper(&helper, registry)?;
         }
         for key in &keys {
             removed |= file.remove_auth(key);
@@ -261,6 +255,35 @@ impl Keychain {
             anyhow::anyhow!("no config directory: set DOCKER_CONFIG or HOME, or pass --config DIR")
         })
     }
+}
+
+/// Erases every URL the helper holds for this registry. Helpers such as pass fail (rather
+/// than say "not found") when asked to erase a URL they never stored, so ask `list` first and
+/// erase only what is there; a helper without a working `list` gets the registry's key and
+/// its `https://`/`http://` spellings, where only a failure on the key itself counts.
+fn erase_from_helper(helper: &Helper, registry: &Registry) -> anyhow::Result<bool> {
+    let key = registry.config_key();
+    let mut removed = false;
+    match helper.list() {
+        Ok(urls) => {
+            for url in urls
+                .iter()
+                .filter(|u| Registry::from_server_arg(Some(u)) == *registry)
+            {
+                removed |= helper.erase(url)?;
+            }
+        }
+        Err(e @ HelperError::Missing { .. }) => return Err(e.into()),
+        Err(HelperError::Failed { .. }) => {
+            removed |= helper.erase(key)?;
+            if !key.contains("://") {
+                for url in [format!("https://{key}"), format!("http://{key}")] {
+                    removed |= helper.erase(&url).unwrap_or(false);
+                }
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// The entry under the registry's key, or under any key naming the same host (old clients

@@ -1,6 +1,9 @@
 //! Integration tests for hoist: they drive the built binary against real
 //! registries started by the support code.
 
+mod cred_helpers;
+mod docker_cli;
+mod login;
 mod readme;
 mod restricted;
 mod secrets;
