@@ -891,3 +891,115 @@ fn expired_token_from_the_issuer_is_replaced() {
     let out = hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
 }
+
+// ----------------------------------------------------------------- memory
+
+/// sha256 of a file via coreutils (much faster than hashing in a debug build).
+fn sha256_file(path: &Path) -> String {
+    let out = run_ok(std::process::Command::new("sha256sum").arg(path), None);
+    let hex = String::from_utf8(out.stdout).unwrap();
+    format!("sha256:{}", hex.split_whitespace().next().unwrap())
+}
+
+/// An OCI layout with one layer of `size` bytes, written without ever
+/// holding the layer in memory (a sparse file of zeros: the transfer and
+/// the hashing do not care what the bytes are). Returns the layout dir and
+/// the manifest digest.
+fn big_layer_layout(dir: &Path, size: u64, ref_name: &str) -> (PathBuf, String) {
+    let root = dir.join("big-layout");
+    let blobs = root.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    std::fs::write(root.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let tmp = root.join("layer.tmp");
+    std::fs::File::create(&tmp).unwrap().set_len(size).unwrap();
+    let layer = sha256_file(&tmp);
+    std::fs::rename(&tmp, blobs.join(layer.strip_prefix("sha256:").unwrap())).unwrap();
+    let put = |bytes: &[u8]| {
+        let d = sha256_digest(bytes);
+        std::fs::write(blobs.join(d.strip_prefix("sha256:").unwrap()), bytes).unwrap();
+        d
+    };
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [layer]},
+    }))
+    .unwrap();
+    let config_digest = put(&config);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": Format::Oci.manifest_type(),
+        "config": {"mediaType": Format::Oci.config_type(), "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": size}],
+    }))
+    .unwrap();
+    let manifest_digest = put(&manifest);
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": Format::Oci.manifest_type(), "digest": manifest_digest,
+            "size": manifest.len(), "annotations": {REF_NAME: ref_name},
+        }],
+    });
+    std::fs::write(root.join("index.json"), index.to_string()).unwrap();
+    (root, manifest_digest)
+}
+
+/// GNU time's "Maximum resident set size" of a finished command, in KiB.
+fn max_rss_kib(time_stderr: &str) -> u64 {
+    time_stderr
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .unwrap_or_else(|| panic!("no max RSS in {time_stderr}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn half_gigabyte_layer_pulls_in_bounded_memory() {
+    const LAYER: u64 = 512 * 1024 * 1024;
+    const LIMIT_KIB: u64 = 64 * 1024;
+    let time = Path::new("/usr/bin/time");
+    assert!(
+        time.exists(),
+        "this test measures peak RSS with GNU time: apt-get install time"
+    );
+    let reg = RegistryServer::start(Mode::Open);
+    let env = env();
+    let (layout, digest) = big_layer_layout(&env.scratch("src"), LAYER, "big");
+    let mut c = env.skopeo();
+    c.args([
+        "copy",
+        "--quiet",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+    ])
+    .arg(format!("oci:{}:big", layout.display()))
+    .arg(format!("docker://{}/app/big:1", reg.host()));
+    run_ok(&mut c, None);
+    std::fs::remove_dir_all(&layout).unwrap();
+
+    let store = env.scratch("store");
+    let mut c = env.command(time.to_str().unwrap());
+    c.arg("-v")
+        .arg(env!("CARGO_BIN_EXE_hoist"))
+        .args(["pull", "--quiet", "--store", path_str(&store)])
+        .arg(format!("{}/app/big:1", reg.host()));
+    let out = run_ok(&mut c, None);
+    assert_eq!(stdout(&out), format!("{digest}\n"));
+    let rss = max_rss_kib(&stderr(&out));
+    assert!(
+        rss < LIMIT_KIB,
+        "peak RSS {rss} KiB for a {} MiB layer",
+        LAYER >> 20
+    );
+    let entry = entry(&store, &format!("{}/app/big:1", reg.host()));
+    assert_eq!(entry["digest"], digest.as_str());
+    let manifest = read_json(&blob_path(&store, &digest));
+    let layer = manifest["layers"][0]["digest"].as_str().unwrap();
+    let path = blob_path(&store, layer);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), LAYER);
+    assert_eq!(sha256_file(&path), layer);
+}
