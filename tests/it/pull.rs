@@ -1003,3 +1003,194 @@ fn half_gigabyte_layer_pulls_in_bounded_memory() {
     assert_eq!(std::fs::metadata(&path).unwrap().len(), LAYER);
     assert_eq!(sha256_file(&path), layer);
 }
+
+// --------------------------------------------------------------- redirect
+
+/// What the stand-in object store saw for one request.
+#[derive(Clone, Debug)]
+struct ObjectRequest {
+    path: String,
+    authorization: Option<String>,
+}
+
+/// A minimal HTTP/1.1 server standing in for the object storage registries
+/// send blob downloads to: serves `/objects/<hex>` from a blob directory and
+/// records each request's Authorization header.
+struct ObjectStore {
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<ObjectRequest>>>,
+}
+
+impl ObjectStore {
+    fn start(blobs: PathBuf) -> ObjectStore {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen2 = seen.clone();
+        // Detached: ends with the test process; each connection is one request.
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                let mut authorization = None;
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = h.split_once(':') {
+                        if k.eq_ignore_ascii_case("authorization") {
+                            authorization = Some(v.trim().to_string());
+                        }
+                    }
+                }
+                seen2.lock().unwrap().push(ObjectRequest {
+                    path: path.clone(),
+                    authorization,
+                });
+                let body = path
+                    .strip_prefix("/objects/")
+                    .and_then(|hex| std::fs::read(blobs.join(hex)).ok());
+                let _ = match body {
+                    Some(b) => stream
+                        .write_all(
+                            format!(
+                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                                b.len()
+                            )
+                            .as_bytes(),
+                        )
+                        .and_then(|_| stream.write_all(&b)),
+                    None => stream.write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    ),
+                };
+            }
+        });
+        ObjectStore { port, seen }
+    }
+
+    fn requests(&self) -> Vec<ObjectRequest> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn blob_redirect_is_followed_without_the_registry_authorization() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(
+        &reg.host(),
+        "team/redir:1",
+        ImageSpec::new(60).layers(&[20_000]),
+        Some(("alice", "s3cret")),
+    );
+    let layer = image.manifests[0].layers[0].blob.digest.clone();
+    let hex = layer.strip_prefix("sha256:").unwrap();
+    let objects = ObjectStore::start(image.root.join("blobs/sha256"));
+    let env = env();
+    docker_config_with(&env, &proxy.host(), "alice", "s3cret");
+    let store = env.scratch("store");
+    let reference = format!("{}/team/redir:1", proxy.host());
+    // Everything but the layer is already there, so the one blob GET is
+    // the layer's, and the registry answers it with a redirect.
+    hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
+    std::fs::remove_file(blob_path(&store, &layer)).unwrap();
+    proxy.inject(
+        Match::method("GET", Kind::Blob),
+        Fault::Status {
+            status: 307,
+            headers: vec![(
+                "Location".into(),
+                format!("http://localhost:{}/objects/{hex}", objects.port),
+            )],
+            body: String::new(),
+        },
+    );
+    let out = hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    assert_eq!(proxy.pending_faults(), 0);
+    let seen = objects.requests();
+    assert_eq!(seen.len(), 1, "{seen:#?}");
+    assert_eq!(seen[0].path, format!("/objects/{hex}"));
+    assert_eq!(seen[0].authorization, None, "registry credentials leaked");
+    assert_has_image(&store, &image, &["amd64"]);
+    assert_blobs_verified(&store);
+}
+
+// ------------------------------------------------------ resume across runs
+
+#[test]
+fn interrupted_pull_resumes_the_partial_blob_next_time() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/again-later:1", one_big_layer(70), None);
+    let layer = image.manifests[0].layers[0].blob.digest.clone();
+    // Cut every blob GET after 10 000 bytes, more often than one run
+    // resumes: the first pull gives up with part of the layer on disk.
+    proxy.inject_n(
+        Match::method("GET", Kind::Blob),
+        Fault::CutResponseAfter(10_000),
+        50,
+    );
+    let env = env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/again-later:1", proxy.host());
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&layer), "{}", stderr(&out));
+    assert!(!blob_path(&store, &layer).exists());
+    let partial = files_under(&store.join(".hoist/partial"));
+    assert!(!partial.is_empty(), "partial download kept for resuming");
+
+    // The network is fine again (a fresh proxy without faults): the layer
+    // continues where it stopped.
+    let proxy2 = Proxy::start(&reg.host());
+    let reference2 = format!("{}/app/again-later:1", proxy2.host());
+    let out = hoist_pull_ok(&env, &[&reference2, "--store", path_str(&store)]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    let layer_gets: Vec<_> = proxy2
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with(&layer))
+        .collect();
+    assert_eq!(layer_gets.len(), 1, "{layer_gets:#?}");
+    assert_eq!(layer_gets[0].status, 206, "resumed with Range");
+    assert_has_image(&store, &image, &["amd64"]);
+    assert!(files_under(&store.join(".hoist/partial")).is_empty());
+}
+
+#[test]
+fn writes_nothing_outside_the_destination() {
+    let reg = RegistryServer::start(Mode::Open);
+    let image = seed(&reg.host(), "app/tidy:1", ImageSpec::new(80), None);
+    let env = env();
+    let cwd = env.scratch("cwd");
+    let tmp = env.scratch("tmp");
+    let env = env.env("TMPDIR", path_str(&tmp));
+    let dest = env.scratch("dest");
+    let reference = format!("{}/app/tidy:1", reg.host());
+    for output in [dest.join("layout"), dest.join("image.tar")] {
+        let mut c = env.hoist();
+        c.current_dir(&cwd)
+            .args(["pull", &reference, "--output", path_str(&output)]);
+        let out = run_ok(&mut c, None);
+        assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    }
+    for dir in [&cwd, &tmp, &env.home, &env.docker_config] {
+        let files = files_under(dir);
+        assert!(files.is_empty(), "{}: {files:?}", dir.display());
+    }
+    let mut top: Vec<String> = std::fs::read_dir(&dest)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    top.sort();
+    assert_eq!(top, ["image.tar", "layout"]);
+}
