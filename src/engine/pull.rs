@@ -204,9 +204,8 @@ async fn stream_into(
 #[error("connection lost mid-download: {0}")]
 struct CutError(String);
 
+/// Only a cut body is resumed here: the client has already retried temporary request failures
+/// with backoff, and retrying those again would multiply the bound.
 fn is_cut(error: &anyhow::Error) -> bool {
     error.chain().any(|c| c.is::<CutError>())
-        || error
-            .downcast_ref::<crate::registry::RegistryError>()
-            .is_some_and(|e| e.is_temporary())
 }

@@ -4,6 +4,7 @@
 mod cred_helpers;
 mod docker_cli;
 mod login;
+mod pull;
 mod readme;
 mod restricted;
 mod secrets;
