@@ -1194,3 +1194,144 @@ fn writes_nothing_outside_the_destination() {
     top.sort();
     assert_eq!(top, ["image.tar", "layout"]);
 }
+
+// ------------------------------------------------------ manifests and misuse
+
+#[test]
+fn manifest_pulled_by_digest_is_verified() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/mverify:1", ImageSpec::new(90), None);
+    // Inside a JSON string of the pretty-printed manifest: still parses as
+    // the same length, but the digest differs.
+    proxy.inject(
+        Match::method("GET", Kind::Manifest),
+        Fault::FlipResponseByte(40),
+    );
+    let env = env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/mverify@{}", proxy.host(), image.digest());
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(
+        err.contains(image.digest()) && err.contains("mismatch"),
+        "{err}"
+    );
+    assert_eq!(proxy.count("GET", Kind::Blob), 0);
+    assert!(index_entries(&store).is_empty());
+}
+
+#[test]
+fn schema1_manifest_is_refused_clearly() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    seed(&reg.host(), "app/ancient:1", ImageSpec::new(91), None);
+    proxy.inject(
+        Match::method("GET", Kind::Manifest),
+        Fault::Status {
+            status: 200,
+            headers: vec![(
+                "Content-Type".into(),
+                "application/vnd.docker.distribution.manifest.v1+prettyjws".into(),
+            )],
+            body:
+                r#"{"schemaVersion":1,"name":"app/ancient","tag":"1","fsLayers":[],"history":[]}"#
+                    .into(),
+        },
+    );
+    let env = env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/ancient:1", proxy.host());
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("schema 1") && err.contains("unsupported"),
+        "{err}"
+    );
+}
+
+#[test]
+fn all_platforms_into_a_docker_archive_is_refused_before_downloading() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    seed(
+        &reg.host(),
+        "app/manyarch:1",
+        ImageSpec::new(92).multi_platform(),
+        None,
+    );
+    let env = env();
+    let dest = env.scratch("dest");
+    let reference = format!("{}/app/manyarch:1", proxy.host());
+    let out = hoist_pull(
+        &env,
+        &[
+            &reference,
+            "--platform",
+            "all",
+            "--output",
+            path_str(&dest.join("x.tar")),
+        ],
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("one image") || err.contains("--platform"),
+        "{err}"
+    );
+    assert_eq!(proxy.count("GET", Kind::Blob), 0, "refused up front");
+    assert!(files_under(&dest).is_empty(), "{:?}", files_under(&dest));
+
+    // One platform of the same image makes a fine tarball.
+    let out = hoist_pull_ok(
+        &env,
+        &[
+            &reference,
+            "--platform",
+            "linux/arm64",
+            "--output",
+            path_str(&dest.join("x.tar")),
+        ],
+    );
+    assert!(!stdout(&out).is_empty());
+    let mut c = env.skopeo();
+    c.arg("inspect")
+        .arg(format!("docker-archive:{}", dest.join("x.tar").display()));
+    let info: Value = serde_json::from_slice(&run_ok(&mut c, None).stdout).unwrap();
+    assert_eq!(info["Architecture"], "arm64");
+}
+
+#[test]
+fn concurrent_pulls_into_one_store_both_succeed() {
+    let reg = RegistryServer::start(Mode::Open);
+    let image = seed(
+        &reg.host(),
+        "app/race:1",
+        ImageSpec::new(93).layers(&[300_000, 200_000, 100_000]),
+        None,
+    );
+    let env = env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/race:1", reg.host());
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            let mut c = env.hoist();
+            c.args(["pull", &reference, "--store", path_str(&store)])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    }
+    assert_eq!(index_entries(&store).len(), 1);
+    assert_has_image(&store, &image, &["amd64"]);
+    assert_blobs_verified(&store);
+    assert!(files_under(&store.join(".hoist/partial")).is_empty());
+}
