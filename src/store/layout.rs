@@ -175,6 +175,41 @@ impl Layout {
         self.inner.root.join(".hoist").join("partial")
     }
 
+    /// Other hoist processes may update `index.json` or the locations file at the same time:
+    /// a read-modify-write holds `.hoist/meta.lock`, created exclusively and removed on drop.
+    /// A lock older than [`STALE_LOCK`] was left by a killed process and is broken.
+    async fn lock_metadata(&self) -> Result<MetaLock> {
+        let path = self.inner.root.join(".hoist").join("meta.lock");
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match tokio::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .await
+            {
+                Ok(_) => return Ok(MetaLock { path }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_err(&path)(e)),
+            }
+            let age = tokio::fs::metadata(&path)
+                .await
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok());
+            if age.is_some_and(|a| a > STALE_LOCK) {
+                let _ = tokio::fs::remove_file(&path).await;
+                continue;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(io_err(&path)(std::io::Error::other(
+                    "another hoist has held this lock for too long; remove the file if no hoist is running",
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
     fn locations_path(&self) -> PathBuf {
         self.inner.root.join(".hoist").join("locations.json")
     }
@@ -366,6 +401,7 @@ impl Layout {
     pub async fn set_image(&self, ref_name: &str, descriptor: Descriptor) -> Result<()> {
         self.require_writable("write index.json")?;
         let _guard = self.inner.meta.lock().await;
+        let _lock = self.lock_metadata().await?;
         let mut index = self.index().await?;
         let mut descriptor = descriptor;
         let mut annotations = descriptor.annotations().clone().unwrap_or_default();
@@ -445,6 +481,7 @@ impl Layout {
             return Ok(false);
         }
         let _guard = self.inner.meta.lock().await;
+        let _lock = self.lock_metadata().await?;
         let mut all = self.read_locations().await?;
         let entry = all.entry(digest.to_string()).or_default();
         if entry.iter().any(|l| l == location) {
@@ -592,6 +629,21 @@ pub(crate) fn find_named(
 struct Claim {
     layout: Layout,
     hex: String,
+}
+
+/// How long to wait for another process's metadata update, and when its lock counts as
+/// abandoned (an update takes milliseconds).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(30);
+
+struct MetaLock {
+    path: PathBuf,
+}
+
+impl Drop for MetaLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 impl Drop for Claim {

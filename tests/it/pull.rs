@@ -1335,3 +1335,35 @@ fn concurrent_pulls_into_one_store_both_succeed() {
     assert_blobs_verified(&store);
     assert!(files_under(&store.join(".hoist/partial")).is_empty());
 }
+
+#[test]
+fn concurrent_pulls_of_different_images_keep_every_entry() {
+    let reg = RegistryServer::start(Mode::Open);
+    let images: Vec<(String, ImageLayout)> = (0..6)
+        .map(|i| {
+            let repo_tag = format!("app/many{i}:1");
+            let image = seed(&reg.host(), &repo_tag, ImageSpec::new(100 + i), None);
+            (format!("{}/{repo_tag}", reg.host()), image)
+        })
+        .collect();
+    let env = env();
+    let store = env.scratch("store");
+    let children: Vec<_> = images
+        .iter()
+        .map(|(reference, _)| {
+            let mut c = env.hoist();
+            c.args(["pull", "--quiet", reference, "--store", path_str(&store)])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    for (reference, image) in &images {
+        assert_eq!(entry(&store, reference)["digest"], image.digest());
+    }
+    assert_eq!(index_entries(&store).len(), images.len());
+}
