@@ -1367,3 +1367,66 @@ fn concurrent_pulls_of_different_images_keep_every_entry() {
     }
     assert_eq!(index_entries(&store).len(), images.len());
 }
+
+#[test]
+fn a_damaged_partial_file_is_downloaded_again() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/damaged:1", one_big_layer(110), None);
+    let layer = image.manifests[0].layers[0].blob.digest.clone();
+    let env = env();
+    let store = env.scratch("store");
+    // As a crash can leave it: the right length, the wrong bytes.
+    std::fs::create_dir_all(store.join(".hoist/partial")).unwrap();
+    std::fs::write(
+        store.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        store
+            .join(".hoist/partial")
+            .join(layer.strip_prefix("sha256:").unwrap()),
+        vec![0u8; 50_000],
+    )
+    .unwrap();
+    let reference = format!("{}/app/damaged:1", proxy.host());
+    let out = hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    let statuses: Vec<u16> = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with(&layer))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [206, 200], "resumed, then fetched whole");
+    assert_has_image(&store, &image, &["amd64"]);
+    assert_blobs_verified(&store);
+}
+
+#[test]
+fn failed_pull_to_a_tarball_leaves_no_tarball_and_retries_cleanly() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/tarfail:1", one_big_layer(111), None);
+    proxy.inject_n(
+        Match::method("GET", Kind::Blob),
+        Fault::FlipResponseByte(50_000),
+        2,
+    );
+    let env = env();
+    let dest = env.scratch("dest");
+    let tar = dest.join("image.tar");
+    let reference = format!("{}/app/tarfail:1", proxy.host());
+    let out = hoist_pull(&env, &[&reference, "--output", path_str(&tar)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!tar.exists());
+    let out = hoist_pull_ok(&env, &[&reference, "--output", path_str(&tar)]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    let mut names: Vec<String> = std::fs::read_dir(&dest)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["image.tar"]);
+}
