@@ -1430,3 +1430,27 @@ fn failed_pull_to_a_tarball_leaves_no_tarball_and_retries_cleanly() {
     names.sort();
     assert_eq!(names, ["image.tar"]);
 }
+
+#[test]
+fn pull_adds_to_an_oci_layout_skopeo_wrote() {
+    let reg = RegistryServer::start(Mode::Open);
+    let first = seed(&reg.host(), "app/first:1", ImageSpec::new(120), None);
+    let second = seed(&reg.host(), "app/second:1", ImageSpec::new(121), None);
+    let env = env();
+    let dir = env.scratch("work").join("layout");
+    let mut c = env.skopeo();
+    c.args(["copy", "--quiet", "--src-tls-verify=false"])
+        .arg(format!("docker://{}/app/first:1", reg.host()))
+        .arg(format!("oci:{}:first", dir.display()));
+    run_ok(&mut c, None);
+    let reference = format!("{}/app/second:1", reg.host());
+    hoist_pull_ok(&env, &[&reference, "--output", path_str(&dir)]);
+    assert_eq!(entry(&dir, "first")["digest"], first.digest());
+    assert_eq!(entry(&dir, &reference)["digest"], second.digest());
+    for name in ["first", reference.as_str()] {
+        let mut c = env.skopeo();
+        c.arg("inspect")
+            .arg(format!("oci:{}:{name}", dir.display()));
+        run_ok(&mut c, None);
+    }
+}
