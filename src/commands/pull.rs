@@ -20,6 +20,12 @@ pub async fn run(settings: &Settings, args: &PullArgs) -> anyhow::Result<()> {
         .map_err(|e| super::exit_code::UsageError(e.to_string()))?;
     let platform = PlatformChoice::parse(args.platform.as_deref())?;
     let (format, layout_dir, archive) = destination(args)?;
+    if archive.is_some() && matches!(platform, PlatformChoice::All) {
+        return Err(super::exit_code::UsageError(
+            "a docker-archive holds one image: choose one with --platform os/arch, or write an OCI layout (--output DIR) to keep all platforms".into(),
+        )
+        .into());
+    }
     let printer = settings.printer;
     let credentials = TransferCredentials::load(settings.config_flag.as_deref(), printer)?;
     let client = RegistryClient::new(

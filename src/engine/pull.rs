@@ -7,6 +7,7 @@ use crate::reference::Reference;
 use crate::registry::manifests::Manifest;
 use crate::registry::RegistryClient;
 use crate::store::layout::Layout;
+use crate::store::StoreError;
 use crate::types::Digest;
 use anyhow::{bail, Context};
 use futures_util::{StreamExt, TryStreamExt};
@@ -156,25 +157,36 @@ async fn fetch_blob(
     if layout.has_blob(&blob.digest).await == Some(blob.size) {
         return Ok(BlobOutcome::AlreadyPresent);
     }
-    let mut writer = layout.begin_blob(&blob.digest, Some(blob.size)).await?;
-    let resumed_from = writer.offset();
     reporter.blob_started(&blob.digest, blob.size);
-    reporter.blob_progress(&blob.digest, resumed_from);
-    let mut attempt = 0;
+    let mut trust_partial = true;
     loop {
-        attempt += 1;
-        match stream_into(client, repository, &blob.digest, &mut writer, reporter).await {
-            Ok(()) => break,
-            Err(e) if attempt < BLOB_ATTEMPTS && is_cut(&e) => continue,
-            Err(e) => return Err(e),
+        let mut writer = layout.begin_blob(&blob.digest, Some(blob.size)).await?;
+        if !trust_partial {
+            writer.restart().await?;
+        }
+        let resumed_from = writer.offset();
+        reporter.blob_progress(&blob.digest, resumed_from);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match stream_into(client, repository, &blob.digest, &mut writer, reporter).await {
+                Ok(()) => break,
+                Err(e) if attempt < BLOB_ATTEMPTS && is_cut(&e) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        match writer.commit().await {
+            Ok(_) if resumed_from > 0 => return Ok(BlobOutcome::Resumed { from: resumed_from }),
+            Ok(_) => return Ok(BlobOutcome::Downloaded),
+            // The bytes kept from an earlier run were bad (a crash can leave zeros behind):
+            // fetch the whole blob once more before blaming the registry.
+            Err(StoreError::DigestMismatch { .. }) if resumed_from > 0 && trust_partial => {
+                reporter.blob_reset(&blob.digest);
+                trust_partial = false;
+            }
+            Err(e) => return Err(e.into()),
         }
     }
-    writer.commit().await?;
-    Ok(if resumed_from > 0 {
-        BlobOutcome::Resumed { from: resumed_from }
-    } else {
-        BlobOutcome::Downloaded
-    })
 }
 
 async fn stream_into(

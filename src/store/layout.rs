@@ -37,6 +37,41 @@ struct Inner {
     writing: std::sync::Mutex<HashSet<String>>,
 }
 
+/// What a layout being created by hoist contains, temp files included.
+fn is_layout_entry(name: &str) -> bool {
+    matches!(name, "oci-layout" | "index.json" | "blobs" | ".hoist")
+        || ((name.starts_with(".oci-layout.") || name.starts_with(".index.json."))
+            && name.ends_with(".tmp"))
+}
+
+/// Creates `path` with `bytes` unless it exists, atomically: the complete file appears under
+/// its name (a hard link of a synced temp file) or the existing one is left alone.
+async fn write_if_absent(path: &Path, bytes: &[u8]) -> Result<()> {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", unique_suffix()));
+    let result = async {
+        let mut f = tokio::fs::File::create(&tmp).await.map_err(io_err(&tmp))?;
+        f.write_all(bytes).await.map_err(io_err(&tmp))?;
+        f.sync_all().await.map_err(io_err(&tmp))?;
+        drop(f);
+        match tokio::fs::hard_link(&tmp, path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            // No hard links on this filesystem: a rename, racy only against another creator.
+            Err(_) if tokio::fs::metadata(path).await.is_err() => {
+                tokio::fs::rename(&tmp, path).await.map_err(io_err(path))
+            }
+            Err(_) => Ok(()),
+        }
+    }
+    .await;
+    let _ = tokio::fs::remove_file(&tmp).await;
+    result
+}
+
 #[derive(serde::Deserialize)]
 struct OciLayoutFile {
     #[serde(rename = "imageLayoutVersion")]
@@ -55,12 +90,17 @@ impl Layout {
                 tokio::fs::create_dir_all(&root)
                     .await
                     .map_err(io_err(&root))?;
+                // Another hoist may be creating the same layout right now: its files do not
+                // make the directory foreign.
                 let mut entries = tokio::fs::read_dir(&root).await.map_err(io_err(&root))?;
-                if entries.next_entry().await.map_err(io_err(&root))?.is_some() {
-                    return Err(StoreError::NotALayout(root));
+                while let Some(entry) = entries.next_entry().await.map_err(io_err(&root))? {
+                    if !is_layout_entry(&entry.file_name().to_string_lossy()) {
+                        return Err(StoreError::NotALayout(root));
+                    }
                 }
                 let body = format!("{{\"imageLayoutVersion\":\"{LAYOUT_VERSION}\"}}");
-                write_atomic(&marker, body.as_bytes()).await?;
+                write_if_absent(&marker, body.as_bytes()).await?;
+                check_layout_version(&marker).await?;
             }
             Err(e) => return Err(io_err(&marker)(e)),
         }
@@ -71,7 +111,13 @@ impl Layout {
         let layout = Layout::new(root, true);
         let index = layout.index_path();
         if tokio::fs::metadata(&index).await.is_err() {
-            layout.write_index(&empty_index()).await?;
+            // Never over an index another process has just written.
+            let body =
+                serde_json::to_vec_pretty(&empty_index()).map_err(|source| StoreError::Json {
+                    path: index.clone(),
+                    source,
+                })?;
+            write_if_absent(&index, &body).await?;
         }
         Ok(layout)
     }
@@ -127,6 +173,41 @@ impl Layout {
 
     fn partial_dir(&self) -> PathBuf {
         self.inner.root.join(".hoist").join("partial")
+    }
+
+    /// Other hoist processes may update `index.json` or the locations file at the same time:
+    /// a read-modify-write holds `.hoist/meta.lock`, created exclusively and removed on drop.
+    /// A lock older than [`STALE_LOCK`] was left by a killed process and is broken.
+    async fn lock_metadata(&self) -> Result<MetaLock> {
+        let path = self.inner.root.join(".hoist").join("meta.lock");
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match tokio::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .await
+            {
+                Ok(_) => return Ok(MetaLock { path }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_err(&path)(e)),
+            }
+            let age = tokio::fs::metadata(&path)
+                .await
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok());
+            if age.is_some_and(|a| a > STALE_LOCK) {
+                let _ = tokio::fs::remove_file(&path).await;
+                continue;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(io_err(&path)(std::io::Error::other(
+                    "another hoist has held this lock for too long; remove the file if no hoist is running",
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     fn locations_path(&self) -> PathBuf {
@@ -235,7 +316,16 @@ impl Layout {
         tokio::fs::create_dir_all(&dir)
             .await
             .map_err(io_err(&dir))?;
-        let partial = dir.join(expected.hex());
+        // Another process may be pulling the same blob into this layout, so each writer has a
+        // file of its own. An interrupted download is parked under the plain `<hex>` name;
+        // renaming it to ours adopts it atomically, so only one writer ever resumes it.
+        let resumable = dir.join(expected.hex());
+        let partial = dir.join(format!("{}.{}.part", expected.hex(), unique_suffix()));
+        match tokio::fs::rename(&resumable, &partial).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&resumable)(e)),
+        }
         let mut file = tokio::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -261,6 +351,8 @@ impl Layout {
             expected: expected.clone(),
             expected_size,
             partial,
+            resumable,
+            park: true,
             final_path: self.blob_path(expected),
             blobs_dir: self.blob_path(expected).parent().map(Path::to_path_buf),
             file: Some(file),
@@ -309,6 +401,7 @@ impl Layout {
     pub async fn set_image(&self, ref_name: &str, descriptor: Descriptor) -> Result<()> {
         self.require_writable("write index.json")?;
         let _guard = self.inner.meta.lock().await;
+        let _lock = self.lock_metadata().await?;
         let mut index = self.index().await?;
         let mut descriptor = descriptor;
         let mut annotations = descriptor.annotations().clone().unwrap_or_default();
@@ -388,6 +481,7 @@ impl Layout {
             return Ok(false);
         }
         let _guard = self.inner.meta.lock().await;
+        let _lock = self.lock_metadata().await?;
         let mut all = self.read_locations().await?;
         let entry = all.entry(digest.to_string()).or_default();
         if entry.iter().any(|l| l == location) {
@@ -537,6 +631,21 @@ struct Claim {
     hex: String,
 }
 
+/// How long to wait for another process's metadata update, and when its lock counts as
+/// abandoned (an update takes milliseconds).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(30);
+
+struct MetaLock {
+    path: PathBuf,
+}
+
+impl Drop for MetaLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 impl Drop for Claim {
     fn drop(&mut self) {
         let mut writing = self
@@ -555,7 +664,12 @@ impl Drop for Claim {
 pub struct BlobWriter {
     expected: Digest,
     expected_size: Option<u64>,
+    /// This writer's own file, `.hoist/partial/<hex>.<unique>.part`.
     partial: PathBuf,
+    /// Where an unfinished download is parked for the next `begin_blob`: `.hoist/partial/<hex>`.
+    resumable: PathBuf,
+    /// False once the partial file was committed or deleted.
+    park: bool,
     final_path: PathBuf,
     blobs_dir: Option<PathBuf>,
     file: Option<tokio::fs::File>,
@@ -672,6 +786,7 @@ impl BlobWriter {
         tokio::fs::rename(&partial, &self.final_path)
             .await
             .map_err(io_err(&self.final_path))?;
+        self.park = false;
         if let Some(dir) = &self.blobs_dir {
             // Make the rename itself durable; not every filesystem lets a directory be synced.
             if let Ok(d) = tokio::fs::File::open(dir).await {
@@ -684,6 +799,7 @@ impl BlobWriter {
     /// Deletes the partial file; the next `begin_blob` starts from zero.
     pub async fn abort(mut self) -> Result<()> {
         self.file.take();
+        self.park = false;
         match tokio::fs::remove_file(&self.partial).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -693,8 +809,19 @@ impl BlobWriter {
 
     async fn discard(&mut self) {
         self.file.take();
+        self.park = false;
         let _ = tokio::fs::remove_file(&self.partial).await;
         self.hasher = DigestHasher::new();
+    }
+}
+
+impl Drop for BlobWriter {
+    /// Parks an unfinished download where the next pull finds it (a rename: no I/O to wait on).
+    fn drop(&mut self) {
+        self.file.take();
+        if self.park {
+            let _ = std::fs::rename(&self.partial, &self.resumable);
+        }
     }
 }
 

@@ -71,7 +71,11 @@ pub fn human_bytes(n: u64) -> String {
 
 impl Reporter for Progress {
     fn blob_started(&self, digest: &Digest, size: u64) {
-        let Some((multi, _)) = &self.bars else { return };
+        let Some((multi, overall)) = &self.bars else {
+            return;
+        };
+        // The engines learn how many blobs there are as they go: the total grows with them.
+        overall.inc_length(1);
         let bar = multi.insert_from_back(1, ProgressBar::new(size));
         bar.set_style(
             ProgressStyle::with_template(
@@ -105,9 +109,13 @@ impl Reporter for Progress {
         );
         match &self.bars {
             Some((multi, overall)) => {
-                if let Some(bar) = self.blobs.lock().unwrap().remove(digest) {
-                    bar.finish_and_clear();
-                    multi.remove(&bar);
+                match self.blobs.lock().unwrap().remove(digest) {
+                    Some(bar) => {
+                        bar.finish_and_clear();
+                        multi.remove(&bar);
+                    }
+                    // Finished without starting (already there): count it now.
+                    None => overall.inc_length(1),
                 }
                 let _ = multi.println(line);
                 overall.inc(1);
@@ -120,6 +128,37 @@ impl Reporter for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn terminal_progress() -> Progress {
+        let printer = Printer {
+            quiet: false,
+            debug: false,
+            interactive: true,
+        };
+        let p = Progress::new(printer, 0);
+        // Draw nowhere: the test only looks at the counts.
+        p.bars
+            .as_ref()
+            .unwrap()
+            .0
+            .set_draw_target(ProgressDrawTarget::hidden());
+        p
+    }
+
+    #[test]
+    fn overall_bar_counts_every_blob() {
+        let p = terminal_progress();
+        let (a, b, c) = (Digest::of(b"a"), Digest::of(b"b"), Digest::of(b"c"));
+        p.blob_started(&a, 10);
+        p.blob_started(&b, 20);
+        p.blob_finished(&c, 5, &BlobOutcome::AlreadyPresent);
+        p.blob_progress(&a, 10);
+        p.blob_finished(&a, 10, &BlobOutcome::Downloaded);
+        let overall = &p.bars.as_ref().unwrap().1;
+        assert_eq!((overall.position(), overall.length()), (2, Some(3)));
+        p.blob_finished(&b, 20, &BlobOutcome::Downloaded);
+        assert_eq!((overall.position(), overall.length()), (3, Some(3)));
+    }
 
     #[test]
     fn human_sizes() {

@@ -1194,3 +1194,263 @@ fn writes_nothing_outside_the_destination() {
     top.sort();
     assert_eq!(top, ["image.tar", "layout"]);
 }
+
+// ------------------------------------------------------ manifests and misuse
+
+#[test]
+fn manifest_pulled_by_digest_is_verified() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/mverify:1", ImageSpec::new(90), None);
+    // Inside a JSON string of the pretty-printed manifest: still parses as
+    // the same length, but the digest differs.
+    proxy.inject(
+        Match::method("GET", Kind::Manifest),
+        Fault::FlipResponseByte(40),
+    );
+    let env = env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/mverify@{}", proxy.host(), image.digest());
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(
+        err.contains(image.digest()) && err.contains("mismatch"),
+        "{err}"
+    );
+    assert_eq!(proxy.count("GET", Kind::Blob), 0);
+    assert!(index_entries(&store).is_empty());
+}
+
+#[test]
+fn schema1_manifest_is_refused_clearly() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    seed(&reg.host(), "app/ancient:1", ImageSpec::new(91), None);
+    proxy.inject(
+        Match::method("GET", Kind::Manifest),
+        Fault::Status {
+            status: 200,
+            headers: vec![(
+                "Content-Type".into(),
+                "application/vnd.docker.distribution.manifest.v1+prettyjws".into(),
+            )],
+            body:
+                r#"{"schemaVersion":1,"name":"app/ancient","tag":"1","fsLayers":[],"history":[]}"#
+                    .into(),
+        },
+    );
+    let env = env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/ancient:1", proxy.host());
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("schema 1") && err.contains("unsupported"),
+        "{err}"
+    );
+}
+
+#[test]
+fn all_platforms_into_a_docker_archive_is_refused_before_downloading() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    seed(
+        &reg.host(),
+        "app/manyarch:1",
+        ImageSpec::new(92).multi_platform(),
+        None,
+    );
+    let env = env();
+    let dest = env.scratch("dest");
+    let reference = format!("{}/app/manyarch:1", proxy.host());
+    let out = hoist_pull(
+        &env,
+        &[
+            &reference,
+            "--platform",
+            "all",
+            "--output",
+            path_str(&dest.join("x.tar")),
+        ],
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("one image") || err.contains("--platform"),
+        "{err}"
+    );
+    assert_eq!(proxy.count("GET", Kind::Blob), 0, "refused up front");
+    assert!(files_under(&dest).is_empty(), "{:?}", files_under(&dest));
+
+    // One platform of the same image makes a fine tarball.
+    let out = hoist_pull_ok(
+        &env,
+        &[
+            &reference,
+            "--platform",
+            "linux/arm64",
+            "--output",
+            path_str(&dest.join("x.tar")),
+        ],
+    );
+    assert!(!stdout(&out).is_empty());
+    let mut c = env.skopeo();
+    c.arg("inspect")
+        .arg(format!("docker-archive:{}", dest.join("x.tar").display()));
+    let info: Value = serde_json::from_slice(&run_ok(&mut c, None).stdout).unwrap();
+    assert_eq!(info["Architecture"], "arm64");
+}
+
+#[test]
+fn concurrent_pulls_into_one_store_both_succeed() {
+    let reg = RegistryServer::start(Mode::Open);
+    let image = seed(
+        &reg.host(),
+        "app/race:1",
+        ImageSpec::new(93).layers(&[300_000, 200_000, 100_000]),
+        None,
+    );
+    let env = env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/race:1", reg.host());
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            let mut c = env.hoist();
+            c.args(["pull", &reference, "--store", path_str(&store)])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    }
+    assert_eq!(index_entries(&store).len(), 1);
+    assert_has_image(&store, &image, &["amd64"]);
+    assert_blobs_verified(&store);
+    assert!(files_under(&store.join(".hoist/partial")).is_empty());
+}
+
+#[test]
+fn concurrent_pulls_of_different_images_keep_every_entry() {
+    let reg = RegistryServer::start(Mode::Open);
+    let images: Vec<(String, ImageLayout)> = (0..6)
+        .map(|i| {
+            let repo_tag = format!("app/many{i}:1");
+            let image = seed(&reg.host(), &repo_tag, ImageSpec::new(100 + i), None);
+            (format!("{}/{repo_tag}", reg.host()), image)
+        })
+        .collect();
+    let env = env();
+    let store = env.scratch("store");
+    let children: Vec<_> = images
+        .iter()
+        .map(|(reference, _)| {
+            let mut c = env.hoist();
+            c.args(["pull", "--quiet", reference, "--store", path_str(&store)])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    for (reference, image) in &images {
+        assert_eq!(entry(&store, reference)["digest"], image.digest());
+    }
+    assert_eq!(index_entries(&store).len(), images.len());
+}
+
+#[test]
+fn a_damaged_partial_file_is_downloaded_again() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/damaged:1", one_big_layer(110), None);
+    let layer = image.manifests[0].layers[0].blob.digest.clone();
+    let env = env();
+    let store = env.scratch("store");
+    // As a crash can leave it: the right length, the wrong bytes.
+    std::fs::create_dir_all(store.join(".hoist/partial")).unwrap();
+    std::fs::write(
+        store.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        store
+            .join(".hoist/partial")
+            .join(layer.strip_prefix("sha256:").unwrap()),
+        vec![0u8; 50_000],
+    )
+    .unwrap();
+    let reference = format!("{}/app/damaged:1", proxy.host());
+    let out = hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    let statuses: Vec<u16> = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with(&layer))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [206, 200], "resumed, then fetched whole");
+    assert_has_image(&store, &image, &["amd64"]);
+    assert_blobs_verified(&store);
+}
+
+#[test]
+fn failed_pull_to_a_tarball_leaves_no_tarball_and_retries_cleanly() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/tarfail:1", one_big_layer(111), None);
+    proxy.inject_n(
+        Match::method("GET", Kind::Blob),
+        Fault::FlipResponseByte(50_000),
+        2,
+    );
+    let env = env();
+    let dest = env.scratch("dest");
+    let tar = dest.join("image.tar");
+    let reference = format!("{}/app/tarfail:1", proxy.host());
+    let out = hoist_pull(&env, &[&reference, "--output", path_str(&tar)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!tar.exists());
+    let out = hoist_pull_ok(&env, &[&reference, "--output", path_str(&tar)]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    let mut names: Vec<String> = std::fs::read_dir(&dest)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["image.tar"]);
+}
+
+#[test]
+fn pull_adds_to_an_oci_layout_skopeo_wrote() {
+    let reg = RegistryServer::start(Mode::Open);
+    let first = seed(&reg.host(), "app/first:1", ImageSpec::new(120), None);
+    let second = seed(&reg.host(), "app/second:1", ImageSpec::new(121), None);
+    let env = env();
+    let dir = env.scratch("work").join("layout");
+    let mut c = env.skopeo();
+    c.args(["copy", "--quiet", "--src-tls-verify=false"])
+        .arg(format!("docker://{}/app/first:1", reg.host()))
+        .arg(format!("oci:{}:first", dir.display()));
+    run_ok(&mut c, None);
+    let reference = format!("{}/app/second:1", reg.host());
+    hoist_pull_ok(&env, &[&reference, "--output", path_str(&dir)]);
+    assert_eq!(entry(&dir, "first")["digest"], first.digest());
+    assert_eq!(entry(&dir, &reference)["digest"], second.digest());
+    for name in ["first", reference.as_str()] {
+        let mut c = env.skopeo();
+        c.arg("inspect")
+            .arg(format!("oci:{}:{name}", dir.display()));
+        run_ok(&mut c, None);
+    }
+}
