@@ -2,11 +2,13 @@
 //! open, Basic and token modes, skopeo as the peer that pushes images and
 //! reads what hoist wrote, and a fault-injecting proxy in between.
 
-use crate::support::images::{push_with_skopeo, Format, ImageLayout, ImageSpec};
+use crate::support::images::{
+    big_layer_layout, push_with_skopeo, sha256_file, Format, ImageLayout, ImageSpec,
+};
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::token_issuer::{IssuerConfig, TokenIssuer};
-use crate::support::tools::{run, run_ok, TestEnv};
+use crate::support::tools::{hoist_peak_rss, run, run_ok, TestEnv};
 use crate::support::{basic, sha256_digest};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -14,12 +16,17 @@ use std::process::Output;
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
-fn env() -> TestEnv {
+pub(crate) fn env() -> TestEnv {
     TestEnv::new().without_credential_helpers()
 }
 
 /// Builds the image and pushes it with skopeo to `host/repo_tag`.
-fn seed(host: &str, repo_tag: &str, spec: ImageSpec, creds: Option<(&str, &str)>) -> ImageLayout {
+pub(crate) fn seed(
+    host: &str,
+    repo_tag: &str,
+    spec: ImageSpec,
+    creds: Option<(&str, &str)>,
+) -> ImageLayout {
     let image = spec.build("seed");
     push_with_skopeo(&image, &format!("{host}/{repo_tag}"), creds);
     image
@@ -45,11 +52,11 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn path_str(p: &Path) -> &str {
+pub(crate) fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-fn read_json(p: &Path) -> Value {
+pub(crate) fn read_json(p: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
         .unwrap()
 }
@@ -70,7 +77,7 @@ fn index_entries(layout: &Path) -> Vec<(Option<String>, Value)> {
 }
 
 /// The one entry named `name`; panics if there are none or several.
-fn entry(layout: &Path, name: &str) -> Value {
+pub(crate) fn entry(layout: &Path, name: &str) -> Value {
     let all = index_entries(layout);
     let found: Vec<_> = all
         .iter()
@@ -80,7 +87,7 @@ fn entry(layout: &Path, name: &str) -> Value {
     found[0].1.clone()
 }
 
-fn blob_path(layout: &Path, digest: &str) -> PathBuf {
+pub(crate) fn blob_path(layout: &Path, digest: &str) -> PathBuf {
     layout
         .join("blobs/sha256")
         .join(digest.strip_prefix("sha256:").unwrap())
@@ -160,7 +167,7 @@ fn host_arch() -> &'static str {
     }
 }
 
-fn docker_config_with(env: &TestEnv, host: &str, user: &str, pass: &str) {
+pub(crate) fn docker_config_with(env: &TestEnv, host: &str, user: &str, pass: &str) {
     let auth = basic(user, pass);
     let auth = auth.strip_prefix("Basic ").unwrap();
     std::fs::write(
@@ -672,7 +679,7 @@ fn skopeo_reads_the_docker_archive_hoist_wrote() {
 // ----------------------------------------------------------------- faults
 
 /// A one-layer image big enough for a cut in the middle of the layer.
-fn one_big_layer(seed_n: u64) -> ImageSpec {
+pub(crate) fn one_big_layer(seed_n: u64) -> ImageSpec {
     ImageSpec::new(seed_n).layers(&[256 * 1024])
 }
 
@@ -894,78 +901,10 @@ fn expired_token_from_the_issuer_is_replaced() {
 
 // ----------------------------------------------------------------- memory
 
-/// sha256 of a file via coreutils (much faster than hashing in a debug build).
-fn sha256_file(path: &Path) -> String {
-    let out = run_ok(std::process::Command::new("sha256sum").arg(path), None);
-    let hex = String::from_utf8(out.stdout).unwrap();
-    format!("sha256:{}", hex.split_whitespace().next().unwrap())
-}
-
-/// An OCI layout with one layer of `size` bytes, written without ever
-/// holding the layer in memory (a sparse file of zeros: the transfer and
-/// the hashing do not care what the bytes are). Returns the layout dir and
-/// the manifest digest.
-fn big_layer_layout(dir: &Path, size: u64, ref_name: &str) -> (PathBuf, String) {
-    let root = dir.join("big-layout");
-    let blobs = root.join("blobs/sha256");
-    std::fs::create_dir_all(&blobs).unwrap();
-    std::fs::write(root.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-    let tmp = root.join("layer.tmp");
-    std::fs::File::create(&tmp).unwrap().set_len(size).unwrap();
-    let layer = sha256_file(&tmp);
-    std::fs::rename(&tmp, blobs.join(layer.strip_prefix("sha256:").unwrap())).unwrap();
-    let put = |bytes: &[u8]| {
-        let d = sha256_digest(bytes);
-        std::fs::write(blobs.join(d.strip_prefix("sha256:").unwrap()), bytes).unwrap();
-        d
-    };
-    let config = serde_json::to_vec(&serde_json::json!({
-        "architecture": "amd64", "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": [layer]},
-    }))
-    .unwrap();
-    let config_digest = put(&config);
-    let manifest = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": Format::Oci.manifest_type(),
-        "config": {"mediaType": Format::Oci.config_type(), "digest": config_digest, "size": config.len()},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": size}],
-    }))
-    .unwrap();
-    let manifest_digest = put(&manifest);
-    let index = serde_json::json!({
-        "schemaVersion": 2,
-        "manifests": [{
-            "mediaType": Format::Oci.manifest_type(), "digest": manifest_digest,
-            "size": manifest.len(), "annotations": {REF_NAME: ref_name},
-        }],
-    });
-    std::fs::write(root.join("index.json"), index.to_string()).unwrap();
-    (root, manifest_digest)
-}
-
-/// GNU time's "Maximum resident set size" of a finished command, in KiB.
-fn max_rss_kib(time_stderr: &str) -> u64 {
-    time_stderr
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("Maximum resident set size (kbytes): ")
-        })
-        .unwrap_or_else(|| panic!("no max RSS in {time_stderr}"))
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn half_gigabyte_layer_pulls_in_bounded_memory() {
     const LAYER: u64 = 512 * 1024 * 1024;
     const LIMIT_KIB: u64 = 64 * 1024;
-    let time = Path::new("/usr/bin/time");
-    assert!(
-        time.exists(),
-        "this test measures peak RSS with GNU time: apt-get install time"
-    );
     let reg = RegistryServer::start(Mode::Open);
     let env = env();
     let (layout, digest) = big_layer_layout(&env.scratch("src"), LAYER, "big");
@@ -982,20 +921,18 @@ fn half_gigabyte_layer_pulls_in_bounded_memory() {
     std::fs::remove_dir_all(&layout).unwrap();
 
     let store = env.scratch("store");
-    let mut c = env.command(time.to_str().unwrap());
-    c.arg("-v")
-        .arg(env!("CARGO_BIN_EXE_hoist"))
-        .args(["pull", "--quiet", "--store", path_str(&store)])
-        .arg(format!("{}/app/big:1", reg.host()));
-    let out = run_ok(&mut c, None);
+    let reference = format!("{}/app/big:1", reg.host());
+    let (out, rss) = hoist_peak_rss(
+        &env,
+        &["pull", "--quiet", "--store", path_str(&store), &reference],
+    );
     assert_eq!(stdout(&out), format!("{digest}\n"));
-    let rss = max_rss_kib(&stderr(&out));
     assert!(
         rss < LIMIT_KIB,
         "peak RSS {rss} KiB for a {} MiB layer",
         LAYER >> 20
     );
-    let entry = entry(&store, &format!("{}/app/big:1", reg.host()));
+    let entry = entry(&store, &reference);
     assert_eq!(entry["digest"], digest.as_str());
     let manifest = read_json(&blob_path(&store, &digest));
     let layer = manifest["layers"][0]["digest"].as_str().unwrap();

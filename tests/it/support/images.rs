@@ -16,6 +16,7 @@ use flate2::write::GzEncoder;
 use rand::{RngCore, SeedableRng};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use tempfile::TempDir;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -323,4 +324,54 @@ pub fn remote_manifest_with_skopeo(reference: &str, creds: Option<(&str, &str)>)
     }
     c.arg(format!("docker://{reference}"));
     run_ok(&mut c, None).stdout
+}
+
+/// sha256 of a file via coreutils (much faster than hashing in a debug build).
+pub fn sha256_file(path: &Path) -> String {
+    let out = run_ok(Command::new("sha256sum").arg(path), None);
+    let hex = String::from_utf8(out.stdout).unwrap();
+    format!("sha256:{}", hex.split_whitespace().next().unwrap())
+}
+
+/// An OCI layout with one layer of `size` bytes, written without ever
+/// holding the layer in memory (a sparse file of zeros: the transfer and
+/// the hashing do not care what the bytes are). Returns the layout dir and
+/// the manifest digest.
+pub fn big_layer_layout(dir: &Path, size: u64, ref_name: &str) -> (PathBuf, String) {
+    let root = dir.join("big-layout");
+    let blobs = root.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    std::fs::write(root.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let tmp = root.join("layer.tmp");
+    std::fs::File::create(&tmp).unwrap().set_len(size).unwrap();
+    let layer = sha256_file(&tmp);
+    std::fs::rename(&tmp, blobs.join(layer.strip_prefix("sha256:").unwrap())).unwrap();
+    let put = |bytes: &[u8]| {
+        let d = sha256_digest(bytes);
+        std::fs::write(blobs.join(d.strip_prefix("sha256:").unwrap()), bytes).unwrap();
+        d
+    };
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [layer]},
+    }))
+    .unwrap();
+    let config_digest = put(&config);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": Format::Oci.manifest_type(),
+        "config": {"mediaType": Format::Oci.config_type(), "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": size}],
+    }))
+    .unwrap();
+    let manifest_digest = put(&manifest);
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": Format::Oci.manifest_type(), "digest": manifest_digest,
+            "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": ref_name},
+        }],
+    });
+    std::fs::write(root.join("index.json"), index.to_string()).unwrap();
+    (root, manifest_digest)
 }

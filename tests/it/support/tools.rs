@@ -177,6 +177,35 @@ pub fn run_ok(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
     out
 }
 
+/// Runs hoist with `args` under GNU time (`apt-get install time`), which
+/// must succeed; returns its output (GNU time's report stripped from
+/// stderr) and its peak resident set size in KiB.
+pub fn hoist_peak_rss(env: &TestEnv, args: &[&str]) -> (Output, u64) {
+    let time = Path::new("/usr/bin/time");
+    assert!(
+        time.exists(),
+        "peak RSS is measured with GNU time: apt-get install time"
+    );
+    let mut c = env.command(time.to_str().unwrap());
+    c.arg("-v").arg(env!("CARGO_BIN_EXE_hoist")).args(args);
+    let mut out = run_ok(&mut c, None);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let (hoist, report) = stderr
+        .split_once("\tCommand being timed:")
+        .unwrap_or_else(|| panic!("no GNU time report in {stderr}"));
+    let rss = report
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .unwrap_or_else(|| panic!("no max RSS in {report}"))
+        .parse()
+        .unwrap();
+    out.stderr = hoist.as_bytes().to_vec();
+    (out, rss)
+}
+
 /// A gpg key without passphrase plus an initialised pass store, both in
 /// temp dirs, for `docker-credential-pass`.
 pub struct PassStore {
