@@ -245,8 +245,8 @@ impl RegistryClient {
             state.credential = Some(found);
         }
         let credential = state.credential.clone().flatten();
-        if let Some(extra) = challenge.param("scope").and_then(Scope::parse) {
-            state.scopes = scope::merge(state.scopes.drain(..).chain([extra]));
+        if let Some(extra) = challenge.param("scope") {
+            state.scopes = scope::merge(state.scopes.drain(..).chain(scope::parse_list(extra)));
         }
         state.generation += 1;
         if challenge.is_basic() {

@@ -48,6 +48,13 @@ impl fmt::Display for Scope {
     }
 }
 
+/// Parses a challenge's `scope`, which names every scope the request needed separated by
+/// spaces (distribution's `insufficient_scope` answer to a mount lists the target and the
+/// source repository); pieces that are not repository scopes are skipped.
+pub fn parse_list(s: &str) -> Vec<Scope> {
+    s.split_whitespace().filter_map(Scope::parse).collect()
+}
+
 /// Unions scopes per repository so a token request names each repository once.
 pub fn merge(scopes: impl IntoIterator<Item = Scope>) -> Vec<Scope> {
     let mut merged: Vec<Scope> = Vec::new();
@@ -75,6 +82,21 @@ mod tests {
         assert_eq!(s.to_string(), "repository:a/b:pull,push");
         assert_eq!(Scope::parse("repository:a/b:pull,push"), Some(s));
         assert_eq!(Scope::parse("registry:catalog:*"), None);
+    }
+
+    #[test]
+    fn challenge_scope_lists_several_separated_by_spaces() {
+        assert_eq!(
+            parse_list("repository:team/dst:pull,push repository:other/src:pull"),
+            [
+                Scope::new("team/dst", &["pull", "push"]),
+                Scope::new("other/src", &["pull"])
+            ]
+        );
+        assert_eq!(
+            parse_list("registry:catalog:* repository:a:pull"),
+            [Scope::pull("a")]
+        );
     }
 
     #[test]
