@@ -125,11 +125,19 @@ fn explain(error: anyhow::Error, destination: &Reference) -> anyhow::Error {
         .chain()
         .find_map(|c| c.downcast_ref::<crate::registry::RegistryError>());
     let hint = match registry_error {
-        Some(e) if e.has_code("DENIED") || e.status().is_some_and(|s| s == 403) => Some(format!(
-            "you may not push to {}; check the repository name, or run: hoist login {}",
-            destination.name(),
-            destination.registry()
-        )),
+        // Logged in (or anonymous) but without push here: logging in again as the same
+        // user cannot help, so say what is wrong first.
+        Some(e)
+            if e.has_code("DENIED")
+                || e.has_code("insufficient_scope")
+                || e.status().is_some_and(|s| s == 403) =>
+        {
+            Some(format!(
+                "you may not push to {}; check the repository name, or run: hoist login {}",
+                destination.name(),
+                destination.registry()
+            ))
+        }
         Some(e) if e.has_code("UNAUTHORIZED") || e.status().is_some_and(|s| s == 401) => {
             Some(format!("run: hoist login {}", destination.registry()))
         }

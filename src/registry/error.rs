@@ -167,15 +167,17 @@ pub async fn from_response(method: &str, response: reqwest::Response) -> Registr
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(std::time::Duration::from_secs);
+    let from_challenge = challenge_error(response.headers());
     let body = read_limited(response, 64 * 1024).await;
     #[derive(serde::Deserialize)]
     struct Envelope {
         #[serde(default)]
         errors: Vec<RegistryErrorInfo>,
     }
-    let errors = serde_json::from_slice::<Envelope>(&body)
+    let mut errors = serde_json::from_slice::<Envelope>(&body)
         .map(|e| e.errors)
         .unwrap_or_default();
+    errors.extend(from_challenge);
     RegistryError::Status {
         method: method.to_string(),
         url,
@@ -183,6 +185,31 @@ pub async fn from_response(method: &str, response: reqwest::Response) -> Registr
         errors,
         retry_after,
     }
+}
+
+/// Why a 401's challenge says the request was refused (RFC 6750 §3.1: `error=` with
+/// `insufficient_scope` or `invalid_token`). Distribution's body only says "authentication
+/// required" even to a logged-in user who lacks the access, and a HEAD has no body at all:
+/// the challenge is the one place the real reason is given.
+fn challenge_error(headers: &reqwest::header::HeaderMap) -> Option<RegistryErrorInfo> {
+    let header = headers
+        .get_all(reqwest::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let challenge = super::challenge::parse(&header)
+        .into_iter()
+        .find(|c| c.param("error").is_some())?;
+    let message = challenge
+        .param("error_description")
+        .map(str::to_string)
+        .or_else(|| challenge.param("scope").map(|s| format!("needs {s}")))
+        .unwrap_or_default();
+    Some(RegistryErrorInfo {
+        code: challenge.param("error")?.to_string(),
+        message,
+    })
 }
 
 /// Reads at most `limit` bytes of a body: error pages can be large and are never needed whole.
@@ -209,6 +236,39 @@ mod tests {
         let shown = RedactedUrl(&url).to_string();
         assert!(!shown.contains("abc") && !shown.contains("u:p"), "{shown}");
         assert!(shown.contains("service=s"));
+    }
+
+    #[tokio::test]
+    async fn a_refusal_keeps_the_reason_its_challenge_gives() {
+        let response = |body: &str| {
+            let http = hyper::Response::builder()
+                .status(401)
+                .header(
+                    "WWW-Authenticate",
+                    r#"Bearer realm="https://auth/token",service="r",scope="repository:a/b:pull,push",error="insufficient_scope""#,
+                )
+                .body(body.to_string())
+                .unwrap();
+            reqwest::Response::from(http)
+        };
+        // A HEAD: no body, only the challenge.
+        let e = from_response("HEAD", response("")).await;
+        assert!(e.has_code("insufficient_scope"));
+        assert!(
+            e.to_string()
+                .ends_with("(insufficient_scope: needs repository:a/b:pull,push)"),
+            "{e}"
+        );
+        // The registry's own envelope comes first, the challenge's reason after it.
+        let body = r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
+        let e = from_response("POST", response(body)).await;
+        assert!(e.has_code("UNAUTHORIZED") && e.has_code("insufficient_scope"));
+        assert!(
+            e.to_string().contains(
+                "(UNAUTHORIZED: authentication required; insufficient_scope: needs repository:a/b:pull,push)"
+            ),
+            "{e}"
+        );
     }
 
     #[test]
