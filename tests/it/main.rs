@@ -5,6 +5,7 @@ mod cred_helpers;
 mod docker_cli;
 mod login;
 mod pull;
+mod push;
 mod readme;
 mod restricted;
 mod secrets;
