@@ -40,10 +40,22 @@ struct TokenBody {
     token: Option<String>,
     #[serde(default)]
     access_token: Option<String>,
+    /// Read as any JSON number: a token service that answers with a fraction, or with zero or
+    /// less (a clock gone wrong, an already expired token), must not make the whole answer
+    /// unreadable; such values fall back to the default.
     #[serde(default)]
-    expires_in: Option<u64>,
+    expires_in: Option<f64>,
     #[serde(default)]
     refresh_token: Option<String>,
+}
+
+impl TokenBody {
+    fn lifetime(&self) -> Duration {
+        self.expires_in
+            .filter(|s| *s >= 1.0)
+            .map(|s| Duration::from_secs(s as u64))
+            .unwrap_or(DEFAULT_LIFETIME)
+    }
 }
 
 pub struct TokenRequest<'a> {
@@ -111,6 +123,7 @@ impl TokenRequest<'_> {
                 "{method} {url}: token response is not valid JSON: {e}"
             ))
         })?;
+        let lifetime = body.lifetime();
         let access = body
             .token
             .filter(|t| !t.is_empty())
@@ -121,11 +134,7 @@ impl TokenRequest<'_> {
             })?;
         Ok(Token {
             access: Secret::new(access),
-            lifetime: body
-                .expires_in
-                .filter(|s| *s > 0)
-                .map(Duration::from_secs)
-                .unwrap_or(DEFAULT_LIFETIME),
+            lifetime,
             refresh: body
                 .refresh_token
                 .filter(|t| !t.is_empty())
@@ -236,6 +245,28 @@ fn token_error_detail(body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_expires_in_is_readable() {
+        let lifetime = |json: &str| serde_json::from_str::<TokenBody>(json).unwrap().lifetime();
+        assert_eq!(
+            lifetime(r#"{"token":"t","expires_in":300}"#),
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            lifetime(r#"{"token":"t","expires_in":90.5}"#),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            lifetime(r#"{"token":"t","expires_in":-120}"#),
+            DEFAULT_LIFETIME
+        );
+        assert_eq!(
+            lifetime(r#"{"token":"t","expires_in":0}"#),
+            DEFAULT_LIFETIME
+        );
+        assert_eq!(lifetime(r#"{"token":"t"}"#), DEFAULT_LIFETIME);
+    }
 
     #[test]
     fn token_error_details() {
