@@ -202,7 +202,10 @@ async fn push_blob(
             None => client.start_upload(repository).await?,
         };
         let result = match options.chunk_size {
-            Some(chunk) => upload_chunked(client, &url, blob, chunk.max(1), source, reporter).await,
+            Some(chunk) => {
+                let chunk = chunk.max(1);
+                upload_chunked(client, repository, &url, blob, chunk, source, reporter).await
+            }
             None => upload_whole(client, &url, blob, source, reporter).await,
         };
         match result {
@@ -236,6 +239,7 @@ async fn upload_whole(
 /// from there instead of starting over.
 async fn upload_chunked(
     client: &RegistryClient,
+    repository: &str,
     url: &str,
     blob: &Descriptor,
     chunk: u64,
@@ -255,9 +259,13 @@ async fn upload_chunked(
             }
             Err(e) if failures < BLOB_ATTEMPTS && e.is_temporary() => {
                 failures += 1;
-                let (kept, next) = client.upload_offset(&url).await?;
-                url = next;
-                offset = kept.min(blob.size);
+                (offset, url) = match client.upload_offset(&url).await? {
+                    (Some(kept), next) if kept <= blob.size => (kept, next),
+                    // It cannot say (`0-0` is empty or one byte): start a fresh upload, which
+                    // loses at most a byte. Guessing is worse: distribution 2.8 appends what
+                    // it is sent whatever its Content-Range, and the blob comes out corrupt.
+                    _ => (0, client.start_upload(repository).await?),
+                };
                 reporter.blob_reset(&blob.digest);
                 reporter.blob_progress(&blob.digest, offset);
             }

@@ -158,8 +158,11 @@ impl RegistryClient {
     }
 
     /// How much of an interrupted upload the registry kept (`GET` upload URL → `Range: 0-N`),
-    /// and the URL to continue at.
-    pub async fn upload_offset(&self, upload_url: &str) -> Result<(u64, String), RegistryError> {
+    /// and the URL to continue at; `None` when its answer cannot tell (see [`kept_bytes`]).
+    pub async fn upload_offset(
+        &self,
+        upload_url: &str,
+    ) -> Result<(Option<u64>, String), RegistryError> {
         let response = self
             .send(Method::GET, upload_url, HeaderMap::new(), None)
             .await?;
@@ -167,14 +170,19 @@ impl RegistryClient {
             return Err(error::from_response("GET", response).await);
         }
         let next = location(&response).unwrap_or_else(|_| upload_url.to_string());
-        let end = response
-            .headers()
-            .get(RANGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit_once('-'))
-            .and_then(|(_, end)| end.parse::<u64>().ok());
-        // `Range: 0-N` is inclusive; `0-0` with nothing uploaded is reported by some registries.
-        Ok((end.map(|e| e + 1).unwrap_or(0), next))
+        let range = response.headers().get(RANGE).and_then(|v| v.to_str().ok());
+        Ok((kept_bytes(range), next))
+    }
+}
+
+/// Bytes an upload holds, from its `Range: 0-N` (inclusive: N+1 bytes). `0-0` says nothing:
+/// distribution sends it for an empty upload and for one holding a single byte alike.
+fn kept_bytes(range: Option<&str>) -> Option<u64> {
+    let (start, end) = range?.trim().split_once('-')?;
+    match (start.parse::<u64>().ok()?, end.parse::<u64>().ok()?) {
+        (0, 0) => None,
+        (0, end) => Some(end + 1),
+        _ => None,
     }
 }
 
@@ -218,6 +226,15 @@ fn with_digest(upload_url: &str, digest: &Digest) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_bytes_from_range() {
+        assert_eq!(kept_bytes(Some("0-99999")), Some(100_000));
+        assert_eq!(kept_bytes(Some("0-0")), None, "empty, or one byte");
+        assert_eq!(kept_bytes(None), None);
+        assert_eq!(kept_bytes(Some("bytes=0-9")), None);
+        assert_eq!(kept_bytes(Some("5-9")), None);
+    }
 
     #[test]
     fn digest_query_keeps_existing_state() {
