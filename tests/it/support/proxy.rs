@@ -57,6 +57,8 @@ pub fn classify(path: &str) -> Kind {
 pub struct Match {
     pub method: Option<String>,
     pub kind: Option<Kind>,
+    /// Matching requests to let through untouched before the fault applies.
+    pub skip: usize,
 }
 
 impl Match {
@@ -65,15 +67,21 @@ impl Match {
     }
     pub fn kind(kind: Kind) -> Match {
         Match {
-            method: None,
             kind: Some(kind),
+            ..Match::default()
         }
     }
     pub fn method(method: &str, kind: Kind) -> Match {
         Match {
             method: Some(method.to_uppercase()),
             kind: Some(kind),
+            skip: 0,
         }
+    }
+    /// The fault starts at the (n+1)th matching request, e.g. a later chunk of an upload.
+    pub fn skip(mut self, n: usize) -> Match {
+        self.skip = n;
+        self
     }
     fn matches(&self, method: &str, kind: Kind) -> bool {
         self.method.as_deref().map_or(true, |m| m == method)
@@ -90,6 +98,9 @@ pub enum Fault {
     CutRequestAfter(u64),
     /// Forward, inverting the response body byte at this offset.
     FlipResponseByte(u64),
+    /// Forward, then drop the connection instead of answering: the
+    /// registry acted on the request, the client never hears of it.
+    DropResponse,
     /// Answer without forwarding.
     Status {
         status: u16,
@@ -126,6 +137,8 @@ pub struct Recorded {
     pub status: u16,
     /// Name of the fault applied, if any.
     pub fault: Option<String>,
+    /// The request's `Content-Range` header (chunked uploads).
+    pub content_range: Option<String>,
 }
 
 #[derive(Default)]
@@ -267,6 +280,7 @@ fn fault_name(f: &Fault) -> String {
         Fault::CutResponseAfter(n) => format!("cut-response@{n}"),
         Fault::CutRequestAfter(n) => format!("cut-request@{n}"),
         Fault::FlipResponseByte(n) => format!("flip@{n}"),
+        Fault::DropResponse => "drop-response".into(),
         Fault::Status { status, .. } => format!("status {status}"),
     }
 }
@@ -279,12 +293,25 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         .map(|p| p.to_string())
         .unwrap_or_else(|| "/".into());
     let kind = classify(&path);
+    let content_range = req
+        .headers()
+        .get("content-range")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let (latency, fault, idx) = {
         let mut st = ctx.state.lock().unwrap();
-        let fault = st
+        let matching = st
             .faults
             .iter()
-            .position(|(m, _, n)| *n > 0 && m.matches(&method, kind))
+            .position(|(m, _, n)| *n > 0 && m.matches(&method, kind));
+        let fault = matching
+            .filter(|&i| match &mut st.faults[i].0.skip {
+                0 => true,
+                skip => {
+                    *skip -= 1;
+                    false
+                }
+            })
             .map(|i| {
                 st.faults[i].2 -= 1;
                 let f = st.faults[i].1.clone();
@@ -299,6 +326,7 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
             kind,
             status: 0,
             fault: fault.as_ref().map(fault_name),
+            content_range,
         });
         (st.latency, fault, st.records.len() - 1)
     };
@@ -371,6 +399,9 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         }
     }
     set_status(parts.status.as_u16());
+    if let Some(Fault::DropResponse) = fault {
+        return Err(err("proxy: response dropped by fault injection"));
+    }
     let (cut_after, flip_at) = match fault {
         Some(Fault::CutResponseAfter(n)) => (Some(n), None),
         Some(Fault::FlipResponseByte(n)) => (None, Some(n)),

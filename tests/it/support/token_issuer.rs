@@ -58,6 +58,9 @@ pub struct IssuerConfig {
     pub refuse_post: bool,
     /// Test knob: issue tokens whose `exp` is already past the leeway.
     pub issue_expired: bool,
+    /// Test knob: these tokens (1 = the first the issuer hands out) are
+    /// issued already expired, the others as usual.
+    pub expired_tokens: Vec<usize>,
 }
 
 impl Default for IssuerConfig {
@@ -71,6 +74,7 @@ impl Default for IssuerConfig {
             refuse_get_basic: false,
             refuse_post: false,
             issue_expired: false,
+            expired_tokens: vec![],
         }
     }
 }
@@ -108,6 +112,14 @@ impl IssuerConfig {
         self.lifetime_secs = secs;
         self
     }
+
+    /// The `n`th token handed out (counting from 1) is already expired
+    /// when issued: the registry refuses it at its first use, as it would
+    /// a token that ran out in the middle of an operation.
+    pub fn expire_token(mut self, n: usize) -> Self {
+        self.expired_tokens.push(n);
+        self
+    }
 }
 
 /// What the issuer saw for one request.
@@ -131,6 +143,8 @@ struct State {
     config: IssuerConfig,
     requests: Vec<TokenRequest>,
     refresh_tokens: HashMap<String, String>,
+    /// Tokens handed out so far.
+    issued: usize,
 }
 
 struct Shared {
@@ -192,6 +206,7 @@ impl TokenIssuer {
                 config,
                 requests: vec![],
                 refresh_tokens: HashMap::new(),
+                issued: 0,
             }),
             key: enc,
             kid,
@@ -271,7 +286,14 @@ impl TokenIssuer {
     pub fn mint(&self, user: Option<&str>, scopes: &[&str]) -> String {
         let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
         let st = self.shared.state.lock().unwrap();
-        sign(&self.shared, &st.config, user, &scopes).0
+        sign(
+            &self.shared,
+            &st.config,
+            user,
+            &scopes,
+            st.config.issue_expired,
+        )
+        .0
     }
 }
 
@@ -425,7 +447,9 @@ fn handle_get(
     }
     rec.user = user.clone();
     rec.offline = first(p, "offline_token").as_deref() == Some("true");
-    let (token, expires_in, issued_at) = sign(sh, &st.config, user.as_deref(), &rec.scopes);
+    let expired = next_is_expired(st);
+    let (token, expires_in, issued_at) =
+        sign(sh, &st.config, user.as_deref(), &rec.scopes, expired);
     let mut body = json!({
         "token": token,
         "access_token": token,
@@ -474,7 +498,8 @@ fn handle_post(
         }
     };
     rec.user = Some(user.clone());
-    let (token, expires_in, issued_at) = sign(sh, &st.config, Some(&user), &rec.scopes);
+    let expired = next_is_expired(st);
+    let (token, expires_in, issued_at) = sign(sh, &st.config, Some(&user), &rec.scopes, expired);
     let mut body = json!({
         "access_token": token,
         "expires_in": expires_in,
@@ -526,15 +551,22 @@ fn parse_scope(s: &str) -> Option<(String, String, Vec<String>)> {
     ))
 }
 
+/// Counts a token about to be handed out; true when it must be expired.
+fn next_is_expired(st: &mut State) -> bool {
+    st.issued += 1;
+    st.config.issue_expired || st.config.expired_tokens.contains(&st.issued)
+}
+
 /// Returns (jwt, expires_in, issued_at).
 fn sign(
     sh: &Shared,
     c: &IssuerConfig,
     user: Option<&str>,
     scopes: &[String],
+    expired: bool,
 ) -> (String, i64, String) {
     let now = crate::support::unix_now();
-    let exp = if c.issue_expired {
+    let exp = if expired {
         now - REGISTRY_LEEWAY_SECS - 60
     } else {
         now + c.lifetime_secs
