@@ -6,6 +6,7 @@ mod docker_cli;
 mod login;
 mod pull;
 mod push;
+mod push_faults;
 mod readme;
 mod restricted;
 mod secrets;
