@@ -306,6 +306,30 @@ fn token_expiring_during_a_large_upload_is_replaced() {
     case.assert_served();
 }
 
+#[test]
+fn token_refused_on_a_large_whole_blob_put_is_replaced() {
+    // The layer's POST answers slowly, past hoist's 2 s token: hoist renews it just before
+    // the layer's PUT and gets an already expired one. The registry refuses that PUT with a
+    // 401 before reading its body; hoist must hear the refusal, not a broken connection,
+    // and send the layer again with a new token.
+    let config = IssuerConfig::default().lifetime(2).expire_token(2);
+    let case = Case::to(token_target(config), "team/big-put", 30, 8_000_000);
+    case.proxy.inject(
+        Match::method("POST", Kind::Upload).skip(1),
+        Fault::Delay(Duration::from_millis(2500)),
+    );
+    case.push(&WHOLE);
+    let layer = &case.image.manifests[0].layers[0].blob.digest;
+    let layer_puts: Vec<u16> = requests_of(&case.proxy, "PUT", Kind::Upload)
+        .iter()
+        .filter(|r| r.path.ends_with(layer.as_str()))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(layer_puts, [401, 201]);
+    assert_eq!(case.target.issuer.as_ref().unwrap().request_count(), 3);
+    case.assert_served();
+}
+
 // ----------------------------------------------------------------- memory
 
 #[test]

@@ -98,6 +98,8 @@ pub enum Fault {
     CutRequestAfter(u64),
     /// Forward, inverting the response body byte at this offset.
     FlipResponseByte(u64),
+    /// Forward, but answer only after this long (one slow request).
+    Delay(Duration),
     /// Forward, then drop the connection instead of answering: the
     /// registry acted on the request, the client never hears of it.
     DropResponse,
@@ -281,6 +283,7 @@ fn fault_name(f: &Fault) -> String {
         Fault::CutRequestAfter(n) => format!("cut-request@{n}"),
         Fault::FlipResponseByte(n) => format!("flip@{n}"),
         Fault::DropResponse => "drop-response".into(),
+        Fault::Delay(d) => format!("delay {d:?}"),
         Fault::Status { status, .. } => format!("status {status}"),
     }
 }
@@ -399,8 +402,10 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         }
     }
     set_status(parts.status.as_u16());
-    if let Some(Fault::DropResponse) = fault {
-        return Err(err("proxy: response dropped by fault injection"));
+    match fault {
+        Some(Fault::DropResponse) => return Err(err("proxy: response dropped by fault injection")),
+        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        _ => {}
     }
     let (cut_after, flip_at) = match fault {
         Some(Fault::CutResponseAfter(n)) => (Some(n), None),
