@@ -7,6 +7,8 @@ use crate::types::Digest;
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Anything blobs can be read from synchronously (for the tar writer, which is blocking).
 pub trait BlobFiles: Send + Sync {
@@ -54,8 +56,12 @@ where
     let manifest = manifest.to_vec();
     let options = options.clone();
     let out = out.to_path_buf();
+    // Dropping this future (Ctrl-C) stops the writer at its next read, and it removes its
+    // partial file, instead of writing on unseen until the process exits.
+    let cancel = CancelOnDrop::default();
+    let cancelled = cancel.0.clone();
     tokio::task::spawn_blocking(move || {
-        write_docker_archive_blocking(&blobs, &manifest, &options, &out)
+        write_docker_archive_blocking(&blobs, &manifest, &options, &out, &cancelled)
     })
     .await
     .map_err(|e| StoreError::Io {
@@ -69,6 +75,7 @@ fn write_docker_archive_blocking(
     manifest: &[u8],
     options: &ArchiveOptions,
     out: &Path,
+    cancelled: &AtomicBool,
 ) -> Result<()> {
     let doc = parse_doc(out, manifest)?;
     if doc.manifests.is_some() {
@@ -89,7 +96,7 @@ fn write_docker_archive_blocking(
         tar.mode(tar::HeaderMode::Deterministic);
 
         let config_name = format!("{}.json", config.digest.hex());
-        append_blob(&mut tar, blobs, &config, &config_name, &partial)?;
+        append_blob(&mut tar, blobs, &config, &config_name, &partial, cancelled)?;
 
         let mut layer_names = Vec::new();
         let mut written = HashSet::new();
@@ -102,7 +109,7 @@ fn write_docker_archive_blocking(
             };
             let name = format!("{}.{ext}", layer.digest.hex());
             if written.insert(name.clone()) {
-                append_blob(&mut tar, blobs, layer, &name, &partial)?;
+                append_blob(&mut tar, blobs, layer, &name, &partial, cancelled)?;
             }
             layer_names.push(name);
         }
@@ -194,6 +201,7 @@ fn append_blob<W: Write>(
     desc: &Desc,
     name: &str,
     partial: &Path,
+    cancelled: &AtomicBool,
 ) -> Result<()> {
     let (reader, len) = blobs.open_blob_sync(&desc.digest).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -210,9 +218,37 @@ fn append_blob<W: Write>(
         });
     }
     let mut h = tar_header(len);
-    let reader = std::io::BufReader::with_capacity(COPY_BUF, reader.take(len));
+    let reader = Cancellable {
+        inner: reader.take(len),
+        cancelled,
+    };
+    let reader = std::io::BufReader::with_capacity(COPY_BUF, reader);
     tar.append_data(&mut h, name, reader)
         .map_err(io_err(partial))
+}
+
+#[derive(Default)]
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A reader that fails once the archive's writer has been cancelled.
+struct Cancellable<'a, R> {
+    inner: R,
+    cancelled: &'a AtomicBool,
+}
+
+impl<R: Read> Read for Cancellable<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Err(std::io::Error::other("cancelled"));
+        }
+        self.inner.read(buf)
+    }
 }
 
 #[cfg(test)]
@@ -274,5 +310,23 @@ mod tests {
         assert!(ImageSource::open(&out, Some("example.com/team/app:v2"))
             .await
             .is_err());
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_writer_stops_and_removes_its_partial_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let img = test_image(&tmp.path().join("layout")).await;
+        let out = tmp.path().join("image.tar");
+        let cancelled = AtomicBool::new(true);
+        let result = write_docker_archive_blocking(
+            &img.layout,
+            &img.manifest,
+            &ArchiveOptions::default(),
+            &out,
+            &cancelled,
+        );
+        assert!(format!("{:#}", result.unwrap_err()).contains("cancelled"));
+        assert!(!out.exists());
+        assert!(!tmp.path().join("image.tar.partial").exists());
     }
 }

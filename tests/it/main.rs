@@ -3,6 +3,7 @@
 
 mod cred_helpers;
 mod docker_cli;
+mod interrupt;
 mod login;
 mod pull;
 mod readme;
