@@ -5,6 +5,7 @@ mod cred_helpers;
 mod docker_cli;
 mod interrupt;
 mod login;
+mod proxy_env;
 mod pull;
 mod readme;
 mod restricted;

@@ -2,6 +2,7 @@
 //! proxy, image builders and wrappers for external tools.
 #![allow(dead_code)]
 
+pub mod forward_proxy;
 pub mod images;
 pub mod proxy;
 pub mod registry;
