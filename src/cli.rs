@@ -56,6 +56,13 @@ pub enum Command {
     Completions(CompletionsArgs),
 }
 
+impl Command {
+    /// Pull and push catch Ctrl-C to say what they finished; the others keep the default.
+    pub fn transfers_images(&self) -> bool {
+        matches!(self, Command::Pull(_) | Command::Push(_))
+    }
+}
+
 /// Log in to a registry and store the credentials the way the Docker CLI does
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \

@@ -3,7 +3,10 @@
 use clap::Parser;
 use hoist::cli::Cli;
 use hoist::commands::{self, exit_code};
+use hoist::ui::Tally;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -18,15 +21,22 @@ fn main() -> ExitCode {
             return ExitCode::from(exit_code::FAILURE);
         }
     };
+    let tally = Arc::new(Tally::default());
     let outcome = runtime.block_on(async {
+        if !cli.command.transfers_images() {
+            // A password prompt blocks its thread: Ctrl-C must end the process as usual.
+            return Some(commands::run(cli, tally.clone()).await);
+        }
         tokio::select! {
-            result = commands::run(cli) => Some(result),
+            result = commands::run(cli, tally.clone()) => Some(result),
+            // Dropping the command drops its downloads and uploads: unfinished downloads are
+            // parked in the destination's own temp area for the next run to resume.
             _ = tokio::signal::ctrl_c() => None,
         }
     });
-    // Downloads and uploads in flight are dropped here; their partial files stay in the
-    // destination's own temp area, where the next run resumes them.
-    runtime.shutdown_background();
+    // Blocking work (a tarball being written) sees it was cancelled and removes its partial
+    // file; give it that moment rather than exiting under it.
+    runtime.shutdown_timeout(Duration::from_secs(5));
     match outcome {
         Some(Ok(())) => ExitCode::SUCCESS,
         Some(Err(error)) => {
@@ -40,9 +50,7 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code::for_error(&error))
         }
         None => {
-            eprintln!(
-                "interrupted: nothing was left half-written; run the same command again to finish"
-            );
+            eprintln!("{}", tally.interrupted_summary());
             ExitCode::from(exit_code::INTERRUPTED)
         }
     }

@@ -10,14 +10,17 @@ mod transfer;
 
 use crate::cli::{Cli, Command};
 use crate::settings::Settings;
+use crate::ui::Tally;
+use std::sync::Arc;
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// `tally` records what pull and push finish, so `main` can say so after Ctrl-C.
+pub async fn run(cli: Cli, tally: Arc<Tally>) -> anyhow::Result<()> {
     let settings = Settings::resolve(&cli.global);
     match &cli.command {
         Command::Login(args) => login::run(&settings, args).await,
         Command::Logout(args) => logout::run(&settings, args).await,
-        Command::Pull(args) => pull::run(&settings, args).await,
-        Command::Push(args) => push::run(&settings, args).await,
+        Command::Pull(args) => pull::run(&settings, args, tally).await,
+        Command::Push(args) => push::run(&settings, args, tally).await,
         Command::Completions(args) => completions::run(args),
     }
 }

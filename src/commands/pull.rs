@@ -10,12 +10,12 @@ use crate::registry::{RegistryClient, Scope};
 use crate::settings::Settings;
 use crate::store::layout::Layout;
 use crate::store::{ArchiveOptions, LayerForm};
-use crate::ui::Progress;
+use crate::ui::{Progress, Tally};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub async fn run(settings: &Settings, args: &PullArgs) -> anyhow::Result<()> {
+pub async fn run(settings: &Settings, args: &PullArgs, tally: Arc<Tally>) -> anyhow::Result<()> {
     let reference = Reference::parse(&args.reference)
         .map_err(|e| super::exit_code::UsageError(e.to_string()))?;
     let platform = PlatformChoice::parse(args.platform.as_deref())?;
@@ -37,8 +37,9 @@ pub async fn run(settings: &Settings, args: &PullArgs) -> anyhow::Result<()> {
     let layout = Layout::create_or_open(&layout_dir)
         .await
         .with_context(|| format!("preparing {}", layout_dir.display()))?;
+    tally.set_resume_dir(&layout.partial_dir());
     printer.status(format!("Pulling {}", reference));
-    let progress = Arc::new(Progress::new(printer, 0));
+    let progress = Arc::new(Progress::new(printer, tally));
     let pulled = pull::pull(
         &client,
         &reference,

@@ -10,7 +10,7 @@ use crate::settings::Settings;
 use crate::store::layout::Layout;
 use crate::store::ImageSource;
 use crate::types::Digest;
-use crate::ui::Progress;
+use crate::ui::{Progress, Tally};
 use anyhow::Context;
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 use tokio::io::AsyncSeekExt;
 
-pub async fn run(settings: &Settings, args: &PushArgs) -> anyhow::Result<()> {
+pub async fn run(settings: &Settings, args: &PushArgs, tally: Arc<Tally>) -> anyhow::Result<()> {
     let destination = Reference::parse(&args.reference)
         .map_err(|e| super::exit_code::UsageError(e.to_string()))?;
     let printer = settings.printer;
@@ -36,7 +36,7 @@ pub async fn run(settings: &Settings, args: &PushArgs) -> anyhow::Result<()> {
         scopes,
     )?;
     printer.status(format!("Pushing {}", destination));
-    let progress = Arc::new(Progress::new(printer, 0));
+    let progress = Arc::new(Progress::new(printer, tally));
     let options = PushOptions {
         jobs: args.jobs,
         chunk_size: args.chunk_size,

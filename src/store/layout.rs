@@ -171,7 +171,8 @@ impl Layout {
         self.inner.root.join("index.json")
     }
 
-    fn partial_dir(&self) -> PathBuf {
+    /// Where unfinished downloads wait for the next pull to resume them.
+    pub fn partial_dir(&self) -> PathBuf {
         self.inner.root.join(".hoist").join("partial")
     }
 

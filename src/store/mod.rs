@@ -5,14 +5,17 @@
 //! (temp file + rename) so an interrupted pull never leaves a half-written blob under
 //! `blobs/`, and large blobs are only ever streamed, never held in memory.
 
-pub mod archive;
+pub mod docker_archive;
+mod image_json;
 pub mod layout;
+pub mod source;
+mod tar_index;
+#[cfg(test)]
+mod test_fixtures;
 
-pub use archive::{
-    write_docker_archive, ArchiveOptions, BlobFiles, BlobInfo, BlobReader, ChildManifest,
-    ImageSource, LayerForm, SourceKind,
-};
+pub use docker_archive::{write_docker_archive, ArchiveOptions, BlobFiles, LayerForm};
 pub use layout::{BlobWriter, Layout, REF_NAME_ANNOTATION};
+pub use source::{BlobInfo, BlobReader, ChildManifest, ImageSource, SourceKind};
 
 use crate::types::Digest;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,8 @@
 
 pub mod printer;
 pub mod progress;
+pub mod tally;
 
 pub use printer::Printer;
 pub use progress::Progress;
+pub use tally::Tally;

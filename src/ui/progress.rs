@@ -1,24 +1,26 @@
 //! The engines' [`Reporter`] for people: a bar per blob and an overall bar on a terminal,
 //! one plain line per finished blob in CI logs, nothing under `--quiet`.
 
-use super::Printer;
+use super::{Printer, Tally};
 use crate::engine::report::{BlobOutcome, Reporter};
 use crate::types::Digest;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub struct Progress {
     printer: Printer,
     bars: Option<(MultiProgress, ProgressBar)>,
     blobs: Mutex<HashMap<Digest, ProgressBar>>,
+    tally: Arc<Tally>,
 }
 
 impl Progress {
-    pub fn new(printer: Printer, total_blobs: u64) -> Progress {
+    /// Bars (or lines) for people; every event also goes to `tally`, for the Ctrl-C summary.
+    pub fn new(printer: Printer, tally: Arc<Tally>) -> Progress {
         let bars = printer.interactive.then(|| {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-            let overall = multi.add(ProgressBar::new(total_blobs));
+            let overall = multi.add(ProgressBar::new(0));
             overall.set_style(
                 ProgressStyle::with_template("{spinner} {pos}/{len} blobs  {elapsed}")
                     .expect("static template"),
@@ -29,6 +31,7 @@ impl Progress {
             printer,
             bars,
             blobs: Mutex::new(HashMap::new()),
+            tally,
         }
     }
 
@@ -71,6 +74,7 @@ pub fn human_bytes(n: u64) -> String {
 
 impl Reporter for Progress {
     fn blob_started(&self, digest: &Digest, size: u64) {
+        self.tally.started(digest);
         let Some((multi, overall)) = &self.bars else {
             return;
         };
@@ -89,18 +93,21 @@ impl Reporter for Progress {
     }
 
     fn blob_progress(&self, digest: &Digest, bytes: u64) {
+        self.tally.progressed(digest, bytes);
         if let Some(bar) = self.blobs.lock().unwrap().get(digest) {
             bar.inc(bytes);
         }
     }
 
     fn blob_reset(&self, digest: &Digest) {
+        self.tally.reset(digest);
         if let Some(bar) = self.blobs.lock().unwrap().get(digest) {
             bar.set_position(0);
         }
     }
 
     fn blob_finished(&self, digest: &Digest, size: u64, outcome: &BlobOutcome) {
+        self.tally.finished(digest, size, outcome);
         let line = format!(
             "{}: {} ({})",
             short(digest),
@@ -135,7 +142,7 @@ mod tests {
             debug: false,
             interactive: true,
         };
-        let p = Progress::new(printer, 0);
+        let p = Progress::new(printer, Arc::default());
         // Draw nowhere: the test only looks at the counts.
         p.bars
             .as_ref()

@@ -3,7 +3,9 @@
 
 mod cred_helpers;
 mod docker_cli;
+mod interrupt;
 mod login;
+mod proxy_env;
 mod pull;
 mod push;
 mod push_faults;

@@ -9,7 +9,7 @@ use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::token_issuer::{IssuerConfig, TokenIssuer};
 use crate::support::tools::{hoist_peak_rss, run, run_ok, TestEnv};
-use crate::support::{basic, sha256_digest};
+use crate::support::{basic, files_under, sha256_digest};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -132,31 +132,6 @@ fn assert_blobs_verified(layout: &Path) {
             e.path().display()
         );
     }
-}
-
-/// Files anywhere under `dir` (recursively), relative paths.
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut out = vec![];
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push(
-                    e.path()
-                        .strip_prefix(dir)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-            }
-        }
-    }
-    out
 }
 
 fn host_arch() -> &'static str {

@@ -2,6 +2,7 @@
 //! proxy, image builders and wrappers for external tools.
 #![allow(dead_code)]
 
+pub mod forward_proxy;
 pub mod images;
 pub mod proxy;
 pub mod registry;
@@ -10,6 +11,7 @@ pub mod token_issuer;
 pub mod tools;
 
 use std::net::TcpListener;
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A loopback port that was free a moment ago. Callers must tolerate the
@@ -115,4 +117,29 @@ pub fn basic(user: &str, pass: &str) -> String {
     use base64::Engine;
     let b = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
     format!("Basic {b}")
+}
+
+/// Files anywhere under `dir` (recursively), relative paths.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(
+                    e.path()
+                        .strip_prefix(dir)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    out
 }

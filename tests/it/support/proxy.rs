@@ -13,7 +13,7 @@ use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -57,6 +57,8 @@ pub fn classify(path: &str) -> Kind {
 pub struct Match {
     pub method: Option<String>,
     pub kind: Option<Kind>,
+    /// The path (before any query) ends with this, e.g. a blob's digest.
+    pub path_suffix: Option<String>,
     /// Matching requests to let through untouched before the fault applies.
     pub skip: usize,
 }
@@ -75,17 +77,26 @@ impl Match {
         Match {
             method: Some(method.to_uppercase()),
             kind: Some(kind),
-            skip: 0,
+            ..Match::default()
         }
+    }
+    pub fn path_ends_with(mut self, suffix: &str) -> Match {
+        self.path_suffix = Some(suffix.to_string());
+        self
     }
     /// The fault starts at the (n+1)th matching request, e.g. a later chunk of an upload.
     pub fn skip(mut self, n: usize) -> Match {
         self.skip = n;
         self
     }
-    fn matches(&self, method: &str, kind: Kind) -> bool {
+    fn matches(&self, method: &str, kind: Kind, path: &str) -> bool {
+        let path = path.split('?').next().unwrap_or("");
         self.method.as_deref().map_or(true, |m| m == method)
             && self.kind.map_or(true, |k| k == kind)
+            && self
+                .path_suffix
+                .as_deref()
+                .map_or(true, |s| path.ends_with(s))
     }
 }
 
@@ -103,6 +114,11 @@ pub enum Fault {
     /// Forward, then drop the connection instead of answering: the
     /// registry acted on the request, the client never hears of it.
     DropResponse,
+    /// Forward, send N bytes of the response body, then stall the connection for good
+    /// (the client sees a transfer in progress); [`Proxy::wait_for_hold`] returns then.
+    HoldResponseAfter(u64),
+    /// Stall without forwarding or answering; [`Proxy::wait_for_hold`] returns then.
+    HoldRequest,
     /// Answer without forwarding.
     Status {
         status: u16,
@@ -145,6 +161,8 @@ pub struct Recorded {
 
 #[derive(Default)]
 struct State {
+    /// Requests stalled by a hold fault so far.
+    holds: usize,
     records: Vec<Recorded>,
     latency: Duration,
     faults: Vec<(Match, Fault, usize)>,
@@ -154,6 +172,7 @@ pub struct Proxy {
     addr: SocketAddr,
     upstream: String,
     state: Arc<Mutex<State>>,
+    held: Arc<Condvar>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -165,11 +184,13 @@ impl Proxy {
         l.set_nonblocking(true).unwrap();
         let addr = l.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State::default()));
+        let held = Arc::new(Condvar::new());
         let (tx, rx) = tokio::sync::oneshot::channel();
         let ctx = Arc::new(Ctx {
             upstream: upstream.to_string(),
             me: addr.to_string(),
             state: state.clone(),
+            held: held.clone(),
             client: Client::builder(TokioExecutor::new()).build_http(),
         });
         let thread = std::thread::spawn(move || {
@@ -183,6 +204,7 @@ impl Proxy {
             addr,
             upstream: upstream.to_string(),
             state,
+            held,
             shutdown: Some(tx),
             thread: Some(thread),
         }
@@ -207,8 +229,19 @@ impl Proxy {
         let m = Match::method(method, kind);
         self.requests()
             .iter()
-            .filter(|r| m.matches(&r.method, r.kind))
+            .filter(|r| m.matches(&r.method, r.kind, &r.path))
             .count()
+    }
+
+    /// Blocks until a hold fault has stalled a request (the event, not a guess at timing);
+    /// false after a minute, when the client never got there.
+    pub fn wait_for_hold(&self) -> bool {
+        let state = self.state.lock().unwrap();
+        let (_state, timeout) = self
+            .held
+            .wait_timeout_while(state, Duration::from_secs(60), |s| s.holds == 0)
+            .unwrap();
+        !timeout.timed_out()
     }
     pub fn clear(&self) {
         self.state.lock().unwrap().records.clear();
@@ -248,6 +281,7 @@ struct Ctx {
     upstream: String,
     me: String,
     state: Arc<Mutex<State>>,
+    held: Arc<Condvar>,
     client: Client<HttpConnector, ProxyBody>,
 }
 
@@ -284,6 +318,8 @@ fn fault_name(f: &Fault) -> String {
         Fault::FlipResponseByte(n) => format!("flip@{n}"),
         Fault::DropResponse => "drop-response".into(),
         Fault::Delay(d) => format!("delay {d:?}"),
+        Fault::HoldResponseAfter(n) => format!("hold-response@{n}"),
+        Fault::HoldRequest => "hold-request".into(),
         Fault::Status { status, .. } => format!("status {status}"),
     }
 }
@@ -306,7 +342,7 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         let matching = st
             .faults
             .iter()
-            .position(|(m, _, n)| *n > 0 && m.matches(&method, kind));
+            .position(|(m, _, n)| *n > 0 && m.matches(&method, kind, &path));
         let fault = matching
             .filter(|&i| match &mut st.faults[i].0.skip {
                 0 => true,
@@ -360,6 +396,11 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         return b.body(body).map_err(std::io::Error::other);
     }
 
+    if let Some(Fault::HoldRequest) = fault {
+        hold_notifier(ctx)();
+        std::future::pending::<()>().await;
+    }
+
     if let Some(Fault::CutRequestAfter(n)) = fault {
         let mut body = req.into_body();
         let mut seen = 0u64;
@@ -407,11 +448,13 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         _ => {}
     }
-    let (cut_after, flip_at) = match fault {
-        Some(Fault::CutResponseAfter(n)) => (Some(n), None),
-        Some(Fault::FlipResponseByte(n)) => (None, Some(n)),
-        _ => (None, None),
+    let (cut_after, flip_at, hold_after) = match fault {
+        Some(Fault::CutResponseAfter(n)) => (Some(n), None, None),
+        Some(Fault::FlipResponseByte(n)) => (None, Some(n), None),
+        Some(Fault::HoldResponseAfter(n)) => (None, None, Some(n)),
+        _ => (None, None, None),
     };
+    let on_hold = hold_after.map(|_| hold_notifier(ctx));
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -421,6 +464,8 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         cut_after,
         flip_at,
         cut: false,
+        hold_after,
+        on_hold,
     };
     Ok(Response::from_parts(parts, body.boxed()))
 }
@@ -433,6 +478,20 @@ struct FaultBody {
     cut_after: Option<u64>,
     flip_at: Option<u64>,
     cut: bool,
+    /// Stop sending after this many bytes, never finishing the body.
+    hold_after: Option<u64>,
+    on_hold: Option<HoldNotifier>,
+}
+
+type HoldNotifier = Box<dyn FnOnce() + Send + Sync>;
+
+/// Counts a stalled request and wakes [`Proxy::wait_for_hold`].
+fn hold_notifier(ctx: &Ctx) -> HoldNotifier {
+    let (state, held) = (ctx.state.clone(), ctx.held.clone());
+    Box::new(move || {
+        state.lock().unwrap().holds += 1;
+        held.notify_all();
+    })
 }
 
 impl Body for FaultBody {
@@ -446,6 +505,13 @@ impl Body for FaultBody {
         let this = self.get_mut();
         if this.cut || this.cut_after.is_some_and(|n| this.seen >= n) {
             return Poll::Ready(Some(Err(err("proxy: response cut by fault injection"))));
+        }
+        if this.hold_after.is_some_and(|n| this.seen >= n) {
+            if let Some(notify) = this.on_hold.take() {
+                notify();
+            }
+            // Never woken: the connection stays open with the body unfinished.
+            return Poll::Pending;
         }
         let frame = match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Pending => return Poll::Pending,
@@ -468,6 +534,9 @@ impl Body for FaultBody {
         if let Some(n) = this.cut_after.filter(|&n| end > n) {
             data.truncate((n - start) as usize);
             this.cut = true;
+        }
+        if let Some(n) = this.hold_after.filter(|&n| end > n) {
+            data.truncate((n - start) as usize);
         }
         this.seen += data.len() as u64;
         Poll::Ready(Some(Ok(Frame::data(data))))

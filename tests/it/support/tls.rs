@@ -53,9 +53,15 @@ impl TestCa {
         self.dir.path()
     }
 
-    /// Server certificate valid for 127.0.0.1, localhost and ::1.
+    /// Server certificate valid for 127.0.0.1, localhost, ::1 and `registry.test` (a name
+    /// only the forward proxy in the support code resolves).
     pub fn server_cert(&self) -> CertFiles {
-        let names = vec!["127.0.0.1".into(), "localhost".into(), "::1".into()];
+        let names = vec![
+            "127.0.0.1".into(),
+            "localhost".into(),
+            "::1".into(),
+            "registry.test".into(),
+        ];
         self.issue("server", names, ExtendedKeyUsagePurpose::ServerAuth)
     }
 

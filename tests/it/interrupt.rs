@@ -1,0 +1,221 @@
+//! Ctrl-C in the middle of a pull or push: exit code 130, a summary of what finished, nothing
+//! half-written where the user looks, and the next run finishes the job.
+//!
+//! A hold fault in the proxy stalls one transfer for good, so the interrupt lands at a known
+//! point (the test waits for the stall itself, not for time to pass).
+
+use crate::support::files_under;
+use crate::support::images::{push_with_skopeo, ImageLayout, ImageSpec};
+use crate::support::proxy::{Fault, Kind, Match, Proxy};
+use crate::support::registry::{Mode, RegistryServer};
+use crate::support::tools::{run_ok, TestEnv};
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
+
+/// A config and two layers; with `--jobs 1` they download in that order.
+fn seed(host: &str, repo_tag: &str, seed: u64) -> ImageLayout {
+    let image = ImageSpec::new(seed)
+        .layers(&[4096, 256 * 1024])
+        .build("seed");
+    push_with_skopeo(&image, &format!("{host}/{repo_tag}"), None);
+    image
+}
+
+fn spawn(env: &TestEnv, args: &[&str]) -> Child {
+    env.hoist()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hoist runs")
+}
+
+/// Sends SIGINT once the proxy has stalled a transfer.
+fn interrupt_at_hold(proxy: &Proxy, mut child: Child) -> Output {
+    if !proxy.wait_for_hold() {
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!("hoist never reached the stalled request: {}", stderr(&out));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn interrupted_pull_says_what_finished_and_the_next_run_resumes() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/ctrl-c:1", 300);
+    let last = image.manifests[0].layers[1].blob.digest.clone();
+    proxy.inject(
+        Match::method("GET", Kind::Blob).path_ends_with(&last),
+        Fault::HoldResponseAfter(64 * 1024),
+    );
+    let env = TestEnv::new().without_credential_helpers();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/ctrl-c:1", proxy.host());
+    let child = spawn(
+        &env,
+        &[
+            "pull",
+            &reference,
+            "--store",
+            path_str(&store),
+            "--jobs",
+            "1",
+        ],
+    );
+    let out = interrupt_at_hold(&proxy, child);
+
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "no digest for an unfinished pull");
+    let err = stderr(&out);
+    assert!(
+        err.contains("interrupted: 2 blobs finished (2 pulled)"),
+        "{err}"
+    );
+    assert!(err.contains("1 blob stopped part-way"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "kept in {}",
+            store.join(".hoist/partial").display()
+        )),
+        "{err}"
+    );
+    // Nothing half-written where the image lives: the two finished blobs, no entry in
+    // index.json, and the stalled layer only as a partial download.
+    let blobs = files_under(&store.join("blobs"));
+    assert_eq!(blobs.len(), 2, "{blobs:?}");
+    assert!(!blobs
+        .iter()
+        .any(|b| b.ends_with(last.trim_start_matches("sha256:"))));
+    let index = std::fs::read_to_string(store.join("index.json")).unwrap();
+    assert!(!index.contains("app/ctrl-c"), "{index}");
+    assert_eq!(files_under(&store.join(".hoist/partial")).len(), 1);
+
+    // The next run fetches only the rest of the stalled layer.
+    proxy.clear();
+    let out = run_ok(
+        env.hoist()
+            .args(["pull", &reference, "--store", path_str(&store)]),
+        None,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", image.digest())
+    );
+    let gets: Vec<_> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.kind == Kind::Blob)
+        .collect();
+    assert_eq!(gets.len(), 1, "{gets:#?}");
+    assert_eq!(gets[0].status, 206, "resumed with Range");
+    assert!(files_under(&store.join(".hoist/partial")).is_empty());
+}
+
+#[test]
+fn interrupted_pull_to_a_tarball_leaves_no_tarball() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/ctrl-c-tar:1", 301);
+    let last = image.manifests[0].layers[1].blob.digest.clone();
+    proxy.inject(
+        Match::method("GET", Kind::Blob).path_ends_with(&last),
+        Fault::HoldResponseAfter(1024),
+    );
+    let env = TestEnv::new().without_credential_helpers();
+    let dest = env.scratch("dest");
+    let tarball = dest.join("image.tar");
+    let reference = format!("{}/app/ctrl-c-tar:1", proxy.host());
+    let child = spawn(
+        &env,
+        &[
+            "pull",
+            &reference,
+            "--output",
+            path_str(&tarball),
+            "--jobs",
+            "1",
+        ],
+    );
+    let out = interrupt_at_hold(&proxy, child);
+
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(!tarball.exists());
+    let mut names: Vec<String> = std::fs::read_dir(&dest)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    // Only the working layout the summary names, for the next run to resume from.
+    assert_eq!(names, ["image.tar.hoist-partial"]);
+    assert!(
+        stderr(&out).contains(&dest.join("image.tar.hoist-partial").display().to_string()),
+        "{}",
+        stderr(&out)
+    );
+
+    run_ok(
+        env.hoist()
+            .args(["pull", &reference, "--output", path_str(&tarball)]),
+        None,
+    );
+    let names: Vec<String> = std::fs::read_dir(&dest)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["image.tar"]);
+}
+
+#[test]
+fn interrupted_push_says_the_blobs_went_up_and_the_manifest_did_not() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = ImageSpec::new(302)
+        .layers(&[4096, 64 * 1024])
+        .build("app:1");
+    proxy.inject(Match::method("PUT", Kind::Manifest), Fault::HoldRequest);
+    let env = TestEnv::new().without_credential_helpers();
+    let destination = format!("{}/app/ctrl-c-push:1", proxy.host());
+    let from = image.root.display().to_string();
+    let child = spawn(&env, &["push", &destination, "--from", &from]);
+    let out = interrupt_at_hold(&proxy, child);
+
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.contains("interrupted: 3 blobs finished (3 pushed)"),
+        "{err}"
+    );
+    assert!(!err.contains("part-way"), "{err}");
+    assert!(err.contains("run the same command again"), "{err}");
+
+    // Again: every blob is already there, and only the manifest goes up.
+    proxy.clear();
+    let out = run_ok(
+        env.hoist().args(["push", &destination, "--from", &from]),
+        None,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", image.digest())
+    );
+    assert_eq!(proxy.count("PUT", Kind::Upload), 0);
+    assert_eq!(proxy.count("PUT", Kind::Manifest), 1);
+    assert!(stderr(&out).contains("Layer already exists"));
+}
