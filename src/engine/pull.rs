@@ -193,7 +193,7 @@ async fn stream_into(
     client: &RegistryClient,
     repository: &str,
     digest: &Digest,
-    writer: &mut crate::store::layout::BlobWriter,
+    writer: &mut crate::store::BlobWriter,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<()> {
     let download = client.get_blob(repository, digest, writer.offset()).await?;

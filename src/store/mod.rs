@@ -6,13 +6,15 @@
 //! `blobs/`, and large blobs are only ever streamed, never held in memory.
 
 pub mod archive;
+pub mod blob_writer;
 pub mod layout;
 
 pub use archive::{
     write_docker_archive, ArchiveOptions, BlobFiles, BlobInfo, BlobReader, ChildManifest,
     ImageSource, LayerForm, SourceKind,
 };
-pub use layout::{BlobWriter, Layout, REF_NAME_ANNOTATION};
+pub use blob_writer::BlobWriter;
+pub use layout::{Layout, REF_NAME_ANNOTATION};
 
 use crate::types::Digest;
 use std::path::{Path, PathBuf};
