@@ -58,6 +58,8 @@ pub async fn pull(
     for m in plan.manifests.iter().chain([&plan.top]) {
         layout.put_blob_bytes(&m.bytes).await?;
     }
+    // Before anything records the image: the blobs' renames must outlive a crash too.
+    layout.sync_blobs().await;
     for blob in &plan.blobs {
         layout
             .record_location(&blob.digest, &reference.name())
@@ -205,7 +207,7 @@ async fn stream_into(
     let mut body = download.response.bytes_stream();
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| anyhow::Error::new(CutError(e.to_string())))?;
-        writer.write_chunk(&chunk).await?;
+        writer.write(&chunk).await?;
         reporter.blob_progress(digest, chunk.len() as u64);
     }
     Ok(())

@@ -238,6 +238,16 @@ impl Layout {
             .join(digest.hex())
     }
 
+    /// Makes the renames of committed blobs into `blobs/` durable: [`BlobWriter::commit`]
+    /// fsyncs each blob's bytes and leaves the directory to one sync after all of a pull's
+    /// blobs. Not every filesystem lets a directory be synced, so failing to is not an error.
+    pub async fn sync_blobs(&self) {
+        let dir = self.inner.root.join("blobs").join("sha256");
+        if let Ok(d) = tokio::fs::File::open(&dir).await {
+            let _ = d.sync_all().await;
+        }
+    }
+
     /// The blob's size if it is in the layout.
     pub async fn has_blob(&self, digest: &Digest) -> Option<u64> {
         match tokio::fs::metadata(self.blob_path(digest)).await {
