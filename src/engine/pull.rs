@@ -60,11 +60,9 @@ pub async fn pull(
     }
     // Before anything records the image: the blobs' renames must outlive a crash too.
     layout.sync_blobs().await;
-    for blob in &plan.blobs {
-        layout
-            .record_location(&blob.digest, &reference.name())
-            .await?;
-    }
+    layout
+        .record_locations(plan.blobs.iter().map(|b| &b.digest), &reference.name())
+        .await?;
     Ok(PulledImage {
         top: plan.top,
         stored: plan.stored,

@@ -433,17 +433,33 @@ impl Layout {
     /// push to another repository on that registry can mount it instead of uploading.
     /// On a read-only layout this does nothing and returns `false`.
     pub async fn record_location(&self, digest: &Digest, location: &str) -> Result<bool> {
+        self.record_locations([digest], location).await
+    }
+
+    /// [`record_location`](Self::record_location) for many blobs at once: one update of the
+    /// locations file (a lock, a read, an fsynced write) rather than one per blob.
+    pub async fn record_locations<'a>(
+        &self,
+        digests: impl IntoIterator<Item = &'a Digest>,
+        location: &str,
+    ) -> Result<bool> {
         if !self.inner.writable {
             return Ok(false);
         }
         let _guard = self.inner.meta.lock().await;
         let _lock = self.lock_metadata().await?;
         let mut all = self.read_locations().await?;
-        let entry = all.entry(digest.to_string()).or_default();
-        if entry.iter().any(|l| l == location) {
+        let mut changed = false;
+        for digest in digests {
+            let entry = all.entry(digest.to_string()).or_default();
+            if !entry.iter().any(|l| l == location) {
+                entry.push(location.to_string());
+                changed = true;
+            }
+        }
+        if !changed {
             return Ok(true);
         }
-        entry.push(location.to_string());
         let path = self.locations_path();
         if let Some(dir) = path.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(io_err(dir))?;
@@ -757,6 +773,19 @@ mod tests {
         assert_eq!(ro.locations(&d).await.unwrap().len(), 2);
         assert!(!ro.record_location(&d, "ghcr.io/o/c").await.unwrap());
         assert_eq!(l.locations(&d).await.unwrap().len(), 2);
+
+        // Many blobs in one update, the ones already known left as they were.
+        let e = Digest::of(b"other layer");
+        assert!(l.record_locations([&d, &e], "ghcr.io/o/c").await.unwrap());
+        assert_eq!(
+            l.locations(&d).await.unwrap(),
+            ["ghcr.io/o/a", "ghcr.io/o/b", "ghcr.io/o/c"]
+        );
+        assert_eq!(l.locations(&e).await.unwrap(), ["ghcr.io/o/c"]);
+        let path = tmp.path().join(".hoist/locations.json");
+        let before = std::fs::read(&path).unwrap();
+        assert!(l.record_locations([&e, &d], "ghcr.io/o/c").await.unwrap());
+        assert_eq!(std::fs::read(&path).unwrap(), before);
     }
 
     #[tokio::test]
