@@ -5,7 +5,8 @@
 //!
 //! Hashing and writing are CPU and disk work, so each blob gets a thread of its own that does
 //! both with a plain `std::fs::File`; the async side only copies network chunks into buffers
-//! of [`BATCH`] bytes and hands them over, and the thread hands the buffers back for reuse.
+//! of [`BATCH`] bytes and hands them over, and the thread hands the buffers back for reuse
+//! (double buffering: one is filled while the other is written).
 //! Handing over every chunk through tokio's blocking pool (one `spawn_blocking` per 16–400 KiB
 //! chunk) cost a pull of 1 GiB more CPU in thread wake-ups than the hashing itself. Copying
 //! rather than keeping the network's buffers until they are written lets the HTTP client
@@ -18,9 +19,10 @@ use std::io::{Read, Seek, Write};
 use std::path::PathBuf;
 use tokio::sync::{mpsc, oneshot};
 
-/// How many bytes the async side gathers before waking the disk thread. A blob holds at most
-/// three such buffers: one being written, one queued, one being filled.
+/// How many bytes the async side gathers before waking the disk thread.
 const BATCH: usize = 1 << 20;
+/// How many buffers of [`BATCH`] bytes a blob has: one being filled while one is written.
+const BUFFERS: usize = 2;
 /// The disk thread hashes and writes a buffer in slices this big, so that the write finds
 /// in the CPU cache what the hash just read.
 const SLICE: usize = 256 * 1024;
@@ -57,7 +59,7 @@ enum Job {
 /// A blob being streamed into the layout; verified on [`commit`](BlobWriter::commit).
 ///
 /// Dropping it without committing keeps the partial file so a later pull can resume: the drop
-/// waits for the disk thread to write what it was given (at most a few [`BATCH`]es) and park
+/// waits for the disk thread to write what it was given (at most [`BUFFERS`] buffers) and park
 /// the file, so an interrupted process leaves a resumable file behind.
 pub struct BlobWriter {
     expected: Digest,
@@ -68,12 +70,13 @@ pub struct BlobWriter {
     partial: PathBuf,
     /// Bytes not yet handed to the disk thread.
     batch: Vec<u8>,
+    /// The disk thread's queue: unbounded, but it never holds more than the [`BUFFERS`] a
+    /// blob has. `None` once the thread was told to finish.
+    jobs: Option<mpsc::UnboundedSender<Job>>,
     /// Buffers the disk thread has written, back for reuse.
-    spare: std::sync::mpsc::Receiver<Vec<u8>>,
-    /// Room for the next job in the disk thread's queue (of one), held between sends so that
-    /// `drop` can always hand over the last batch. `None` once the thread was told to finish
-    /// or has stopped.
-    permit: Option<mpsc::OwnedPermit<Job>>,
+    spare: mpsc::UnboundedReceiver<Vec<u8>>,
+    /// Buffers handed to the disk thread and not back yet.
+    lent: usize,
     /// The disk thread's last word: the committed size, or why it stopped.
     outcome: Option<oneshot::Receiver<Result<u64>>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -106,11 +109,10 @@ impl BlobWriter {
             dir,
         };
         let partial = paths.partial.clone();
-        let (jobs, queue) = mpsc::channel(1);
-        let permit = jobs.reserve_owned().await.map_err(|_| stopped(&partial))?;
+        let (jobs, queue) = mpsc::unbounded_channel();
+        let (spare_tx, spare) = mpsc::unbounded_channel();
         let (ready_tx, ready) = oneshot::channel();
         let (outcome_tx, outcome) = oneshot::channel();
-        let (spare_tx, spare) = std::sync::mpsc::channel();
         let check = Check {
             expected: expected.clone(),
             expected_size,
@@ -134,8 +136,9 @@ impl BlobWriter {
             offset,
             partial,
             batch: Vec::new(),
+            jobs: Some(jobs),
             spare,
-            permit: Some(permit),
+            lent: 0,
             outcome: Some(outcome),
             thread: Some(thread),
         })
@@ -176,19 +179,39 @@ impl BlobWriter {
             self.batch.extend_from_slice(now);
             chunk = rest;
             if self.batch.len() == BATCH {
-                self.flush().await?;
+                self.hand_over().await?;
+                self.batch = self.next_buffer().await?;
             }
         }
         Ok(())
     }
 
-    async fn flush(&mut self) -> Result<()> {
+    /// Queues the bytes gathered so far for writing.
+    async fn hand_over(&mut self) -> Result<()> {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let next = self.spare.try_recv().unwrap_or_default();
-        let full = std::mem::replace(&mut self.batch, next);
-        self.send(Job::Write(full)).await
+        let full = std::mem::take(&mut self.batch);
+        self.send(Job::Write(full)).await?;
+        self.lent += 1;
+        Ok(())
+    }
+
+    /// A buffer to fill: a new one while the blob has fewer than [`BUFFERS`], else the next
+    /// one the disk thread is done with (which is what keeps the download from outrunning it).
+    async fn next_buffer(&mut self) -> Result<Vec<u8>> {
+        let back = match self.spare.try_recv() {
+            Ok(buf) => Some(buf),
+            Err(_) if self.lent < BUFFERS => return Ok(Vec::new()),
+            Err(_) => self.spare.recv().await,
+        };
+        match back {
+            Some(buf) => {
+                self.lent -= 1;
+                Ok(buf)
+            }
+            None => Err(self.early_stop().await),
+        }
     }
 
     /// Throws away what was written so far, for a server that ignored `Range`.
@@ -203,7 +226,7 @@ impl BlobWriter {
     ///
     /// The rename is made durable by [`Layout::sync_blobs`], once for all blobs of a pull.
     pub async fn commit(mut self) -> Result<u64> {
-        self.flush().await?;
+        self.hand_over().await?;
         self.finish(Job::Commit).await
     }
 
@@ -217,25 +240,24 @@ impl BlobWriter {
         self.finish(Job::Discard).await.map(|_| ())
     }
 
-    /// Queues `job` and waits for room for the next one: the queue holds one batch while the
-    /// thread writes another, which bounds a blob's memory to about three batches.
     async fn send(&mut self, job: Job) -> Result<()> {
-        let permit = self.permit.take().ok_or_else(|| stopped(&self.partial))?;
-        match permit.send(job).reserve_owned().await {
-            Ok(permit) => {
-                self.permit = Some(permit);
-                Ok(())
-            }
-            // The thread only stops early on an error; its outcome says which.
-            Err(_) => Err(self.outcome().await.err().unwrap_or(stopped(&self.partial))),
+        match &self.jobs {
+            Some(jobs) if jobs.send(job).is_ok() => Ok(()),
+            _ => Err(self.early_stop().await),
         }
+    }
+
+    /// Why the disk thread stopped before it was told to: it only does on an error.
+    async fn early_stop(&mut self) -> StoreError {
+        self.jobs = None;
+        self.outcome().await.err().unwrap_or(stopped(&self.partial))
     }
 
     /// Queues `job` as the last one and waits for the thread's outcome.
     async fn finish(&mut self, job: Job) -> Result<u64> {
-        if let Some(permit) = self.permit.take() {
-            // Dropping the returned sender closes the queue behind the job.
-            drop(permit.send(job));
+        if let Some(jobs) = self.jobs.take() {
+            // Dropping the sender closes the queue behind the job.
+            let _ = jobs.send(job);
         }
         self.outcome().await
     }
@@ -259,10 +281,10 @@ impl Drop for BlobWriter {
     /// Hands over the last batch, closes the queue and waits for the disk thread to park the
     /// file where the next pull finds it.
     fn drop(&mut self) {
-        if let Some(permit) = self.permit.take() {
+        if let Some(jobs) = self.jobs.take() {
             let batch = std::mem::take(&mut self.batch);
             if !batch.is_empty() {
-                drop(permit.send(Job::Write(batch)));
+                let _ = jobs.send(Job::Write(batch));
             }
         }
         if let Some(thread) = self.thread.take() {
@@ -361,8 +383,8 @@ impl DiskFile {
     /// dropped: the file is parked). Stops at the first error.
     fn serve(
         mut self,
-        mut queue: mpsc::Receiver<Job>,
-        spare: std::sync::mpsc::Sender<Vec<u8>>,
+        mut queue: mpsc::UnboundedReceiver<Job>,
+        spare: mpsc::UnboundedSender<Vec<u8>>,
     ) -> Result<u64> {
         while let Some(job) = queue.blocking_recv() {
             match job {
