@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use tokio::sync::{mpsc, oneshot};
 
 /// How many bytes the async side gathers before waking the disk thread.
-const BATCH: usize = 1 << 20;
+const BATCH: usize = 512 * 1024;
 /// How many buffers of [`BATCH`] bytes a blob has: one being filled while one is written.
 const BUFFERS: usize = 2;
 /// The disk thread hashes and writes a buffer in slices this big, so that the write finds
