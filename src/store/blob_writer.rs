@@ -513,6 +513,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn long_blobs_pass_through_many_buffers() {
+        let tmp = tempfile::tempdir().unwrap();
+        let l = Layout::create_or_open(tmp.path()).await.unwrap();
+        // Past the writeback step, in chunks that never line up with a buffer's end.
+        let len = WRITEBACK as usize + 3 * BATCH + 12_345;
+        let data: Vec<u8> = (0..len as u32).map(|i| (i % 253) as u8).collect();
+        let d = Digest::of(&data);
+        let cut = len / 2 + 777;
+        let mut w = l.begin_blob(&d, Some(len as u64)).await.unwrap();
+        for chunk in data[..cut].chunks(100_003) {
+            w.write(chunk).await.unwrap();
+        }
+        assert_eq!(w.offset(), cut as u64);
+        // Everything handed over is on disk once the writer is gone, buffered bytes included.
+        drop(w);
+        let parked = tmp.path().join(".hoist/partial").join(d.hex());
+        assert_eq!(std::fs::metadata(&parked).unwrap().len(), cut as u64);
+        let mut w = l.begin_blob(&d, Some(len as u64)).await.unwrap();
+        assert_eq!(w.offset(), cut as u64);
+        for chunk in data[cut..].chunks(2 * BATCH + 1) {
+            w.write(chunk).await.unwrap();
+        }
+        assert_eq!(w.commit().await.unwrap(), len as u64);
+        assert_eq!(std::fs::read(l.blob_path(&d)).unwrap(), data);
+    }
+
+    #[tokio::test]
     async fn mismatch_leaves_nothing_behind() {
         let tmp = tempfile::tempdir().unwrap();
         let l = Layout::create_or_open(tmp.path()).await.unwrap();
