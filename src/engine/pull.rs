@@ -58,11 +58,11 @@ pub async fn pull(
     for m in plan.manifests.iter().chain([&plan.top]) {
         layout.put_blob_bytes(&m.bytes).await?;
     }
-    for blob in &plan.blobs {
-        layout
-            .record_location(&blob.digest, &reference.name())
-            .await?;
-    }
+    // Before anything records the image: the blobs' renames must outlive a crash too.
+    layout.sync_blobs().await;
+    layout
+        .record_locations(plan.blobs.iter().map(|b| &b.digest), &reference.name())
+        .await?;
     Ok(PulledImage {
         top: plan.top,
         stored: plan.stored,
@@ -193,7 +193,7 @@ async fn stream_into(
     client: &RegistryClient,
     repository: &str,
     digest: &Digest,
-    writer: &mut crate::store::layout::BlobWriter,
+    writer: &mut crate::store::BlobWriter,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<()> {
     let download = client.get_blob(repository, digest, writer.offset()).await?;
@@ -205,7 +205,7 @@ async fn stream_into(
     let mut body = download.response.bytes_stream();
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| anyhow::Error::new(CutError(e.to_string())))?;
-        writer.write_chunk(&chunk).await?;
+        writer.write(&chunk).await?;
         reporter.blob_progress(digest, chunk.len() as u64);
     }
     Ok(())

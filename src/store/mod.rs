@@ -5,6 +5,7 @@
 //! (temp file + rename) so an interrupted pull never leaves a half-written blob under
 //! `blobs/`, and large blobs are only ever streamed, never held in memory.
 
+pub mod blob_writer;
 pub mod docker_archive;
 mod image_json;
 pub mod layout;
@@ -13,8 +14,9 @@ mod tar_index;
 #[cfg(test)]
 mod test_fixtures;
 
+pub use blob_writer::BlobWriter;
 pub use docker_archive::{write_docker_archive, ArchiveOptions, BlobFiles, LayerForm};
-pub use layout::{BlobWriter, Layout, REF_NAME_ANNOTATION};
+pub use layout::{Layout, REF_NAME_ANNOTATION};
 pub use source::{BlobInfo, BlobReader, ChildManifest, ImageSource, SourceKind};
 
 use crate::types::Digest;
