@@ -3,6 +3,7 @@
 //! Every test sets up its own config deliberately and hides credential helpers.
 
 use crate::login::{assert_exit, b64, hoist_login, stderr, stdout, token_setup};
+use crate::support::images::{push_with_skopeo, ImageSpec};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tools::{run, run_ok, TestEnv};
 use std::process::Output;
@@ -155,6 +156,47 @@ fn hoist_reuses_identity_token_docker_stored() {
     );
     // Docker's token is still the one stored (the issuer hands the same one back).
     assert_eq!(env.docker_config_json().unwrap(), stored);
+}
+
+#[test]
+fn pull_and_push_exchange_the_identity_token_docker_stored() {
+    let (issuer, reg) = token_setup();
+    let image = ImageSpec::new(40).build("v1");
+    push_with_skopeo(
+        &image,
+        &format!("{}/team/app:1", reg.host()),
+        Some(("alice", "pw")),
+    );
+    let env = env_with(None);
+    assert_exit(&docker_login(&env, &reg.host(), "alice", b"pw\n"), 0);
+    let store = env.scratch("store");
+    let store = store.to_str().unwrap();
+    for args in [
+        vec!["pull", "--store", store],
+        vec!["push", "--store", store, "--from"],
+    ] {
+        issuer.clear_requests();
+        let reference = format!("{}/team/app:1", reg.host());
+        let mut cmd = env.hoist();
+        cmd.args(&args[..1]).arg(&reference).args(&args[1..]);
+        if args[0] == "push" {
+            cmd.arg(&reference);
+        }
+        let out = run_ok(&mut cmd, None);
+        assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+        // One refresh-token grant, never the password (which hoist does not have).
+        let grants: Vec<_> = issuer
+            .requests()
+            .iter()
+            .map(|r| (r.method.clone(), r.grant_type.clone(), r.status))
+            .collect();
+        assert_eq!(
+            grants,
+            [("POST".to_string(), Some("refresh_token".to_string()), 200)],
+            "{}",
+            args[0]
+        );
+    }
 }
 
 #[test]
