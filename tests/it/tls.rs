@@ -90,6 +90,20 @@ fn private_ca_is_refused_until_trusted() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // SSL_CERT_DIR: a directory of CA files, as OpenSSL reads it.
+    let env = TestEnv::new();
+    let dir = env.scratch("ca-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(&ca.ca_cert, dir.join("private-ca.pem")).unwrap();
+    let env = env.env("SSL_CERT_DIR", &dir.display().to_string());
+    let out = pull(&env, &[], &reference);
+    assert_eq!(
+        stdout(&out),
+        digest,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
