@@ -42,6 +42,7 @@ pub async fn pull(
     reporter: &dyn Reporter,
 ) -> anyhow::Result<PulledImage> {
     let plan = resolve(client, reference, platform).await?;
+    reporter.planned(plan.blobs.len(), plan.blobs.iter().map(|b| b.size).sum());
     let repository = reference.repository();
     futures_util::stream::iter(plan.blobs.iter().map(Ok::<_, anyhow::Error>))
         .try_for_each_concurrent(jobs.max(1), |blob| async move {

@@ -89,6 +89,7 @@ pub async fn push(
         .map(str::to_string)
         .unwrap_or_else(|| top.digest.to_string());
     let blobs = blobs_of(source.as_ref())?;
+    reporter.planned(blobs.len(), blobs.iter().map(|b| b.size).sum());
     if client.head_manifest(repository, &tag).await? == Some(top.digest.clone()) {
         for blob in &blobs {
             reporter.blob_finished(&blob.digest, blob.size, &BlobOutcome::AlreadyExists);

@@ -19,6 +19,8 @@ pub enum BlobOutcome {
 }
 
 pub trait Reporter: Send + Sync {
+    /// Every blob the transfer covers is known: how many, and their bytes together.
+    fn planned(&self, _blobs: usize, _bytes: u64) {}
     fn blob_started(&self, digest: &Digest, size: u64);
     /// `bytes` more have moved (may be negative progress on restart: then `reset` is called).
     fn blob_progress(&self, digest: &Digest, bytes: u64);

@@ -6,12 +6,16 @@ use crate::engine::report::{BlobOutcome, Reporter};
 use crate::types::Digest;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 pub struct Progress {
     printer: Printer,
     bars: Option<(MultiProgress, ProgressBar)>,
     blobs: Mutex<HashMap<Digest, ProgressBar>>,
+    /// The engine said up front how many blobs there are; until then the total grows with them.
+    planned: AtomicBool,
     tally: Arc<Tally>,
 }
 
@@ -22,15 +26,19 @@ impl Progress {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let overall = multi.add(ProgressBar::new(0));
             overall.set_style(
-                ProgressStyle::with_template("{spinner} {pos}/{len} blobs  {elapsed}")
+                ProgressStyle::with_template("{spinner} {pos}/{len} blobs{msg}  {elapsed}")
                     .expect("static template"),
             );
+            // Redraws on its own: otherwise the spinner and the elapsed time stand still
+            // between blobs, which looks like a hang during a long layer.
+            overall.enable_steady_tick(Duration::from_millis(120));
             (multi, overall)
         });
         Progress {
             printer,
             bars,
             blobs: Mutex::new(HashMap::new()),
+            planned: AtomicBool::new(false),
             tally,
         }
     }
@@ -72,14 +80,30 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
+impl Progress {
+    /// One more blob the engine did not announce in `planned`.
+    fn count_unplanned(&self, overall: &ProgressBar) {
+        if !self.planned.load(Ordering::Relaxed) {
+            overall.inc_length(1);
+        }
+    }
+}
+
 impl Reporter for Progress {
+    fn planned(&self, blobs: usize, bytes: u64) {
+        if let Some((_, overall)) = &self.bars {
+            self.planned.store(true, Ordering::Relaxed);
+            overall.set_length(blobs as u64);
+            overall.set_message(format!(", {}", human_bytes(bytes)));
+        }
+    }
+
     fn blob_started(&self, digest: &Digest, size: u64) {
         self.tally.started(digest);
         let Some((multi, overall)) = &self.bars else {
             return;
         };
-        // The engines learn how many blobs there are as they go: the total grows with them.
-        overall.inc_length(1);
+        self.count_unplanned(overall);
         let bar = multi.insert_from_back(1, ProgressBar::new(size));
         bar.set_style(
             ProgressStyle::with_template(
@@ -122,7 +146,7 @@ impl Reporter for Progress {
                         multi.remove(&bar);
                     }
                     // Finished without starting (already there): count it now.
-                    None => overall.inc_length(1),
+                    None => self.count_unplanned(overall),
                 }
                 let _ = multi.println(line);
                 overall.inc(1);
@@ -165,6 +189,19 @@ mod tests {
         assert_eq!((overall.position(), overall.length()), (2, Some(3)));
         p.blob_finished(&b, 20, &BlobOutcome::Downloaded);
         assert_eq!((overall.position(), overall.length()), (3, Some(3)));
+    }
+
+    #[test]
+    fn planned_total_stays_put() {
+        let p = terminal_progress();
+        let (a, b) = (Digest::of(b"a"), Digest::of(b"b"));
+        p.planned(3, 30);
+        p.blob_started(&a, 10);
+        p.blob_finished(&b, 5, &BlobOutcome::AlreadyPresent);
+        p.blob_finished(&a, 10, &BlobOutcome::Downloaded);
+        let overall = &p.bars.as_ref().unwrap().1;
+        assert_eq!((overall.position(), overall.length()), (2, Some(3)));
+        assert_eq!(overall.message(), ", 30 B");
     }
 
     #[test]
