@@ -277,7 +277,7 @@ _hoist() {
             return 0
             ;;
         hoist__subcmd__pull)
-            opts="-o -j -q -h --store --output --format --platform --jobs --digest-file --config --quiet --debug --insecure --certs-dir --help"
+            opts="-o -j -q -h --store --output --format --platform --jobs --digest-file --json --config --quiet --debug --insecure --certs-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -335,7 +335,7 @@ _hoist() {
             return 0
             ;;
         hoist__subcmd__push)
-            opts="-j -q -h --from --store --jobs --chunk-size --digest-file --config --quiet --debug --insecure --certs-dir --help"
+            opts="-j -q -h --from --store --jobs --chunk-size --digest-file --json --config --quiet --debug --insecure --certs-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

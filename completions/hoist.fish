@@ -62,6 +62,7 @@ complete -c hoist -n "__fish_hoist_using_subcommand pull" -l digest-file -d 'Als
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -F
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -l insecure -d 'Allow plain HTTP and unverified TLS for this registry (repeatable)' -r
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -l certs-dir -d 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d' -r -F
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -l json -d 'Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest'
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -s q -l quiet -d 'Print only what scripts need (a digest), no progress or status lines'
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -l debug -d 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -73,6 +74,7 @@ complete -c hoist -n "__fish_hoist_using_subcommand push" -l digest-file -d 'Als
 complete -c hoist -n "__fish_hoist_using_subcommand push" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -F
 complete -c hoist -n "__fish_hoist_using_subcommand push" -l insecure -d 'Allow plain HTTP and unverified TLS for this registry (repeatable)' -r
 complete -c hoist -n "__fish_hoist_using_subcommand push" -l certs-dir -d 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d' -r -F
+complete -c hoist -n "__fish_hoist_using_subcommand push" -l json -d 'Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest'
 complete -c hoist -n "__fish_hoist_using_subcommand push" -s q -l quiet -d 'Print only what scripts need (a digest), no progress or status lines'
 complete -c hoist -n "__fish_hoist_using_subcommand push" -l debug -d 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
 complete -c hoist -n "__fish_hoist_using_subcommand push" -s h -l help -d 'Print help'

@@ -138,6 +138,10 @@ pub struct PullArgs {
     /// Also write the manifest digest to this file
     #[arg(long, value_name = "FILE")]
     pub digest_file: Option<PathBuf>,
+
+    /// Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Upload an image from the local store, an OCI layout, or an image tarball
@@ -170,6 +174,10 @@ pub struct PushArgs {
     /// Also write the manifest digest to this file
     #[arg(long, value_name = "FILE")]
     pub digest_file: Option<PathBuf>,
+
+    /// Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Print a shell completion script: `source <(hoist completions bash)`

@@ -10,7 +10,8 @@ use crate::registry::{RegistryClient, Scope};
 use crate::settings::Settings;
 use crate::store::layout::Layout;
 use crate::store::{ArchiveOptions, LayerForm};
-use crate::ui::{Progress, Tally};
+use crate::ui::summary::blob_summaries;
+use crate::ui::{Progress, Tally, TransferSummary};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -39,7 +40,7 @@ pub async fn run(settings: &Settings, args: &PullArgs, tally: Arc<Tally>) -> any
         .with_context(|| format!("preparing {}", layout_dir.display()))?;
     tally.set_resume_dir(&layout.partial_dir());
     printer.status(format!("Pulling {}", reference));
-    let progress = Arc::new(Progress::new(printer, tally));
+    let progress = Arc::new(Progress::new(printer, tally.clone()));
     let pulled = pull::pull(
         &client,
         &reference,
@@ -82,7 +83,26 @@ pub async fn run(settings: &Settings, args: &PullArgs, tally: Arc<Tally>) -> any
         pulled.blobs.len(),
         place.display()
     ));
-    printer.result(digest);
+    if args.json {
+        let summary = TransferSummary {
+            reference: reference.store_name(),
+            media_type: pulled.top.media_type.clone(),
+            platform_digest: (pulled.stored.digest != pulled.top.digest)
+                .then(|| pulled.stored.digest.to_string()),
+            destination: Some(place.display().to_string()),
+            format: Some(if archive.is_some() {
+                "docker-archive"
+            } else {
+                "oci"
+            }),
+            unchanged: None,
+            blobs: blob_summaries(&pulled.blobs, &tally),
+            digest,
+        };
+        printer.result(summary.to_json());
+    } else {
+        printer.result(digest);
+    }
     Ok(())
 }
 

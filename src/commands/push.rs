@@ -10,7 +10,8 @@ use crate::settings::Settings;
 use crate::store::layout::Layout;
 use crate::store::ImageSource;
 use crate::types::Digest;
-use crate::ui::{Progress, Tally};
+use crate::ui::summary::blob_summaries;
+use crate::ui::{Progress, Tally, TransferSummary};
 use anyhow::Context;
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
@@ -36,7 +37,7 @@ pub async fn run(settings: &Settings, args: &PushArgs, tally: Arc<Tally>) -> any
         scopes,
     )?;
     printer.status(format!("Pushing {}", destination));
-    let progress = Arc::new(Progress::new(printer, tally));
+    let progress = Arc::new(Progress::new(printer, tally.clone()));
     let options = PushOptions {
         jobs: args.jobs,
         chunk_size: args.chunk_size,
@@ -69,7 +70,21 @@ pub async fn run(settings: &Settings, args: &PushArgs, tally: Arc<Tally>) -> any
     } else {
         printer.status(format!("Pushed {}", destination));
     }
-    printer.result(digest);
+    if args.json {
+        let summary = TransferSummary {
+            reference: destination.store_name(),
+            media_type: source.top().media_type.clone(),
+            platform_digest: None,
+            destination: None,
+            format: None,
+            unchanged: Some(pushed.unchanged),
+            blobs: blob_summaries(&pushed.blobs, &tally),
+            digest,
+        };
+        printer.result(summary.to_json());
+    } else {
+        printer.result(digest);
+    }
     Ok(())
 }
 

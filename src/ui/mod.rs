@@ -2,8 +2,10 @@
 
 pub mod printer;
 pub mod progress;
+pub mod summary;
 pub mod tally;
 
 pub use printer::Printer;
 pub use progress::Progress;
+pub use summary::TransferSummary;
 pub use tally::Tally;

@@ -4,6 +4,7 @@
 mod cred_helpers;
 mod docker_cli;
 mod interrupt;
+mod json_output;
 mod login;
 mod proxy_env;
 mod pull;

@@ -1,0 +1,133 @@
+//! `--json`: one object on stdout, in place of the bare digest, for scripts that want to know
+//! what a pull or push did (which blobs moved, which were reused or mounted) without
+//! scraping the status lines.
+
+use super::Tally;
+use crate::engine::manifest::Descriptor;
+use crate::engine::report::BlobOutcome;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferSummary {
+    /// The normalized reference (`docker.io/library/alpine:3.19`).
+    pub reference: String,
+    /// What the tag points at (an index for a multi-platform image): what hoist prints.
+    pub digest: String,
+    pub media_type: String,
+    /// Pull: the manifest the destination's entry names, when a platform was picked from an index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_digest: Option<String>,
+    /// Pull: the layout directory or tarball written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// Pull: `oci` or `docker-archive`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<&'static str>,
+    /// Push: the tag already pointed at this digest, so nothing was sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unchanged: Option<bool>,
+    pub blobs: Vec<BlobSummary>,
+}
+
+#[derive(Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlobSummary {
+    pub digest: String,
+    pub size: u64,
+    /// `pulled`, `resumed`, `already-present`, `pushed`, `mounted` or `already-exists`.
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mounted_from: Option<String>,
+}
+
+/// The blobs of a finished transfer in the engine's order, each with how it got there.
+pub fn blob_summaries(blobs: &[Descriptor], tally: &Tally) -> Vec<BlobSummary> {
+    blobs
+        .iter()
+        .map(|blob| {
+            let outcome = tally.outcome_of(&blob.digest);
+            let (word, resumed_from, mounted_from) = match outcome {
+                Some(BlobOutcome::Downloaded) => ("pulled", None, None),
+                Some(BlobOutcome::Resumed { from }) => ("resumed", Some(from), None),
+                Some(BlobOutcome::AlreadyPresent) => ("already-present", None, None),
+                Some(BlobOutcome::Pushed) => ("pushed", None, None),
+                Some(BlobOutcome::Mounted { from }) => ("mounted", None, Some(from)),
+                Some(BlobOutcome::AlreadyExists) => ("already-exists", None, None),
+                // Every blob of a finished transfer was reported; this is only a fallback.
+                None => ("unknown", None, None),
+            };
+            BlobSummary {
+                digest: blob.digest.to_string(),
+                size: blob.size,
+                outcome: word,
+                resumed_from,
+                mounted_from,
+            }
+        })
+        .collect()
+}
+
+impl TransferSummary {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("plain data serializes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Digest;
+
+    fn descriptor(digest: &Digest, size: u64) -> Descriptor {
+        Descriptor {
+            media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
+            digest: digest.clone(),
+            size,
+            platform: None,
+            annotations: Default::default(),
+        }
+    }
+
+    #[test]
+    fn blobs_keep_the_engine_order_and_say_how_they_moved() {
+        let tally = Tally::default();
+        let (a, b, c) = (Digest::of(b"a"), Digest::of(b"b"), Digest::of(b"c"));
+        tally.finished(
+            &c,
+            3,
+            &BlobOutcome::Mounted {
+                from: "team/base".into(),
+            },
+        );
+        tally.finished(&a, 1, &BlobOutcome::Resumed { from: 1 });
+        tally.finished(&b, 2, &BlobOutcome::AlreadyExists);
+        let blobs = [descriptor(&a, 1), descriptor(&b, 2), descriptor(&c, 3)];
+        let summary = TransferSummary {
+            reference: "example.com/team/app:1".into(),
+            digest: Digest::of(b"m").to_string(),
+            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            platform_digest: None,
+            destination: None,
+            format: None,
+            unchanged: Some(false),
+            blobs: blob_summaries(&blobs, &tally),
+        };
+        let json: serde_json::Value = serde_json::from_str(&summary.to_json()).unwrap();
+        assert_eq!(json["reference"], "example.com/team/app:1");
+        assert_eq!(json["unchanged"], false);
+        assert!(json.get("destination").is_none());
+        let outcomes: Vec<&str> = json["blobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["outcome"].as_str().unwrap())
+            .collect();
+        assert_eq!(outcomes, ["resumed", "already-exists", "mounted"]);
+        assert_eq!(json["blobs"][0]["resumedFrom"], 1);
+        assert_eq!(json["blobs"][2]["mountedFrom"], "team/base");
+        assert_eq!(json["blobs"][1]["digest"], b.to_string());
+    }
+}
