@@ -63,17 +63,20 @@ fn pull_and_push_summaries_say_how_every_blob_moved() {
 
     // From the store to a sibling repository: every blob is mounted from where it came from.
     let destination = format!("{}/team/dst:1", reg.host());
-    let pushed = hoist_json(
-        &env,
-        &[
-            "push",
-            &destination,
-            "--from",
-            &source,
-            "--store",
-            path_str(&store),
-        ],
-    );
+    let push_from_store = || {
+        hoist_json(
+            &env,
+            &[
+                "push",
+                &destination,
+                "--from",
+                &source,
+                "--store",
+                path_str(&store),
+            ],
+        )
+    };
+    let pushed = push_from_store();
     assert_eq!(pushed["digest"], image.digest());
     assert_eq!(pushed["unchanged"], false);
     assert_eq!(outcomes(&pushed), all("mounted", blobs));
@@ -86,17 +89,7 @@ fn pull_and_push_summaries_say_how_every_blob_moved() {
         "{pushed:#}"
     );
 
-    let repeated = hoist_json(
-        &env,
-        &[
-            "push",
-            &destination,
-            "--from",
-            &source,
-            "--store",
-            path_str(&store),
-        ],
-    );
+    let repeated = push_from_store();
     assert_eq!(repeated["unchanged"], true);
     assert_eq!(outcomes(&repeated), all("already-exists", blobs));
 
