@@ -2,7 +2,8 @@
 //! in parallel and streamed from disk; manifests go last, children before their index.
 //!
 //! Per blob, the fewest round trips: HEAD (skip) → mount (when another repository on the same
-//! registry is known to hold it) → POST + one streamed PUT, or PATCH chunks with `--chunk-size`.
+//! registry is known to hold it) → POST + one streamed PUT, or PATCH chunks with `--chunk-size`
+//! or once the registry refuses a body as too large.
 
 use super::manifest::{self, Descriptor};
 use super::report::{BlobOutcome, Reporter};
@@ -14,12 +15,19 @@ use crate::types::Digest;
 use anyhow::Context;
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, TryStreamExt};
+use reqwest::StatusCode;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Whole-blob attempts (each a fresh upload session) before the push gives up.
 const BLOB_ATTEMPTS: u32 = 3;
+/// The largest chunk tried once a registry (or a proxy in front of it, such as nginx with its
+/// 1 MiB default `client_max_body_size`) refuses a request body as too large (413).
+const FIRST_CHUNK_AFTER_413: u64 = 16 << 20;
+/// Halving stops here: a registry that refuses this little wants something else.
+const MIN_CHUNK: u64 = 64 << 10;
 
 pub type BlobReader = Box<dyn AsyncRead + Send + Unpin>;
 
@@ -101,6 +109,7 @@ pub async fn push(
         });
     }
     let prefix = format!("{}/", destination.registry());
+    let chunking = Chunking::new(options.chunk_size);
     futures_util::stream::iter(blobs.iter().map(Ok::<_, anyhow::Error>))
         .try_for_each_concurrent(options.jobs.max(1), |blob| {
             let mounts: Vec<String> = source
@@ -109,14 +118,13 @@ pub async fn push(
                 .filter_map(|l| l.strip_prefix(&prefix).map(str::to_string))
                 .filter(|r| r != repository)
                 .collect();
-            let (source, reporter) = (&source, &reporter);
+            let (source, reporter, chunking) = (&source, &reporter, &chunking);
             async move {
-                let outcome =
-                    push_blob(client, repository, blob, &mounts, source, options, reporter)
-                        .await
-                        .with_context(|| {
-                            format!("uploading {} to {}", blob.digest, destination.name())
-                        })?;
+                let outcome = push_blob(
+                    client, repository, blob, &mounts, source, chunking, reporter,
+                )
+                .await
+                .with_context(|| format!("uploading {} to {}", blob.digest, destination.name()))?;
                 reporter.blob_finished(&blob.digest, blob.size, &outcome);
                 Ok(())
             }
@@ -171,7 +179,7 @@ async fn push_blob(
     blob: &Descriptor,
     mounts: &[String],
     source: &Arc<dyn PushSource>,
-    options: &PushOptions,
+    chunking: &Chunking,
     reporter: &Arc<dyn Reporter>,
 ) -> anyhow::Result<BlobOutcome> {
     if client
@@ -197,25 +205,61 @@ async fn push_blob(
     reporter.blob_started(&blob.digest, blob.size);
     let mut attempt = 0;
     loop {
-        attempt += 1;
         let url = match started_upload.take() {
             Some(url) => url,
             None => client.start_upload(repository).await?,
         };
-        let result = match options.chunk_size {
+        let chunk = chunking.current();
+        let result = match chunk {
             Some(chunk) => {
-                let chunk = chunk.max(1);
                 upload_chunked(client, repository, &url, blob, chunk, source, reporter).await
             }
             None => upload_whole(client, &url, blob, source, reporter).await,
         };
         match result {
             Ok(()) => return Ok(BlobOutcome::Pushed),
-            Err(e) if attempt < BLOB_ATTEMPTS && worth_retrying(&e) => {
+            // Too large a body: the same bytes in smaller requests, in a fresh session.
+            Err(e) if e.status() == Some(StatusCode::PAYLOAD_TOO_LARGE) => {
+                if !chunking.shrink(chunk.unwrap_or(blob.size)) {
+                    return Err(e.into());
+                }
+                reporter.blob_reset(&blob.digest);
+            }
+            Err(e) if attempt + 1 < BLOB_ATTEMPTS && worth_retrying(&e) => {
+                attempt += 1;
                 reporter.blob_reset(&blob.digest)
             }
             Err(e) => return Err(e.into()),
         }
+    }
+}
+
+/// How blobs go up: whole (one PUT each) unless `--chunk-size` says otherwise, in chunks once
+/// the registry refuses a body as too large, halved at each refusal. Shared by every blob of
+/// a push, so one refusal teaches them all.
+struct Chunking(AtomicU64);
+
+/// [`Chunking`]'s value for "whole blobs".
+const WHOLE: u64 = u64::MAX;
+
+impl Chunking {
+    fn new(chunk_size: Option<u64>) -> Chunking {
+        Chunking(AtomicU64::new(chunk_size.map_or(WHOLE, |c| c.max(1))))
+    }
+
+    fn current(&self) -> Option<u64> {
+        Some(self.0.load(Ordering::Relaxed)).filter(|&c| c != WHOLE)
+    }
+
+    /// A body of `refused` bytes was too large: from now on at most half of it. False when
+    /// that would go below [`MIN_CHUNK`].
+    fn shrink(&self, refused: u64) -> bool {
+        let next = (refused / 2).min(FIRST_CHUNK_AFTER_413);
+        if next < MIN_CHUNK {
+            return false;
+        }
+        self.0.fetch_min(next, Ordering::Relaxed);
+        true
     }
 }
 
@@ -302,4 +346,28 @@ fn body_of(
             Ok(reqwest::Body::wrap_stream(stream))
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_shrink_from_the_refused_size_and_stop_at_the_floor() {
+        let chunking = Chunking::new(None);
+        assert_eq!(chunking.current(), None);
+        // A 3 MiB whole blob refused: 1.5 MiB chunks, then 768 KiB.
+        assert!(chunking.shrink(3 << 20));
+        assert_eq!(chunking.current(), Some(1536 << 10));
+        assert!(chunking.shrink(1536 << 10));
+        assert_eq!(chunking.current(), Some(768 << 10));
+        // A large blob refused later never raises what a smaller refusal taught.
+        assert!(chunking.shrink(1 << 30));
+        assert_eq!(chunking.current(), Some(768 << 10));
+        // Halving below the floor gives up.
+        assert!(!chunking.shrink(MIN_CHUNK));
+
+        let flag = Chunking::new(Some(0));
+        assert_eq!(flag.current(), Some(1));
+    }
 }

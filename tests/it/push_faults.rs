@@ -139,6 +139,41 @@ fn chunk_size_sends_patches_with_contiguous_content_ranges() {
 // ------------------------------------------------------------------ cuts
 
 #[test]
+fn body_too_large_for_a_proxy_goes_up_in_smaller_chunks() {
+    // nginx's default client_max_body_size (1 MiB) in front of the registry.
+    const LIMIT: u64 = 1 << 20;
+    let case = Case::new("app/limited", 21, 3_000_000);
+    case.proxy.set_body_limit(LIMIT);
+    case.push(&WHOLE);
+    let layer = case.image.manifests[0].layers[0].blob.size;
+    assert!(
+        layer > 2 * LIMIT,
+        "the layer is over twice the limit: {layer}"
+    );
+    let refused: Vec<Recorded> = case
+        .proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 413)
+        .collect();
+    assert_eq!(
+        refused.len(),
+        2,
+        "the whole layer, then half of it: {refused:#?}"
+    );
+    assert_eq!(refused[0].method, "PUT");
+    assert_eq!(refused[1].method, "PATCH");
+    // What went through: contiguous chunks of a quarter of the layer, under the limit.
+    let quarter = layer / 4;
+    let expected: Vec<String> = (0..layer)
+        .step_by(quarter as usize)
+        .map(|start| format!("{start}-{}", (start + quarter).min(layer) - 1))
+        .collect();
+    assert_eq!(case.accepted_ranges(), expected);
+    case.assert_served();
+}
+
+#[test]
 fn connection_cut_mid_blob_upload_is_sent_again() {
     let case = Case::new("app/cut", 21, 300_000);
     let layer = case.image.manifests[0].layers[0].blob.digest.clone();

@@ -165,6 +165,8 @@ struct State {
     holds: usize,
     records: Vec<Recorded>,
     latency: Duration,
+    /// Like nginx's `client_max_body_size`: larger request bodies are answered 413.
+    body_limit: Option<u64>,
     faults: Vec<(Match, Fault, usize)>,
 }
 
@@ -252,6 +254,12 @@ impl Proxy {
         self.state.lock().unwrap().latency = d;
     }
 
+    /// From now on, a request whose `Content-Length` is over `limit` is read and answered
+    /// 413 without reaching the registry, as nginx does past its `client_max_body_size`.
+    pub fn set_body_limit(&self, limit: u64) {
+        self.state.lock().unwrap().body_limit = Some(limit);
+    }
+
     /// Applies `fault` to the next matching request.
     pub fn inject(&self, m: Match, fault: Fault) {
         self.inject_n(m, fault, 1);
@@ -337,8 +345,17 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         .get("content-range")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let content_length = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     let (latency, fault, idx) = {
         let mut st = ctx.state.lock().unwrap();
+        let over_limit = st
+            .body_limit
+            .zip(content_length)
+            .is_some_and(|(limit, len)| len > limit);
         let matching = st
             .faults
             .iter()
@@ -358,7 +375,8 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
                     st.faults.remove(i);
                 }
                 f
-            });
+            })
+            .or(over_limit.then(|| Fault::status(413)));
         st.records.push(Recorded {
             method: method.clone(),
             path: path.clone(),
