@@ -43,7 +43,9 @@ fn interrupt_at_hold(proxy: &Proxy, mut child: Child) -> Output {
         .status()
         .unwrap();
     assert!(status.success());
-    child.wait_with_output().unwrap()
+    let out = child.wait_with_output().unwrap();
+    crate::support::secrets_log::record_output(&out);
+    out
 }
 
 fn stderr(o: &Output) -> String {

@@ -1239,6 +1239,7 @@ fn concurrent_pulls_into_one_store_both_succeed() {
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
+        crate::support::secrets_log::record_output(&out);
         assert!(out.status.success(), "{}", stderr(&out));
         assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     }
@@ -1272,6 +1273,7 @@ fn concurrent_pulls_of_different_images_keep_every_entry() {
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
+        crate::support::secrets_log::record_output(&out);
         assert!(out.status.success(), "{}", stderr(&out));
     }
     for (reference, image) in &images {

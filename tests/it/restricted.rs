@@ -79,7 +79,9 @@ impl Jail {
             .unwrap();
         use std::io::Write;
         child.stdin.take().unwrap().write_all(stdin).unwrap();
-        child.wait_with_output().unwrap()
+        let out = child.wait_with_output().unwrap();
+        crate::support::secrets_log::record_output(&out);
+        out
     }
 
     /// Files the jailed UID created outside the jail dir, on every mount that stays writable.

@@ -6,6 +6,7 @@ pub mod forward_proxy;
 pub mod images;
 pub mod proxy;
 pub mod registry;
+pub mod secrets_log;
 pub mod tls;
 pub mod token_issuer;
 pub mod tools;

@@ -67,6 +67,9 @@ fn config_yaml(dir: &Path, port: u16, mode: &Mode, tls: Option<&TlsOptions>) -> 
         Mode::Open => {}
         Mode::Htpasswd(users) => {
             let file = dir.join("htpasswd");
+            for (user, password) in users.iter() {
+                crate::support::secrets_log::record_secret(Some(user), password);
+            }
             let body: String = users.iter().map(|(u, p)| htpasswd_line(u, p)).collect();
             std::fs::write(&file, body).unwrap();
             y += &format!(

@@ -81,6 +81,7 @@ impl Default for IssuerConfig {
 
 impl IssuerConfig {
     pub fn user(mut self, name: &str, password: &str) -> Self {
+        crate::support::secrets_log::record_secret(Some(name), password);
         self.users.push(User {
             name: name.into(),
             password: password.into(),
@@ -424,6 +425,7 @@ fn check_password(c: &IssuerConfig, user: &str, pw: &str) -> bool {
 
 fn new_refresh_token(st: &mut State, user: &str) -> String {
     let t = format!("rt-{}", hex::encode(rand::random::<[u8; 16]>()));
+    crate::support::secrets_log::record_secret(None, &t);
     st.refresh_tokens.insert(t.clone(), user.to_string());
     t
 }
@@ -593,6 +595,7 @@ fn sign(
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(sh.kid.clone());
     let token = jsonwebtoken::encode(&header, &claims, &sh.key).unwrap();
+    crate::support::secrets_log::record_secret(None, &token);
     (token, exp - now, crate::support::rfc3339(now))
 }
 

@@ -161,7 +161,18 @@ pub fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
     if let Some(data) = stdin {
         child.stdin.take().unwrap().write_all(data).unwrap();
     }
-    child.wait_with_output().unwrap()
+    let out = child.wait_with_output().unwrap();
+    if runs_hoist(cmd) {
+        crate::support::secrets_log::record_output(&out);
+    }
+    out
+}
+
+/// hoist itself, or hoist under a wrapper (`unshare ... hoist`, `env ... hoist`).
+fn runs_hoist(cmd: &Command) -> bool {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .any(|a| Path::new(a).file_name().is_some_and(|n| n == "hoist"))
 }
 
 /// Like [`run`] but panics with both output streams on failure.
