@@ -35,16 +35,17 @@ pub async fn run(settings: &Settings, args: &PullArgs, tally: Arc<Tally>) -> any
         credentials,
         vec![Scope::pull(reference.repository())],
     )?;
+    printer.status(format!("Pulling {}", reference));
+    let plan = pull::resolve(&client, &reference, &platform).await?;
     let layout = Layout::create_or_open(&layout_dir)
         .await
         .with_context(|| format!("preparing {}", layout_dir.display()))?;
     tally.set_resume_dir(&layout.partial_dir());
-    printer.status(format!("Pulling {}", reference));
     let progress = Arc::new(Progress::new(printer, tally.clone()));
-    let pulled = pull::pull(
+    let pulled = pull::fetch(
         &client,
         &reference,
-        &platform,
+        plan,
         &layout,
         args.jobs,
         progress.as_ref() as &dyn Reporter,

@@ -25,23 +25,24 @@ pub struct PulledImage {
     pub blobs: Vec<Descriptor>,
 }
 
-/// The manifests to fetch and the blobs they need, before any blob moves.
-struct Plan {
+/// The manifests a reference resolved to and the blobs they need, before any blob moves and
+/// before anything is written: a pull of a missing tag leaves no destination behind.
+pub struct Plan {
     top: Manifest,
     stored: Descriptor,
     manifests: Vec<Manifest>,
     blobs: Vec<Descriptor>,
 }
 
-pub async fn pull(
+/// Streams every blob of `plan` that `layout` lacks, then its manifests.
+pub async fn fetch(
     client: &RegistryClient,
     reference: &Reference,
-    platform: &PlatformChoice,
+    plan: Plan,
     layout: &Layout,
     jobs: usize,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<PulledImage> {
-    let plan = resolve(client, reference, platform).await?;
     reporter.planned(plan.blobs.len(), plan.blobs.iter().map(|b| b.size).sum());
     let repository = reference.repository();
     futures_util::stream::iter(plan.blobs.iter().map(Ok::<_, anyhow::Error>))
@@ -71,7 +72,8 @@ pub async fn pull(
     })
 }
 
-async fn resolve(
+/// Fetches the manifest (and for an index, the chosen platforms' manifests) and lists the blobs.
+pub async fn resolve(
     client: &RegistryClient,
     reference: &Reference,
     platform: &PlatformChoice,

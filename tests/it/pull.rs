@@ -287,10 +287,7 @@ fn pull_from_basic_auth_registry_with_stored_credentials() {
     let store = anon.scratch("store");
     let out = hoist_pull(&anon, &[&reference, "--store", path_str(&store)]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        index_entries(&store).is_empty() || !store.join("index.json").exists(),
-        "nothing stored"
-    );
+    assert!(!store.join("index.json").exists(), "nothing stored");
 
     let env = env();
     docker_config_with(&env, &reg.host(), "alice", "s3cret");
@@ -1132,7 +1129,47 @@ fn manifest_pulled_by_digest_is_verified() {
         "{err}"
     );
     assert_eq!(proxy.count("GET", Kind::Blob), 0);
-    assert!(index_entries(&store).is_empty());
+    assert!(!store.join("index.json").exists(), "nothing stored");
+}
+
+#[test]
+fn missing_tag_or_platform_writes_no_destination() {
+    let reg = RegistryServer::start(Mode::Open);
+    seed(
+        &reg.host(),
+        "app/here:1",
+        ImageSpec::new(92).multi_platform(),
+        None,
+    );
+    let env = env();
+    let dir = env.scratch("out").join("layout");
+    let tar = env.scratch("out").join("image.tar");
+    let missing = format!("{}/app/here:2", reg.host());
+    for dest in [&dir, &tar] {
+        let out = hoist_pull(&env, &[&missing, "--output", path_str(dest)]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("MANIFEST_UNKNOWN"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let present = format!("{}/app/here:1", reg.host());
+    let out = hoist_pull(
+        &env,
+        &[
+            &present,
+            "--platform",
+            "linux/s390x",
+            "--output",
+            path_str(&dir),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // Nothing was created: no layout, no tarball, no working directory beside it.
+    let left = files_under(&env.scratch("out"));
+    assert!(left.is_empty(), "{left:?}");
+    assert!(!dir.exists() && !tar.exists());
 }
 
 #[test]
