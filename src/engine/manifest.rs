@@ -66,14 +66,27 @@ pub fn parse_index(bytes: &[u8]) -> anyhow::Result<ImageIndex> {
 pub enum PlatformChoice {
     /// Keep the whole index and every platform's image.
     All,
+    /// Asked for with `--platform`: a single-platform image for another platform is an error.
     One(Platform),
+    /// The platform hoist runs on, by default: a single-platform image is taken as it is.
+    Host(Platform),
+}
+
+impl PlatformChoice {
+    /// The platform to pick from an index, unless every one is wanted.
+    pub fn wanted(&self) -> Option<&Platform> {
+        match self {
+            PlatformChoice::All => None,
+            PlatformChoice::One(p) | PlatformChoice::Host(p) => Some(p),
+        }
+    }
 }
 
 impl PlatformChoice {
     /// `--platform os/arch[/variant]`, `all`, or (absent) the platform hoist runs on.
     pub fn parse(arg: Option<&str>) -> anyhow::Result<PlatformChoice> {
         let Some(arg) = arg else {
-            return Ok(PlatformChoice::One(host_platform()));
+            return Ok(PlatformChoice::Host(host_platform()));
         };
         if arg == "all" {
             return Ok(PlatformChoice::All);
@@ -110,6 +123,42 @@ pub fn host_platform() -> Platform {
         os: "linux".into(),
         architecture: architecture.into(),
         variant: variant.map(str::to_string),
+    }
+}
+
+/// What an image's config says it runs on.
+#[derive(Debug, serde::Deserialize)]
+pub struct ConfigPlatform {
+    #[serde(default)]
+    pub os: String,
+    #[serde(default)]
+    pub architecture: String,
+    #[serde(default)]
+    pub variant: Option<String>,
+}
+
+impl ConfigPlatform {
+    pub fn parse(config: &[u8]) -> anyhow::Result<ConfigPlatform> {
+        serde_json::from_slice(config).context("the image config is not valid JSON")
+    }
+
+    /// Docker's rule: os and architecture must agree; a variant only counts when both name
+    /// one (arm64 images rarely say `v8`).
+    pub fn matches(&self, wanted: &Platform) -> bool {
+        self.os == wanted.os
+            && self.architecture == wanted.architecture
+            && match (&self.variant, &wanted.variant) {
+                (Some(have), Some(want)) => have == want,
+                _ => true,
+            }
+    }
+
+    pub fn describe(&self) -> String {
+        let mut s = format!("{}/{}", self.os, self.architecture);
+        if let Some(v) = &self.variant {
+            s = format!("{s}/{v}");
+        }
+        s
     }
 }
 
@@ -178,7 +227,7 @@ mod tests {
         let i = index();
         let want = |s: &str| match PlatformChoice::parse(Some(s)).unwrap() {
             PlatformChoice::One(p) => p,
-            PlatformChoice::All => unreachable!(),
+            other => unreachable!("{other:?}"),
         };
         assert!(select(&i, &want("linux/amd64")).is_some());
         let v7 = select(&i, &want("linux/arm/v7")).unwrap();
@@ -191,6 +240,26 @@ mod tests {
     }
 
     #[test]
+    fn config_platform_matches_as_docker_does() {
+        let config = |json: &str| ConfigPlatform::parse(json.as_bytes()).unwrap();
+        let want = |s: &str| {
+            PlatformChoice::parse(Some(s))
+                .unwrap()
+                .wanted()
+                .unwrap()
+                .clone()
+        };
+        let amd64 = config(r#"{"os":"linux","architecture":"amd64","rootfs":{}}"#);
+        assert!(amd64.matches(&want("linux/amd64")));
+        assert!(!amd64.matches(&want("linux/arm64")));
+        let arm = config(r#"{"os":"linux","architecture":"arm","variant":"v7"}"#);
+        assert!(arm.matches(&want("linux/arm")));
+        assert!(arm.matches(&want("linux/arm/v7")));
+        assert!(!arm.matches(&want("linux/arm/v6")));
+        assert_eq!(arm.describe(), "linux/arm/v7");
+    }
+
+    #[test]
     fn platform_arguments() {
         assert_eq!(
             PlatformChoice::parse(Some("all")).unwrap(),
@@ -199,7 +268,7 @@ mod tests {
         assert!(PlatformChoice::parse(Some("linux")).is_err());
         assert!(PlatformChoice::parse(Some("linux/")).is_err());
         assert!(
-            matches!(PlatformChoice::parse(None).unwrap(), PlatformChoice::One(p) if p.os == "linux")
+            matches!(PlatformChoice::parse(None).unwrap(), PlatformChoice::Host(p) if p.os == "linux")
         );
     }
 }

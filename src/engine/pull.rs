@@ -87,9 +87,9 @@ pub async fn resolve(
     let stored;
     let images: Vec<Manifest> = if manifest::is_index(&top.media_type) {
         let index = manifest::parse_index(&top.bytes)?;
-        let children: Vec<&Descriptor> = match platform {
-            PlatformChoice::All => index.manifests.iter().collect(),
-            PlatformChoice::One(wanted) => match manifest::select(&index, wanted) {
+        let children: Vec<&Descriptor> = match platform.wanted() {
+            None => index.manifests.iter().collect(),
+            Some(wanted) => match manifest::select(&index, wanted) {
                 Some(d) => vec![d],
                 None => bail!(
                     "{} has no image for {wanted}; it has: {} (choose one with --platform, or --platform all)",
@@ -113,11 +113,14 @@ pub async fn resolve(
         }
         stored = match platform {
             PlatformChoice::All => descriptor_of(&top),
-            PlatformChoice::One(_) => descriptor_of(&images[0]),
+            _ => descriptor_of(&images[0]),
         };
         manifests.extend(images.iter().cloned());
         images
     } else {
+        if let PlatformChoice::One(wanted) = platform {
+            check_platform(client, reference, &top, wanted).await?;
+        }
         stored = descriptor_of(&top);
         vec![top.clone()]
     };
@@ -138,6 +141,55 @@ pub async fn resolve(
         blobs,
     })
 }
+
+/// A single-platform image asked for with `--platform` must be for that platform, as with
+/// `docker pull --platform`: its config says which it is.
+async fn check_platform(
+    client: &RegistryClient,
+    reference: &Reference,
+    image: &Manifest,
+    wanted: &manifest::Platform,
+) -> anyhow::Result<()> {
+    let config = manifest::parse_manifest(&image.bytes)?.config;
+    if config.size > CONFIG_LIMIT {
+        bail!(
+            "{}: the image config is {} bytes, too large to check its platform",
+            reference.original(),
+            config.size
+        );
+    }
+    let download = client
+        .get_blob(reference.repository(), &config.digest, 0)
+        .await
+        .with_context(|| format!("fetching the config of {}", reference.original()))?;
+    let mut body = download.response.bytes_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.next().await {
+        bytes.extend_from_slice(&chunk?);
+        if bytes.len() as u64 > config.size {
+            break;
+        }
+    }
+    if Digest::of(&bytes) != config.digest {
+        bail!(
+            "{}: the image config does not match its digest {}",
+            reference.original(),
+            config.digest
+        );
+    }
+    let actual = manifest::ConfigPlatform::parse(&bytes)?;
+    if !actual.matches(wanted) {
+        bail!(
+            "{} is a single-platform image for {}, not {wanted} (pull it without --platform to take it anyway)",
+            reference.original(),
+            actual.describe()
+        );
+    }
+    Ok(())
+}
+
+/// Image configs are a few KiB; one larger than this is not read into memory to check it.
+const CONFIG_LIMIT: u64 = 8 << 20;
 
 pub fn descriptor_of(m: &Manifest) -> Descriptor {
     Descriptor {

@@ -1173,6 +1173,45 @@ fn missing_tag_or_platform_writes_no_destination() {
 }
 
 #[test]
+fn explicit_platform_must_match_a_single_platform_image() {
+    let reg = RegistryServer::start(Mode::Open);
+    let image = seed(&reg.host(), "app/amd64only:1", ImageSpec::new(93), None);
+    let (os, arch) = &image.manifests[0].platform;
+    assert_eq!((os.as_str(), arch.as_str()), ("linux", "amd64"));
+    let reference = format!("{}/app/amd64only:1", reg.host());
+    let env = env();
+    let out_dir = env.scratch("out").join("layout");
+
+    let out = hoist_pull(
+        &env,
+        &[
+            &reference,
+            "--platform",
+            "linux/arm64",
+            "--output",
+            path_str(&out_dir),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("single-platform image for linux/amd64, not linux/arm64"),
+        "{err}"
+    );
+    assert!(!out_dir.exists());
+
+    // The platform it is for, or none asked for: pulled.
+    for args in [&["--platform", "linux/amd64"][..], &[]] {
+        let _ = std::fs::remove_dir_all(&out_dir);
+        let out = hoist_pull_ok(
+            &env,
+            &[&[reference.as_str(), "--output", path_str(&out_dir)], args].concat(),
+        );
+        assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    }
+}
+
+#[test]
 fn schema1_manifest_is_refused_clearly() {
     let reg = RegistryServer::start(Mode::Open);
     let proxy = Proxy::start(&reg.host());
