@@ -104,6 +104,30 @@ mod smoke {
         ]);
     }
 
+    /// Every crash a fuzzer found, kept under `fuzz/regressions/TARGET/`, runs again here. The
+    /// first: a config number with more digits than an f64 holds was saved as one value and,
+    /// parsed again, as another, until serde_json parsed floats exactly (`float_roundtrip`).
+    #[test]
+    fn regressions_found_by_fuzzing() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+        let targets: [(&str, fn(&[u8])); 3] = [
+            ("challenge", super::challenge),
+            ("reference", super::reference),
+            ("config", super::config),
+        ];
+        let mut ran = 0;
+        for (name, target) in targets {
+            let Ok(entries) = std::fs::read_dir(root.join(name)) else {
+                continue;
+            };
+            for entry in entries {
+                target(&std::fs::read(entry.unwrap().path()).unwrap());
+                ran += 1;
+            }
+        }
+        assert!(ran > 0, "no regression inputs under {}", root.display());
+    }
+
     #[test]
     fn config_parser() {
         run(
