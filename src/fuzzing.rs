@@ -110,7 +110,8 @@ mod smoke {
     #[test]
     fn regressions_found_by_fuzzing() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
-        let targets: [(&str, fn(&[u8])); 3] = [
+        type Target = fn(&[u8]);
+        let targets: [(&str, Target); 3] = [
             ("challenge", super::challenge),
             ("reference", super::reference),
             ("config", super::config),
