@@ -80,9 +80,7 @@ impl PlatformChoice {
             PlatformChoice::One(p) | PlatformChoice::Host(p) => Some(p),
         }
     }
-}
 
-impl PlatformChoice {
     /// `--platform os/arch[/variant]`, `all`, or (absent) the platform hoist runs on.
     pub fn parse(arg: Option<&str>) -> anyhow::Result<PlatformChoice> {
         let Some(arg) = arg else {
@@ -126,20 +124,10 @@ pub fn host_platform() -> Platform {
     }
 }
 
-/// What an image's config says it runs on.
-#[derive(Debug, serde::Deserialize)]
-pub struct ConfigPlatform {
-    #[serde(default)]
-    pub os: String,
-    #[serde(default)]
-    pub architecture: String,
-    #[serde(default)]
-    pub variant: Option<String>,
-}
-
-impl ConfigPlatform {
-    pub fn parse(config: &[u8]) -> anyhow::Result<ConfigPlatform> {
-        serde_json::from_slice(config).context("the image config is not valid JSON")
+impl Platform {
+    /// What an image's config says it runs on (its `os`, `architecture` and `variant`).
+    pub fn of_config(config: &[u8]) -> anyhow::Result<Platform> {
+        serde_json::from_slice(config).context("the image config names no os and architecture")
     }
 
     /// Docker's rule: os and architecture must agree; a variant only counts when both name
@@ -151,14 +139,6 @@ impl ConfigPlatform {
                 (Some(have), Some(want)) => have == want,
                 _ => true,
             }
-    }
-
-    pub fn describe(&self) -> String {
-        let mut s = format!("{}/{}", self.os, self.architecture);
-        if let Some(v) = &self.variant {
-            s = format!("{s}/{v}");
-        }
-        s
     }
 }
 
@@ -241,7 +221,7 @@ mod tests {
 
     #[test]
     fn config_platform_matches_as_docker_does() {
-        let config = |json: &str| ConfigPlatform::parse(json.as_bytes()).unwrap();
+        let config = |json: &str| Platform::of_config(json.as_bytes()).unwrap();
         let want = |s: &str| {
             PlatformChoice::parse(Some(s))
                 .unwrap()
@@ -256,7 +236,7 @@ mod tests {
         assert!(arm.matches(&want("linux/arm")));
         assert!(arm.matches(&want("linux/arm/v7")));
         assert!(!arm.matches(&want("linux/arm/v6")));
-        assert_eq!(arm.describe(), "linux/arm/v7");
+        assert_eq!(arm.to_string(), "linux/arm/v7");
     }
 
     #[test]

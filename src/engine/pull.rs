@@ -177,12 +177,11 @@ async fn check_platform(
             config.digest
         );
     }
-    let actual = manifest::ConfigPlatform::parse(&bytes)?;
+    let actual = manifest::Platform::of_config(&bytes)?;
     if !actual.matches(wanted) {
         bail!(
-            "{} is a single-platform image for {}, not {wanted} (pull it without --platform to take it anyway)",
+            "{} is a single-platform image for {actual}, not {wanted} (pull it without --platform to take it anyway)",
             reference.original(),
-            actual.describe()
         );
     }
     Ok(())
