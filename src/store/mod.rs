@@ -157,24 +157,36 @@ pub(crate) fn unique_suffix() -> String {
 
 /// Writes `bytes` to `path` atomically: a temp file in the same directory, fsync, rename.
 pub(crate) async fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = synced_temp_beside(path, bytes).await?;
+    let result = tokio::fs::rename(&tmp, path).await.map_err(io_err(path));
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&tmp).await;
+    }
+    result
+}
+
+/// A temp file beside `path` (`.NAME.<unique>.tmp`) holding `bytes`, fsynced; the caller
+/// moves it into place or removes it.
+pub(crate) async fn synced_temp_beside(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
+    use tokio::io::AsyncWriteExt;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", unique_suffix()));
-    let result = async {
-        use tokio::io::AsyncWriteExt;
+    let written = async {
         let mut f = tokio::fs::File::create(&tmp).await.map_err(io_err(&tmp))?;
         f.write_all(bytes).await.map_err(io_err(&tmp))?;
-        f.sync_all().await.map_err(io_err(&tmp))?;
-        drop(f);
-        tokio::fs::rename(&tmp, path).await.map_err(io_err(path))
+        f.sync_all().await.map_err(io_err(&tmp))
     }
     .await;
-    if result.is_err() {
-        let _ = tokio::fs::remove_file(&tmp).await;
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            Err(e)
+        }
     }
-    result
 }
 
 #[cfg(test)]

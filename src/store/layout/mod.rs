@@ -15,7 +15,7 @@ use index::empty_index;
 pub(crate) use index::{find_named, ref_name_of};
 
 use super::blob_writer::BlobWriter;
-use super::{io_err, unique_suffix, Result, StoreError};
+use super::{io_err, synced_temp_beside, unique_suffix, Result, StoreError};
 use crate::types::Digest;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -56,27 +56,16 @@ fn is_layout_entry(name: &str) -> bool {
 /// Creates `path` with `bytes` unless it exists, atomically: the complete file appears under
 /// its name (a hard link of a synced temp file) or the existing one is left alone.
 async fn write_if_absent(path: &Path, bytes: &[u8]) -> Result<()> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", unique_suffix()));
-    let result = async {
-        let mut f = tokio::fs::File::create(&tmp).await.map_err(io_err(&tmp))?;
-        f.write_all(bytes).await.map_err(io_err(&tmp))?;
-        f.sync_all().await.map_err(io_err(&tmp))?;
-        drop(f);
-        match tokio::fs::hard_link(&tmp, path).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-            // No hard links on this filesystem: a rename, racy only against another creator.
-            Err(_) if tokio::fs::metadata(path).await.is_err() => {
-                tokio::fs::rename(&tmp, path).await.map_err(io_err(path))
-            }
-            Err(_) => Ok(()),
+    let tmp = synced_temp_beside(path, bytes).await?;
+    let result = match tokio::fs::hard_link(&tmp, path).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        // No hard links on this filesystem: a rename, racy only against another creator.
+        Err(_) if tokio::fs::metadata(path).await.is_err() => {
+            tokio::fs::rename(&tmp, path).await.map_err(io_err(path))
         }
-    }
-    .await;
+        Err(_) => Ok(()),
+    };
     let _ = tokio::fs::remove_file(&tmp).await;
     result
 }
