@@ -39,10 +39,9 @@ fn main() -> ExitCode {
     runtime.shutdown_timeout(Duration::from_secs(5));
     match outcome {
         Some(Ok(())) => ExitCode::SUCCESS,
+        // A closed stdout (`hoist pull … | head`) is no error: results are written ignoring it.
+        // A broken pipe anywhere else (a registry hanging up mid-upload) is a failure.
         Some(Err(error)) => {
-            if is_broken_pipe(&error) {
-                return ExitCode::SUCCESS;
-            }
             eprintln!("error: {error}");
             for cause in error.chain().skip(1) {
                 eprintln!("  Caused by: {cause}");
@@ -54,13 +53,4 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code::INTERRUPTED)
         }
     }
-}
-
-/// `hoist pull … | head` closing the pipe early is not a failure.
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }

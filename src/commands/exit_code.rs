@@ -19,3 +19,19 @@ pub fn for_error(error: &anyhow::Error) -> u8 {
         FAILURE
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A broken pipe deep in an error chain once counted as success (meant for a closed
+    /// stdout), so a registry that hung up during a TLS handshake gave exit 0 and no message.
+    #[test]
+    fn a_broken_connection_is_a_failure() {
+        let cause = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let error = anyhow::Error::new(cause).context("GET https://127.0.0.1:5000/v2/: no answer");
+        assert_eq!(for_error(&error), FAILURE);
+        let usage = anyhow::Error::new(UsageError("bad".into())).context("parsing");
+        assert_eq!(for_error(&usage), USAGE);
+    }
+}

@@ -4,7 +4,9 @@
 
 use crate::login::{stderr, stdout};
 use crate::pull::env;
-use crate::push::{assert_served, hoist_push_ok, open_target, requests_of, token_target, Target};
+use crate::push::{
+    assert_served, hoist_push, hoist_push_ok, open_target, requests_of, token_target, Target,
+};
 use crate::support::images::{
     big_layer_layout, remote_manifest_with_skopeo, sha256_file, ImageLayout, ImageSpec,
 };
@@ -190,6 +192,28 @@ fn connection_cut_mid_blob_upload_is_sent_again() {
     assert_eq!(layer_puts.len(), 2, "{layer_puts:#?}");
     assert!(layer_puts[0].fault.is_some() && layer_puts[1].status == 201);
     case.assert_served();
+}
+
+#[test]
+fn connection_cut_on_every_try_fails_the_push_and_says_where() {
+    let case = Case::new("app/cut-always", 22, 300_000);
+    let layer = case.image.manifests[0].layers[0].blob.digest.clone();
+    case.proxy.inject_n(
+        Match::method("PUT", Kind::Upload).skip(1),
+        Fault::CutRequestAfter(100_000),
+        50,
+    );
+    let from = format!("{}:img", case.image.root.display());
+    let out = hoist_push(
+        &case.env,
+        &[&case.reference, "--from", &from, "--jobs", "1"],
+    );
+    // A broken connection is a failure, however deep in the error it sits.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "no digest for a push that did not finish");
+    let err = stderr(&out);
+    assert!(err.contains(&format!("uploading {layer}")), "{err}");
+    assert_eq!(requests_of(&case.proxy, "PUT", Kind::Manifest).len(), 0);
 }
 
 #[test]
