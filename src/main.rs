@@ -3,6 +3,7 @@
 use clap::Parser;
 use hoist::cli::Cli;
 use hoist::commands::{self, exit_code};
+use hoist::ui::printer::to_stderr;
 use hoist::ui::Tally;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start: {e}");
+            to_stderr(format_args!("error: cannot start: {e}"));
             return ExitCode::from(exit_code::FAILURE);
         }
     };
@@ -42,14 +43,14 @@ fn main() -> ExitCode {
         // A closed stdout (`hoist pull … | head`) is no error: results are written ignoring it.
         // A broken pipe anywhere else (a registry hanging up mid-upload) is a failure.
         Some(Err(error)) => {
-            eprintln!("error: {error}");
+            to_stderr(format_args!("error: {error}"));
             for cause in error.chain().skip(1) {
-                eprintln!("  Caused by: {cause}");
+                to_stderr(format_args!("  Caused by: {cause}"));
             }
             ExitCode::from(exit_code::for_error(&error))
         }
         None => {
-            eprintln!("{}", tally.interrupted_summary());
+            to_stderr(format_args!("{}", tally.interrupted_summary()));
             ExitCode::from(exit_code::INTERRUPTED)
         }
     }

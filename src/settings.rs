@@ -62,12 +62,12 @@ impl Settings {
         if self.printer.debug {
             let log: RequestLog = Arc::new(|r| {
                 let status = r.status.map_or("error".to_string(), |s| s.to_string());
-                eprintln!(
+                crate::ui::printer::to_stderr(format_args!(
                     "debug: {} {} -> {status} ({} ms)",
                     r.method,
                     r.url,
                     r.elapsed.as_millis()
-                );
+                ));
             });
             options.log = Some(log);
         }

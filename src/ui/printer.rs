@@ -23,13 +23,13 @@ impl Printer {
     /// A progress or status line (stderr), suppressed by `--quiet`.
     pub fn status(&self, message: impl std::fmt::Display) {
         if !self.quiet {
-            eprintln!("{message}");
+            to_stderr(format_args!("{message}"));
         }
     }
 
     /// A warning (stderr); shown even with `--quiet`, since it may explain a failure later.
     pub fn warn(&self, message: impl std::fmt::Display) {
-        eprintln!("WARNING! {message}");
+        to_stderr(format_args!("WARNING! {message}"));
     }
 
     /// What the command produced (stdout): always printed.
@@ -44,4 +44,11 @@ impl Printer {
             self.result(message);
         }
     }
+}
+
+/// One line to stderr. A closed stderr (`2>&1 | grep -q …` once grep has its match) must not
+/// stop a transfer: `eprintln!` would panic there.
+pub fn to_stderr(line: std::fmt::Arguments) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
 }

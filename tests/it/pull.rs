@@ -1212,6 +1212,33 @@ fn explicit_platform_must_match_a_single_platform_image() {
 }
 
 #[test]
+fn closed_stderr_neither_stops_a_pull_nor_hides_its_exit_code() {
+    let reg = RegistryServer::start(Mode::Open);
+    let image = seed(&reg.host(), "app/quietly:1", ImageSpec::new(94), None);
+    let env = env();
+    let store = env.scratch("store");
+    let run_with_stderr_closed = |reference: &str| {
+        let mut child = env
+            .hoist()
+            .args(["pull", reference, "--store", path_str(&store)])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // As `2>&1 | grep -q …` does once grep has its match: every write to stderr fails.
+        drop(child.stderr.take());
+        child.wait_with_output().unwrap()
+    };
+    let reference = format!("{}/app/quietly:1", reg.host());
+    let out = run_with_stderr_closed(&reference);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    assert_eq!(entry(&store, &reference)["digest"], image.digest());
+    let missing = format!("{}/app/quietly:2", reg.host());
+    assert_eq!(run_with_stderr_closed(&missing).status.code(), Some(1));
+}
+
+#[test]
 fn schema1_manifest_is_refused_clearly() {
     let reg = RegistryServer::start(Mode::Open);
     let proxy = Proxy::start(&reg.host());
