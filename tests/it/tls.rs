@@ -30,6 +30,17 @@ fn pull(env: &TestEnv, extra: &[&str], reference: &str) -> std::process::Output 
     run(&mut cmd, None)
 }
 
+/// Pulls, which must succeed and print the image's digest.
+fn assert_pulls(env: &TestEnv, extra: &[&str], reference: &str, digest: &str) {
+    let out = pull(env, extra, reference);
+    assert_eq!(
+        stdout(&out),
+        digest,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
@@ -50,46 +61,22 @@ fn private_ca_is_refused_until_trusted() {
 
     // $DOCKER_CONFIG/certs.d/HOST:PORT/ca.crt
     ca.docker_certs_d(&env.docker_config, &registry.host(), None);
-    let out = pull(&env, &[], &reference);
-    assert_eq!(
-        stdout(&out),
-        digest,
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_pulls(&env, &[], &reference, &digest);
 
     // --certs-dir DIR, laid out like /etc/docker/certs.d
     let env = TestEnv::new();
     let dir = env.scratch("certs");
     ca.docker_certs_d(&dir, &registry.host(), None);
     let certs_d = dir.join("certs.d").display().to_string();
-    let out = pull(&env, &["--certs-dir", &certs_d], &reference);
-    assert_eq!(
-        stdout(&out),
-        digest,
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_pulls(&env, &["--certs-dir", &certs_d], &reference, &digest);
 
     // --insecure skips verification for that registry only.
     let env = TestEnv::new();
-    let out = pull(&env, &["--insecure", &registry.host()], &reference);
-    assert_eq!(
-        stdout(&out),
-        digest,
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_pulls(&env, &["--insecure", &registry.host()], &reference, &digest);
 
     // The system trust store can be pointed elsewhere, as with other TLS clients.
     let env = TestEnv::new().env("SSL_CERT_FILE", &ca.ca_cert.display().to_string());
-    let out = pull(&env, &[], &reference);
-    assert_eq!(
-        stdout(&out),
-        digest,
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_pulls(&env, &[], &reference, &digest);
 
     // SSL_CERT_DIR: a directory of CA files, as OpenSSL reads it.
     let env = TestEnv::new();
@@ -97,13 +84,7 @@ fn private_ca_is_refused_until_trusted() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(&ca.ca_cert, dir.join("private-ca.pem")).unwrap();
     let env = env.env("SSL_CERT_DIR", &dir.display().to_string());
-    let out = pull(&env, &[], &reference);
-    assert_eq!(
-        stdout(&out),
-        digest,
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_pulls(&env, &[], &reference, &digest);
 }
 
 #[test]
