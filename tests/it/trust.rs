@@ -10,6 +10,7 @@ use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer, TlsOptions};
 use crate::support::secrets_log::record_secret;
 use crate::support::tls::TestCa;
+use crate::support::tls_relay::TlsRelay;
 use crate::support::token_issuer::{IssuerConfig, TokenIssuer};
 use crate::support::tools::{run, TestEnv};
 use std::process::Output;
@@ -180,6 +181,59 @@ fn plain_http_to_a_realm_on_another_host_needs_its_own_insecure_entry() {
     );
     assert_eq!(stdout(&out).trim(), image.digest(), "{}", stderr(&out));
     assert!(issuer.request_count() > 0);
+}
+
+/// An HTTPS registry on a named host redirects a blob GET to plain HTTP on the same host and
+/// port: `Authorization` must not go down to plain HTTP, and that answer's 401 is no challenge.
+#[test]
+fn https_to_plain_http_on_the_same_host_drops_authorization() {
+    let registry = RegistryServer::start(Mode::Htpasswd(&[(USER, PASSWORD)]));
+    seed(
+        &registry.host(),
+        "t/app:v1",
+        ImageSpec::new(64).layers(&[3_000]),
+        Some((USER, PASSWORD)),
+    );
+    // https://registry.test:P is the TLS relay in front of `front`; http://registry.test:P
+    // (through the forward proxy) reaches `plain`.
+    let ca = TestCa::new();
+    let front = Proxy::start(&registry.host());
+    let relay = TlsRelay::start(&ca.server_cert(), &front.host());
+    let plain = Proxy::start(&registry.host());
+    let forward = ForwardProxy::start();
+    let plain_port = plain.host().rsplit(':').next().unwrap().parse().unwrap();
+    forward.route_plain(relay.port(), plain_port);
+    let host = format!("registry.test:{}", relay.port());
+    answer_all(
+        &front,
+        Match::method("GET", Kind::Blob),
+        307,
+        ("Location", format!("http://{host}/v2/")),
+    );
+    let env = env()
+        .env("HTTP_PROXY", &forward.url())
+        .env("HTTPS_PROXY", &forward.url());
+    ca.docker_certs_d(&env.docker_config, &host, None);
+    docker_config_with(&env, &host, USER, PASSWORD);
+
+    let out = pull(&env, &[], &format!("{host}/t/app:v1"));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        front.requests().iter().any(|r| r.authorized),
+        "HTTPS to the registry never carried credentials: {:?}",
+        front.requests()
+    );
+    let downgraded = plain.requests();
+    assert!(!downgraded.is_empty(), "the redirect was not followed");
+    assert!(
+        downgraded.iter().all(|r| !r.authorized),
+        "Authorization went over plain HTTP: {downgraded:?}"
+    );
+    assert!(
+        err.contains(&format!("401 Unauthorized from {host}")),
+        "{err}"
+    );
 }
 
 /// Values a presigned storage URL carries, each a credential.
