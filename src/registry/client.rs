@@ -414,10 +414,10 @@ impl RegistryClient {
         let mut reauthenticated = false;
         loop {
             let (base, auth, generation) = self.authorization().await?;
+            // Not printed: an upload location carries its state, and one that is no URL
+            // cannot be redacted like one.
             let url = base.join(target).map_err(|e| {
-                // Only the path: an upload location's query carries its state.
-                let path = target.split('?').next().unwrap_or_default();
-                RegistryError::Protocol(format!("bad URL {path:?} from {}: {e}", self.registry))
+                RegistryError::Protocol(format!("bad URL from {}: {e}", self.registry))
             })?;
             let result = self
                 .execute_following(

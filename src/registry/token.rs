@@ -75,10 +75,9 @@ pub fn realm_of(challenge: &Challenge, registry: &str) -> Result<url::Url, Regis
     let realm = challenge.param("realm").ok_or_else(|| {
         RegistryError::Protocol(format!("{registry}: Bearer challenge without a realm"))
     })?;
+    // Not printed: a string that is no URL cannot be redacted like one.
     url::Url::parse(realm).map_err(|e| {
-        RegistryError::Protocol(format!(
-            "{registry}: token realm {realm:?} is not a URL: {e}"
-        ))
+        RegistryError::Protocol(format!("{registry}: its token realm is not a URL: {e}"))
     })
 }
 
