@@ -28,6 +28,12 @@ fn pull(env: &TestEnv, flags: &[&str], reference: &str) -> Output {
     run(&mut cmd, None)
 }
 
+/// The user's registry credentials in config.json, and in the suite-wide secrets check.
+fn store_password(env: &TestEnv, host: &str) {
+    record_secret(Some(USER), PASSWORD);
+    docker_config_with(env, host, USER, PASSWORD);
+}
+
 /// Answers every request matching `m` with `status` and one header.
 fn answer_all(proxy: &Proxy, m: Match, status: u16, header: (&str, String)) {
     let fault = Fault::Status {
@@ -71,7 +77,7 @@ fn a_401_from_a_redirect_target_is_an_error_never_a_challenge() {
         ("Location", blob_url),
     );
     let env = env();
-    docker_config_with(&env, &front.host(), USER, PASSWORD);
+    store_password(&env, &front.host());
 
     let out = pull(&env, &[], &format!("{}/t/app:v1", front.host()));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -109,7 +115,7 @@ fn a_token_realm_on_another_host_gets_its_own_tls_settings() {
     let realm = format!("https://{realm_host}/token");
     answer_all(&front, Match::kind(Kind::Ping), 401, bearer(&realm));
     let env = env();
-    docker_config_with(&env, &front.host(), USER, PASSWORD);
+    store_password(&env, &front.host());
     let reference = format!("{}/t/app:v1", front.host());
 
     let out = pull(&env, &["--insecure", &front.host()], &reference);
@@ -161,7 +167,7 @@ fn plain_http_to_a_realm_on_another_host_needs_its_own_insecure_entry() {
     let env = env()
         .env("HTTP_PROXY", &forward.url())
         .env("HTTPS_PROXY", &forward.url());
-    docker_config_with(&env, &host, USER, PASSWORD);
+    store_password(&env, &host);
     let reference = format!("{host}/t/app:v1");
 
     let out = pull(&env, &["--insecure", &host], &reference);
@@ -214,7 +220,7 @@ fn https_to_plain_http_on_the_same_host_drops_authorization() {
         .env("HTTP_PROXY", &forward.url())
         .env("HTTPS_PROXY", &forward.url());
     ca.docker_certs_d(&env.docker_config, &host, None);
-    docker_config_with(&env, &host, USER, PASSWORD);
+    store_password(&env, &host);
 
     let out = pull(&env, &[], &format!("{host}/t/app:v1"));
     let err = stderr(&out);
