@@ -145,3 +145,30 @@ fn read_certs_dir(dir: &Path, options: &mut HostTls) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each host gets its own entries only: the registry's `--insecure` and `certs.d` never
+    /// reach a token realm on another host, nor the same host on another port.
+    #[test]
+    fn trust_settings_are_per_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let realm_dir = dir.path().join("auth.example:8443");
+        std::fs::create_dir_all(&realm_dir).unwrap();
+        std::fs::write(realm_dir.join("ca.crt"), "realm CA").unwrap();
+        let hosts = Hosts {
+            insecure: vec![Registry::from_server_arg(Some("registry.example:5000"))],
+            certs_dirs: vec![dir.path().to_path_buf()],
+        };
+        let policy: &dyn HostPolicy = &hosts;
+        let registry = policy.tls_for("registry.example:5000").unwrap();
+        assert!(registry.insecure && registry.ca_certs.is_empty());
+        let realm = policy.tls_for("auth.example:8443").unwrap();
+        assert!(!realm.insecure);
+        assert_eq!(realm.ca_certs, vec![b"realm CA".to_vec()]);
+        assert!(!policy.tls_for("registry.example:5001").unwrap().insecure);
+        assert!(!policy.tls_for("registry.example").unwrap().insecure);
+    }
+}
