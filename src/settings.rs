@@ -1,9 +1,10 @@
 //! Global flags and environment, resolved once into what the commands need: the printer, and
-//! per-registry client options (`--insecure`, `certs.d` CAs and client certificates, `--debug`).
+//! per-host client options (`--insecure`, `certs.d` CAs and client certificates, `--debug`).
+//! Each host gets only its own: a token realm on another host never inherits the registry's.
 
 use crate::cli::GlobalArgs;
 use crate::reference::Registry;
-use crate::registry::{ClientOptions, RequestLog};
+use crate::registry::{ClientOptions, HostPolicy, HostTls, RequestLog};
 use crate::ui::Printer;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -15,9 +16,36 @@ pub const SYSTEM_CERTS_DIR: &str = "/etc/docker/certs.d";
 pub struct Settings {
     pub printer: Printer,
     pub config_flag: Option<PathBuf>,
+    hosts: Arc<Hosts>,
+}
+
+/// `--insecure` and `certs.d`, looked up per `host[:port]`.
+struct Hosts {
     insecure: Vec<Registry>,
     /// Searched in order: `--certs-dir`, `$DOCKER_CONFIG/certs.d`, `/etc/docker/certs.d`.
     certs_dirs: Vec<PathBuf>,
+}
+
+impl Hosts {
+    fn tls_for(&self, host: &Registry) -> anyhow::Result<HostTls> {
+        let mut tls = HostTls {
+            insecure: self.insecure.contains(host),
+            ..HostTls::default()
+        };
+        for dir in &self.certs_dirs {
+            let host_dir = dir.join(host.api_host());
+            read_certs_dir(&host_dir, &mut tls)
+                .with_context(|| format!("reading certificates in {}", host_dir.display()))?;
+        }
+        Ok(tls)
+    }
+}
+
+impl HostPolicy for Hosts {
+    fn tls_for(&self, authority: &str) -> Result<HostTls, String> {
+        Hosts::tls_for(self, &Registry::from_server_arg(Some(authority)))
+            .map_err(|e| format!("{e:#}"))
+    }
 }
 
 impl Settings {
@@ -32,33 +60,36 @@ impl Settings {
             certs_dirs.push(dir.join("certs.d"));
         }
         certs_dirs.push(PathBuf::from(SYSTEM_CERTS_DIR));
-        Settings {
-            printer: Printer::new(global.quiet, global.debug),
-            config_flag: global.config.clone(),
+        let hosts = Hosts {
             insecure: global
                 .insecure
                 .iter()
                 .map(|h| Registry::from_server_arg(Some(h)))
                 .collect(),
             certs_dirs,
+        };
+        Settings {
+            printer: Printer::new(global.quiet, global.debug),
+            config_flag: global.config.clone(),
+            hosts: Arc::new(hosts),
         }
     }
 
     pub fn is_insecure(&self, registry: &Registry) -> bool {
-        self.insecure.contains(registry)
+        self.hosts.insecure.contains(registry)
     }
 
-    /// How to reach one registry: its CAs and client certificate from `certs.d/HOST[:PORT]/`.
+    /// How to reach one registry: its CAs and client certificate from `certs.d/HOST[:PORT]/`,
+    /// and the same lookup for any other host it sends us to (a token realm).
     pub fn client_options(&self, registry: &Registry) -> anyhow::Result<ClientOptions> {
+        let tls = self.hosts.tls_for(registry)?;
         let mut options = ClientOptions {
-            insecure: self.is_insecure(registry),
+            insecure: tls.insecure,
+            ca_certs: tls.ca_certs,
+            client_identity: tls.client_identity,
+            hosts: self.hosts.clone(),
             ..ClientOptions::default()
         };
-        for dir in &self.certs_dirs {
-            let host_dir = dir.join(registry.api_host());
-            read_certs_dir(&host_dir, &mut options)
-                .with_context(|| format!("reading certificates in {}", host_dir.display()))?;
-        }
         if self.printer.debug {
             let log: RequestLog = Arc::new(|r| {
                 let status = r.status.map_or("error".to_string(), |s| s.to_string());
@@ -76,7 +107,7 @@ impl Settings {
 }
 
 /// Docker's layout: `*.crt` are CAs; `NAME.cert` with `NAME.key` is a client certificate.
-fn read_certs_dir(dir: &Path, options: &mut ClientOptions) -> anyhow::Result<()> {
+fn read_certs_dir(dir: &Path, options: &mut HostTls) -> anyhow::Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e)
@@ -113,4 +144,31 @@ fn read_certs_dir(dir: &Path, options: &mut ClientOptions) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each host gets its own entries only: the registry's `--insecure` and `certs.d` never
+    /// reach a token realm on another host, nor the same host on another port.
+    #[test]
+    fn trust_settings_are_per_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let realm_dir = dir.path().join("auth.example:8443");
+        std::fs::create_dir_all(&realm_dir).unwrap();
+        std::fs::write(realm_dir.join("ca.crt"), "realm CA").unwrap();
+        let hosts = Hosts {
+            insecure: vec![Registry::from_server_arg(Some("registry.example:5000"))],
+            certs_dirs: vec![dir.path().to_path_buf()],
+        };
+        let policy: &dyn HostPolicy = &hosts;
+        let registry = policy.tls_for("registry.example:5000").unwrap();
+        assert!(registry.insecure && registry.ca_certs.is_empty());
+        let realm = policy.tls_for("auth.example:8443").unwrap();
+        assert!(!realm.insecure);
+        assert_eq!(realm.ca_certs, vec![b"realm CA".to_vec()]);
+        assert!(!policy.tls_for("registry.example:5001").unwrap().insecure);
+        assert!(!policy.tls_for("registry.example").unwrap().insecure);
+    }
 }

@@ -212,7 +212,7 @@ fn location(response: &Response) -> Result<String, RegistryError> {
         .ok_or_else(|| {
             RegistryError::Protocol(format!(
                 "{} answered without a Location header",
-                response.url()
+                error::RedactedUrl(response.url())
             ))
         })
 }

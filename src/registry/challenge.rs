@@ -1,6 +1,10 @@
 //! `WWW-Authenticate` parsing (RFC 7235): `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`.
 //! Registries send one challenge; some proxies send several, comma-separated, so all are parsed.
 
+use super::error::RegistryError;
+use crate::reference::Registry;
+use reqwest::header::WWW_AUTHENTICATE;
+use reqwest::Response;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +80,38 @@ fn parse_value(input: &str) -> (String, &str) {
         let end = input.find([',', ' ']).unwrap_or(input.len());
         (input[..end].to_string(), &input[end..])
     }
+}
+
+/// The challenge of a 401 from the registry: Bearer preferred, Basic otherwise.
+pub(super) fn parse_challenge(
+    registry: &Registry,
+    response: &Response,
+) -> Result<Challenge, RegistryError> {
+    let header = response
+        .headers()
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let challenges = parse(&header);
+    challenges
+        .iter()
+        .find(|c| c.is_bearer())
+        .or_else(|| challenges.iter().find(|c| c.is_basic()))
+        .cloned()
+        .ok_or_else(|| {
+            RegistryError::Protocol(format!(
+                "{registry} answered 401 without a usable WWW-Authenticate challenge"
+            ))
+        })
+}
+
+pub(super) fn unsupported_challenge(registry: &Registry, challenge: &Challenge) -> RegistryError {
+    RegistryError::Protocol(format!(
+        "{registry} asks for {} authentication, which hoist does not support",
+        challenge.scheme
+    ))
 }
 
 #[cfg(test)]

@@ -1,17 +1,20 @@
 //! One registry, one scope set, one token: pings `/v2/`, answers its challenge, and sends
 //! requests with retries, re-authentication on 401, and redirects that never carry
-//! `Authorization` to another host.
+//! `Authorization` to another host. Only the registry itself may challenge us: a 401 from a
+//! host a redirect led to is an error, never a reason to send credentials anywhere.
 
-use super::challenge::{self, Challenge};
+use super::challenge::{parse_challenge, unsupported_challenge, Challenge};
 use super::error::{self, RedactedUrl, RegistryError};
 use super::scope::{self, Scope};
-use super::token::{Grant, Token, TokenRequest};
+use super::token::{self, Grant, Token, TokenRequest};
+use super::trust::{self, HostPolicy};
 use crate::credentials::{Credential, CredentialSource};
 use crate::reference::Registry;
 use crate::types::Secret;
 use futures_util::future::BoxFuture;
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, LOCATION};
 use reqwest::{Method, Response, StatusCode};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,6 +44,8 @@ pub struct ClientOptions {
     pub client_identity: Option<Vec<u8>>,
     pub retries: u32,
     pub log: Option<RequestLog>,
+    /// TLS settings of every other host (a token realm elsewhere): never the registry's.
+    pub hosts: Arc<dyn HostPolicy>,
 }
 
 impl Default for ClientOptions {
@@ -51,6 +56,7 @@ impl Default for ClientOptions {
             client_identity: None,
             retries: 4,
             log: None,
+            hosts: trust::system_trust_only(),
         }
     }
 }
@@ -59,6 +65,8 @@ impl Default for ClientOptions {
 enum AuthState {
     /// `/v2/` answered 200: no credentials needed (until a 401 says otherwise).
     Open,
+    /// `/v2/` asked for credentials; not answered yet.
+    Challenged(Challenge),
     Basic(Secret),
     Bearer {
         token: Secret,
@@ -73,15 +81,22 @@ struct State {
     /// Bumped at each new token so concurrent 401s re-authenticate once, not once each.
     generation: u64,
     scopes: Vec<Scope>,
-    credential: Option<Option<Credential>>,
 }
+
+/// The credential lookup's outcome, shared by every request that needs it.
+type LookedUp = Result<Option<Credential>, String>;
 
 pub struct RegistryClient {
     registry: Registry,
     http: reqwest::Client,
     options: ClientOptions,
     credentials: Arc<dyn CredentialSource>,
+    /// Looked up once, when the first challenge arrives, outside the state lock.
+    credential: tokio::sync::OnceCell<LookedUp>,
     state: tokio::sync::Mutex<State>,
+    /// Clients for token realms on other hosts, each with that host's own TLS settings, and
+    /// whether that host allows plain HTTP.
+    realm_clients: Mutex<HashMap<String, (reqwest::Client, bool)>>,
     /// Counts requests sent, for `--debug` summaries and tests of round trips.
     sent: Mutex<u64>,
 }
@@ -101,13 +116,14 @@ impl RegistryClient {
             http,
             options,
             credentials,
+            credential: tokio::sync::OnceCell::new(),
             state: tokio::sync::Mutex::new(State {
                 base: None,
                 auth: None,
                 generation: 0,
                 scopes: scope::merge(scopes),
-                credential: None,
             }),
+            realm_clients: Mutex::new(HashMap::new()),
             sent: Mutex::new(0),
         })
     }
@@ -198,53 +214,78 @@ impl RegistryClient {
 
     /// The base URL and the Authorization header to use now, authenticating first if needed.
     async fn authorization(&self) -> Result<(url::Url, Option<Secret>, u64), RegistryError> {
-        let mut state = self.state.lock().await;
-        if state.base.is_none() {
-            let (base, challenge) = self.ping().await?;
-            state.base = Some(base);
-            match challenge {
-                None => state.auth = Some(AuthState::Open),
-                Some(c) => self.answer(&mut state, c).await?,
+        loop {
+            let mut state = self.state.lock().await;
+            if state.base.is_none() {
+                let (base, challenge) = self.ping().await?;
+                state.base = Some(base);
+                state.auth = Some(match challenge {
+                    None => AuthState::Open,
+                    Some(c) => AuthState::Challenged(c),
+                });
             }
+            let due = match &state.auth {
+                Some(AuthState::Challenged(challenge)) => Some(challenge.clone()),
+                Some(AuthState::Bearer {
+                    expires, challenge, ..
+                }) if Instant::now() >= *expires => Some(challenge.clone()),
+                _ => None,
+            };
+            if let Some(challenge) = due {
+                // A credential helper may take its time: never run it with the state locked.
+                let Some(credential) = self.credential.get() else {
+                    drop(state);
+                    self.credential().await?;
+                    continue;
+                };
+                let credential = credential.clone().map_err(RegistryError::Protocol)?;
+                self.answer(&mut state, challenge, credential).await?;
+            }
+            let header = match &state.auth {
+                Some(AuthState::Basic(h)) => Some(h.clone()),
+                Some(AuthState::Bearer { token, .. }) => {
+                    Some(Secret::new(format!("Bearer {}", token.expose())))
+                }
+                _ => None,
+            };
+            return Ok((
+                state.base.clone().expect("set above"),
+                header,
+                state.generation,
+            ));
         }
-        if let Some(AuthState::Bearer {
-            expires, challenge, ..
-        }) = &state.auth
-        {
-            if Instant::now() >= *expires {
-                let challenge = challenge.clone();
-                self.answer(&mut state, challenge).await?;
-            }
-        }
-        let header = match &state.auth {
-            Some(AuthState::Basic(h)) => Some(h.clone()),
-            Some(AuthState::Bearer { token, .. }) => {
-                Some(Secret::new(format!("Bearer {}", token.expose())))
-            }
-            _ => None,
-        };
-        Ok((
-            state.base.clone().expect("set above"),
-            header,
-            state.generation,
-        ))
+    }
+
+    /// The registry's credential, looked up once: concurrent requests share the one lookup,
+    /// which runs on a blocking thread since a credential helper is a process that may hang.
+    async fn credential(&self) -> Result<Option<Credential>, RegistryError> {
+        let found = self
+            .credential
+            .get_or_init(|| async {
+                let source = self.credentials.clone();
+                let registry = self.registry.clone();
+                let outcome =
+                    tokio::task::spawn_blocking(move || source.credential_for(&registry)).await;
+                match outcome {
+                    Ok(Ok(found)) => Ok(found),
+                    Ok(Err(e)) => Err(format!(
+                        "looking up credentials for {}: {e:#}",
+                        self.registry
+                    )),
+                    Err(e) => Err(format!("looking up credentials for {}: {e}", self.registry)),
+                }
+            })
+            .await;
+        found.clone().map_err(RegistryError::Protocol)
     }
 
     /// Answers a challenge: Basic credentials, or a bearer token for every scope we need.
-    async fn answer(&self, state: &mut State, challenge: Challenge) -> Result<(), RegistryError> {
-        if state.credential.is_none() {
-            let found = self
-                .credentials
-                .credential_for(&self.registry)
-                .map_err(|e| {
-                    RegistryError::Protocol(format!(
-                        "looking up credentials for {}: {e:#}",
-                        self.registry
-                    ))
-                })?;
-            state.credential = Some(found);
-        }
-        let credential = state.credential.clone().flatten();
+    async fn answer(
+        &self,
+        state: &mut State,
+        challenge: Challenge,
+        credential: Option<Credential>,
+    ) -> Result<(), RegistryError> {
         if let Some(extra) = challenge.param("scope") {
             state.scopes = scope::merge(state.scopes.drain(..).chain(scope::parse_list(extra)));
         }
@@ -283,13 +324,15 @@ impl RegistryClient {
         credential: Option<&Credential>,
         offline: bool,
     ) -> Result<Token, RegistryError> {
+        let realm = token::realm_of(challenge, self.registry.name())?;
+        let (http, allow_plain_http) = self.realm_client(&realm)?;
         let request = TokenRequest {
-            http: &self.http,
+            http: &http,
             registry: self.registry.name(),
             challenge,
             scopes,
             offline,
-            allow_plain_http: self.options.insecure,
+            allow_plain_http,
         };
         let started = Instant::now();
         let grant = match credential {
@@ -316,9 +359,40 @@ impl RegistryClient {
         result
     }
 
+    /// The client for a token realm, and whether plain HTTP may carry credentials to it: the
+    /// registry's own for a realm on the registry's host and port, else one built with the
+    /// realm host's own TLS settings (`--insecure` for the registry does not reach it).
+    fn realm_client(&self, realm: &url::Url) -> Result<(reqwest::Client, bool), RegistryError> {
+        let authority = error::authority(realm);
+        if authority == self.registry.api_host() {
+            return Ok((self.http.clone(), self.plain_http_allowed()));
+        }
+        let mut clients = self.realm_clients.lock().unwrap();
+        if let Some(found) = clients.get(&authority) {
+            return Ok(found.clone());
+        }
+        let tls = self.options.hosts.tls_for(&authority).map_err(|e| {
+            RegistryError::Protocol(format!("TLS settings for token service {authority}: {e}"))
+        })?;
+        let options = ClientOptions {
+            insecure: tls.insecure,
+            ca_certs: tls.ca_certs,
+            client_identity: tls.client_identity,
+            ..self.options.clone()
+        };
+        let client = (build_http(&options)?, tls.insecure);
+        clients.insert(authority, client.clone());
+        Ok(client)
+    }
+
+    /// Loopback registries and those named by `--insecure` may be spoken to over plain HTTP.
+    fn plain_http_allowed(&self) -> bool {
+        self.options.insecure || self.registry.is_loopback()
+    }
+
     fn check_plain_http(&self, base: Option<&url::Url>) -> Result<(), RegistryError> {
         let plain = base.map(|b| b.scheme() == "http").unwrap_or(false);
-        if plain && !self.registry.is_loopback() && !self.options.insecure {
+        if plain && !self.plain_http_allowed() {
             return Err(RegistryError::Protocol(format!(
                 "refusing to send credentials to {} over plain HTTP; pass --insecure {} if you trust this network",
                 self.registry, self.registry
@@ -340,8 +414,10 @@ impl RegistryClient {
         let mut reauthenticated = false;
         loop {
             let (base, auth, generation) = self.authorization().await?;
+            // Not printed: an upload location carries its state, and one that is no URL
+            // cannot be redacted like one.
             let url = base.join(target).map_err(|e| {
-                RegistryError::Protocol(format!("bad URL {target:?} from {}: {e}", self.registry))
+                RegistryError::Protocol(format!("bad URL from {}: {e}", self.registry))
             })?;
             let result = self
                 .execute_following(
@@ -354,14 +430,30 @@ impl RegistryClient {
                 )
                 .await;
             let error = match result {
+                // A redirect target (blob storage) asking for credentials gets none: only the
+                // registry may start a token exchange (the class of CVE-2020-15157).
+                Ok(response)
+                    if response.status() == StatusCode::UNAUTHORIZED
+                        && !self.is_registry_origin(response.url(), &base) =>
+                {
+                    return Err(RegistryError::Protocol(format!(
+                        "{method} {}: 401 Unauthorized from {}, where {} redirected the request; \
+                         hoist sends credentials only to {} and its token service",
+                        RedactedUrl(response.url()),
+                        error::authority(response.url()),
+                        self.registry,
+                        self.registry
+                    )));
+                }
                 Ok(response)
                     if response.status() == StatusCode::UNAUTHORIZED && !reauthenticated =>
                 {
                     reauthenticated = true;
                     let challenge = parse_challenge(&self.registry, &response)?;
+                    let credential = self.credential().await?;
                     let mut state = self.state.lock().await;
                     if state.generation == generation {
-                        self.answer(&mut state, challenge).await?;
+                        self.answer(&mut state, challenge, credential).await?;
                     }
                     continue;
                 }
@@ -379,8 +471,14 @@ impl RegistryClient {
         }
     }
 
-    /// Follows redirects by hand: `Authorization` goes only to the registry's own host, never
-    /// to the object store a blob download is sent to.
+    /// Whether `url` is the registry itself (see [`trust::is_registry_origin`]).
+    fn is_registry_origin(&self, url: &url::Url, base: &url::Url) -> bool {
+        trust::is_registry_origin(url, base, self.plain_http_allowed())
+    }
+
+    /// Follows redirects by hand: `Authorization` goes only to the registry's own scheme, host
+    /// and port, never to the object store a blob download is sent to, nor down to plain HTTP
+    /// unless the registry allows it.
     async fn execute_following(
         &self,
         method: Method,
@@ -391,8 +489,7 @@ impl RegistryClient {
         auth: Option<&Secret>,
     ) -> Result<Response, RegistryError> {
         for _ in 0..10 {
-            let same_host = url.host_str() == base.host_str()
-                && url.port_or_known_default() == base.port_or_known_default();
+            let same_host = self.is_registry_origin(&url, base);
             let response = self
                 .execute(
                     method.clone(),
@@ -462,11 +559,7 @@ impl RegistryClient {
             result.as_ref().ok().map(|r| r.status().as_u16()),
             started,
         );
-        result.map_err(|source| RegistryError::Transport {
-            method: method.to_string(),
-            url: RedactedUrl(url).to_string(),
-            source,
-        })
+        result.map_err(|source| RegistryError::transport(method.as_str(), url, source))
     }
 
     fn record(&self, method: &Method, url: &str, status: Option<u16>, started: Instant) {
@@ -515,34 +608,6 @@ fn basic_header(username: &str, password: &Secret) -> Secret {
     ))
 }
 
-fn parse_challenge(registry: &Registry, response: &Response) -> Result<Challenge, RegistryError> {
-    let header = response
-        .headers()
-        .get_all(WWW_AUTHENTICATE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let challenges = challenge::parse(&header);
-    challenges
-        .iter()
-        .find(|c| c.is_bearer())
-        .or_else(|| challenges.iter().find(|c| c.is_basic()))
-        .cloned()
-        .ok_or_else(|| {
-            RegistryError::Protocol(format!(
-                "{registry} answered 401 without a usable WWW-Authenticate challenge"
-            ))
-        })
-}
-
-fn unsupported_challenge(registry: &Registry, challenge: &Challenge) -> RegistryError {
-    RegistryError::Protocol(format!(
-        "{registry} asks for {} authentication, which hoist does not support",
-        challenge.scheme
-    ))
-}
-
 fn is_temporary_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429)
         || (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED)
@@ -557,23 +622,5 @@ fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_honours_retry_after() {
-        assert!(backoff(1, None) < backoff(2, None));
-        assert_eq!(backoff(30, None), Duration::from_secs(10));
-        assert_eq!(
-            backoff(1, Some(Duration::from_secs(3))),
-            Duration::from_secs(3)
-        );
-    }
-
-    #[test]
-    fn basic_header_is_secret() {
-        let h = basic_header("u", &Secret::new("p"));
-        assert_eq!(h.expose(), "Basic dTpw");
-        assert!(!format!("{h:?}").contains("dTpw"));
-    }
-}
+#[path = "client_tests.rs"]
+mod tests;

@@ -24,11 +24,14 @@ pub enum RegistryError {
         errors: Vec<RegistryErrorInfo>,
         retry_after: Option<std::time::Duration>,
     },
-    /// No answer at all: DNS, connect, TLS, reset. The cause chain says which.
-    #[error("{method} {url}{}", transport_hint(.source))]
+    /// No answer at all: DNS, connect, TLS, reset. The cause chain says which. Build it with
+    /// [`RegistryError::transport`]: `source` must not carry the URL (reqwest prints it whole).
+    #[error("{method} {url}{}", transport_hint(.source, .authority))]
     Transport {
         method: String,
         url: String,
+        /// `host[:port]` of the request, as `--insecure` and `certs.d` name it.
+        authority: String,
         #[source]
         source: reqwest::Error,
     },
@@ -61,6 +64,16 @@ fn describe(errors: &[RegistryErrorInfo]) -> String {
 }
 
 impl RegistryError {
+    /// A transport error with the URL redacted, and stripped from reqwest's own message.
+    pub fn transport(method: &str, url: &url::Url, source: reqwest::Error) -> RegistryError {
+        RegistryError::Transport {
+            method: method.to_string(),
+            url: RedactedUrl(url).to_string(),
+            authority: authority(url),
+            source: source.without_url(),
+        }
+    }
+
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             RegistryError::Status { status, .. } => Some(*status),
@@ -95,13 +108,25 @@ impl RegistryError {
     }
 }
 
-fn transport_hint(source: &reqwest::Error) -> &'static str {
+fn transport_hint(source: &reqwest::Error, authority: &str) -> String {
     if is_certificate_error(source) {
-        ": the registry's TLS certificate is not trusted (put its CA in certs.d/HOST:PORT/ca.crt, or pass --insecure HOST:PORT)"
+        format!(
+            ": the TLS certificate of {authority} is not trusted (put its CA in certs.d/{authority}/ca.crt, or pass --insecure {authority})"
+        )
     } else if source.is_timeout() {
-        ": timed out"
+        ": timed out".into()
     } else {
-        ": no answer"
+        ": no answer".into()
+    }
+}
+
+/// `host[:port]` as the user names a host to `--insecure` and in `certs.d`: the port only when
+/// it is not the scheme's default.
+pub fn authority(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
     }
 }
 
@@ -118,7 +143,14 @@ fn is_certificate_error(error: &reqwest::Error) -> bool {
     false
 }
 
-/// A URL safe to print: no userinfo, and query values that may carry secrets are blanked.
+/// Query keys whose values are never secret and help to read a URL: blob digests, mount
+/// sources, pagination, and the token service's `service` and `scope`. Every other value is
+/// redacted: presigned storage URLs (S3 `X-Amz-*`, Azure `sig`, GCS `X-Goog-*`) and upload
+/// locations (`_state`) carry credentials under names no list could keep up with.
+const HARMLESS_QUERY_KEYS: &[&str] = &["digest", "mount", "from", "n", "last", "service", "scope"];
+
+/// A URL safe to print: no userinfo, no fragment, and every query value blanked except those
+/// of [`HARMLESS_QUERY_KEYS`].
 pub struct RedactedUrl<'a>(pub &'a url::Url);
 
 impl fmt::Display for RedactedUrl<'_> {
@@ -126,29 +158,18 @@ impl fmt::Display for RedactedUrl<'_> {
         let mut url = self.0.clone();
         let _ = url.set_username("");
         let _ = url.set_password(None);
+        url.set_fragment(None);
         if url.query().is_some() {
             let pairs: Vec<(String, String)> = url
                 .query_pairs()
                 .map(|(k, v)| {
-                    let secret = [
-                        "token",
-                        "refresh_token",
-                        "password",
-                        "access_token",
-                        "_state",
-                    ]
-                    .iter()
-                    .any(|s| k.eq_ignore_ascii_case(s))
-                        || k.contains("Signature")
-                        || k.contains("signature");
-                    (
-                        k.into_owned(),
-                        if secret {
-                            "****".to_string()
-                        } else {
-                            v.into_owned()
-                        },
-                    )
+                    let harmless = HARMLESS_QUERY_KEYS.contains(&k.as_ref());
+                    let v = if harmless || v.is_empty() {
+                        v.into_owned()
+                    } else {
+                        "****".to_string()
+                    };
+                    (k.into_owned(), v)
                 })
                 .collect();
             url.query_pairs_mut().clear().extend_pairs(pairs);
@@ -236,6 +257,55 @@ mod tests {
         let shown = RedactedUrl(&url).to_string();
         assert!(!shown.contains("abc") && !shown.contains("u:p"), "{shown}");
         assert!(shown.contains("service=s"));
+    }
+
+    /// Presigned storage URLs and upload locations: every value but the allowlisted ones goes.
+    #[test]
+    fn redacts_every_query_value_but_the_harmless_ones() {
+        let secrets = [
+            "X-Amz-Signature=s3sig",
+            "X-Amz-Credential=AKIAEXAMPLE",
+            "X-Amz-Security-Token=s3session",
+            "sig=azuresig",
+            "X-Goog-Signature=gcssig",
+            "X-Goog-Credential=gcscred",
+            "access_token=oauthtok",
+            "token=plaintok",
+            "_state=uploadstate",
+            "Unknown-Vendor-Key=vendorsecret",
+        ];
+        let raw = format!(
+            "https://storage.example/b?{}&digest=sha256:ab&mount=sha256:cd&from=a/b&n=10&last=x&service=reg&scope=repository:a:pull#frag=fragsecret",
+            secrets.join("&")
+        );
+        let shown = RedactedUrl(&url::Url::parse(&raw).unwrap()).to_string();
+        for pair in secrets {
+            let (key, value) = pair.split_once('=').unwrap();
+            assert!(!shown.contains(value), "{value} in {shown}");
+            assert!(shown.contains(&format!("{key}=****")), "{key} in {shown}");
+        }
+        assert!(!shown.contains("fragsecret"), "{shown}");
+        for kept in [
+            "digest=sha256%3Aab",
+            "mount=sha256%3Acd",
+            "from=a%2Fb",
+            "n=10",
+            "last=x",
+            "service=reg",
+            "scope=repository%3Aa%3Apull",
+        ] {
+            assert!(shown.contains(kept), "{kept} in {shown}");
+        }
+    }
+
+    #[test]
+    fn certificate_hint_names_the_host_the_request_went_to() {
+        let url = url::Url::parse("https://auth.example:8443/token?x=1").unwrap();
+        assert_eq!(authority(&url), "auth.example:8443");
+        let url = url::Url::parse("https://auth.example/token").unwrap();
+        assert_eq!(authority(&url), "auth.example");
+        let url = url::Url::parse("http://[::1]:5000/v2/").unwrap();
+        assert_eq!(authority(&url), "[::1]:5000");
     }
 
     #[tokio::test]

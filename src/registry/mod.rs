@@ -9,7 +9,9 @@ pub mod error;
 pub mod manifests;
 pub mod scope;
 pub mod token;
+pub mod trust;
 
 pub use client::{BodySource, ClientOptions, RegistryClient, RequestLog, RequestRecord};
 pub use error::RegistryError;
 pub use scope::Scope;
+pub use trust::{HostPolicy, HostTls};

@@ -65,32 +65,34 @@ pub struct TokenRequest<'a> {
     pub scopes: &'a [Scope],
     /// Ask for a refresh token too (login does, so the password need not be stored).
     pub offline: bool,
-    /// Credentials may go over plain HTTP only to loopback or `--insecure` hosts.
+    /// The realm's host was named by `--insecure` (or is the registry's, which was): plain
+    /// HTTP may carry credentials there. Loopback realms always may.
     pub allow_plain_http: bool,
+}
+
+/// The token service a Bearer challenge names.
+pub fn realm_of(challenge: &Challenge, registry: &str) -> Result<url::Url, RegistryError> {
+    let realm = challenge.param("realm").ok_or_else(|| {
+        RegistryError::Protocol(format!("{registry}: Bearer challenge without a realm"))
+    })?;
+    // Not printed: a string that is no URL cannot be redacted like one.
+    url::Url::parse(realm).map_err(|e| {
+        RegistryError::Protocol(format!("{registry}: its token realm is not a URL: {e}"))
+    })
 }
 
 impl TokenRequest<'_> {
     pub async fn fetch(&self, grant: Grant<'_>) -> Result<Token, RegistryError> {
-        let realm = self.challenge.param("realm").ok_or_else(|| {
-            RegistryError::Protocol(format!(
-                "{}: Bearer challenge without a realm",
-                self.registry
-            ))
-        })?;
-        let realm = url::Url::parse(realm).map_err(|e| {
-            RegistryError::Protocol(format!(
-                "{}: token realm {realm:?} is not a URL: {e}",
-                self.registry
-            ))
-        })?;
+        let realm = realm_of(self.challenge, self.registry)?;
         if !matches!(grant, Grant::Anonymous)
             && realm.scheme() != "https"
             && !self.may_send_secrets(&realm)
         {
+            // `--insecure` names host[:port]: the hint must be a value that works.
             return Err(RegistryError::Protocol(format!(
                 "refusing to send credentials to token service {} over plain HTTP; use --insecure {} if you trust this network",
                 error::RedactedUrl(&realm),
-                realm.host_str().unwrap_or_default()
+                error::authority(&realm)
             )));
         }
         let (method, response) = match grant {
@@ -143,16 +145,7 @@ impl TokenRequest<'_> {
     }
 
     fn may_send_secrets(&self, realm: &url::Url) -> bool {
-        let host = realm
-            .host_str()
-            .unwrap_or_default()
-            .trim_matches(['[', ']']);
-        self.allow_plain_http
-            || host == "localhost"
-            || host
-                .parse::<std::net::IpAddr>()
-                .map(|ip| ip.is_loopback())
-                .unwrap_or(false)
+        self.allow_plain_http || super::trust::is_loopback(&error::authority(realm))
     }
 
     async fn get(
@@ -184,11 +177,7 @@ impl TokenRequest<'_> {
         request
             .send()
             .await
-            .map_err(|source| RegistryError::Transport {
-                method: "GET".into(),
-                url: error::RedactedUrl(&url).to_string(),
-                source,
-            })
+            .map_err(|source| RegistryError::transport("GET", &url, source))
     }
 
     async fn post_refresh(
@@ -217,11 +206,7 @@ impl TokenRequest<'_> {
             .form(&form)
             .send()
             .await
-            .map_err(|source| RegistryError::Transport {
-                method: "POST".into(),
-                url: error::RedactedUrl(realm).to_string(),
-                source,
-            })
+            .map_err(|source| RegistryError::transport("POST", realm, source))
     }
 }
 

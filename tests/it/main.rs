@@ -16,3 +16,4 @@ mod secrets;
 mod support;
 mod testbed;
 mod tls;
+mod trust;

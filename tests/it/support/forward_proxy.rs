@@ -2,6 +2,7 @@
 //! absolute-form requests (`GET http://host:port/...`) for plain HTTP. Every target resolves
 //! to 127.0.0.1, so a client can reach a registry named `registry.test` only through it.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -10,6 +11,9 @@ pub struct ForwardProxy {
     port: u16,
     /// Request lines seen: "CONNECT registry.test:5000", "GET http://registry.test:5000/v2/".
     seen: Arc<Mutex<Vec<String>>>,
+    /// Plain-HTTP requests for one port sent to another: `http://h:P` and `https://h:P` are
+    /// then different servers, as a host serving both schemes on one port would be.
+    plain_routes: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl ForwardProxy {
@@ -17,17 +21,28 @@ impl ForwardProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
+        let plain_routes = Arc::new(Mutex::new(HashMap::new()));
+        let (log, routes) = (seen.clone(), plain_routes.clone());
         // The accept thread ends with the test process; tests never wait on it.
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let log = log.clone();
+                let (log, routes) = (log.clone(), routes.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(client, &log);
+                    let _ = serve(client, &log, &routes);
                 });
             }
         });
-        ForwardProxy { port, seen }
+        ForwardProxy {
+            port,
+            seen,
+            plain_routes,
+        }
+    }
+
+    /// From now on, plain-HTTP requests for port `from` go to 127.0.0.1:`to`.
+    pub fn route_plain(&self, from: u16, to: u16) {
+        let mut routes = self.plain_routes.lock().unwrap();
+        routes.insert(from.to_string(), to.to_string());
     }
 
     /// `http://127.0.0.1:PORT`, for `HTTPS_PROXY` / `HTTP_PROXY`.
@@ -40,7 +55,11 @@ impl ForwardProxy {
     }
 }
 
-fn serve(client: TcpStream, log: &Mutex<Vec<String>>) -> std::io::Result<()> {
+fn serve(
+    client: TcpStream,
+    log: &Mutex<Vec<String>>,
+    routes: &Mutex<HashMap<String, String>>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut head = String::new();
     loop {
@@ -63,7 +82,15 @@ fn serve(client: TcpStream, log: &Mutex<Vec<String>>) -> std::io::Result<()> {
             .and_then(|rest| rest.split('/').next())
             .unwrap_or(""),
     };
-    let port = authority.rsplit_once(':').map_or("80", |(_, p)| p);
+    let mut port = authority
+        .rsplit_once(':')
+        .map_or("80", |(_, p)| p)
+        .to_string();
+    if method != "CONNECT" {
+        if let Some(to) = routes.lock().unwrap().get(&port) {
+            port = to.clone();
+        }
+    }
     let mut upstream = TcpStream::connect(format!("127.0.0.1:{port}"))?;
     let mut client_w = client.try_clone()?;
     if method == "CONNECT" {

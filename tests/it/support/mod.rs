@@ -8,6 +8,7 @@ pub mod proxy;
 pub mod registry;
 pub mod secrets_log;
 pub mod tls;
+pub mod tls_relay;
 pub mod token_issuer;
 pub mod tools;
 

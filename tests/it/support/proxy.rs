@@ -157,6 +157,8 @@ pub struct Recorded {
     pub fault: Option<String>,
     /// The request's `Content-Range` header (chunked uploads).
     pub content_range: Option<String>,
+    /// The request carried an `Authorization` header.
+    pub authorized: bool,
 }
 
 #[derive(Default)]
@@ -345,6 +347,7 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         .get("content-range")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let authorized = req.headers().contains_key("authorization");
     let content_length = req
         .headers()
         .get("content-length")
@@ -384,6 +387,7 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
             status: 0,
             fault: fault.as_ref().map(fault_name),
             content_range,
+            authorized,
         });
         (st.latency, fault, st.records.len() - 1)
     };
