@@ -178,7 +178,20 @@ impl DockerConfig {
     /// Replaces an entry. Docker keeps the old `email` only when it re-saves credentials it
     /// read back from the file (`docker login` with nothing given); a login with a username
     /// and password starts a fresh entry without one.
-    pub fn set_auth(&mut self, key: &str, entry: &AuthEntry, keep_email: bool) {
+    ///
+    /// Returns whether config.json must be written: not when the entry already holds exactly
+    /// this credential (it is left as it is), so that logging in again with the same
+    /// credentials works where config.json is read-only (a mounted Secret), as with Docker.
+    pub fn set_auth(&mut self, key: &str, entry: &AuthEntry, keep_email: bool) -> bool {
+        let on_disk = self.read_from.as_deref() == Some(self.path.as_path());
+        let same = self
+            .auths()
+            .and_then(|a| a.get(key))
+            .and_then(|v| AuthEntry::from_json(v).ok())
+            .is_some_and(|old| old == *entry);
+        if same && on_disk {
+            return false;
+        }
         let auths = self.auths_mut();
         let email = auths
             .get(key)
@@ -186,6 +199,26 @@ impl DockerConfig {
             .filter(|e| keep_email && !go_empty(e))
             .cloned();
         auths.insert(key.to_string(), entry.to_json(email.as_ref()));
+        true
+    }
+
+    /// Re-reads config.json under the config lock, applies `change` and saves when it says
+    /// something changed. Another hoist's login that finished meanwhile is kept: the file is
+    /// read again under the lock rather than trusted from when this process started.
+    pub fn update<T>(
+        &mut self,
+        change: impl FnOnce(&mut DockerConfig) -> (T, bool),
+    ) -> anyhow::Result<T> {
+        let _lock = super::lock::ConfigLock::acquire(&self.path);
+        if let Some(value) = read_json(&self.path)? {
+            self.value = normalize(value);
+            self.read_from = Some(self.path.clone());
+        }
+        let (result, changed) = change(self);
+        if changed {
+            self.save()?;
+        }
+        Ok(result)
     }
 
     pub fn remove_auth(&mut self, key: &str) -> bool {
@@ -241,6 +274,7 @@ impl DockerConfig {
             .parent()
             .context("config.json has no parent directory")?;
         create_private_dir(dir).map_err(|e| not_writable(&self.path, e))?;
+        let existing = std::fs::metadata(&target).ok();
         let mode = existing_mode(&target).unwrap_or(0o600);
         let mut temp = tempfile::Builder::new()
             .prefix(".config.json.")
@@ -249,6 +283,9 @@ impl DockerConfig {
         temp.write_all(bytes.as_bytes())
             .and_then(|_| temp.as_file().sync_all())
             .map_err(|e| not_writable(&self.path, e))?;
+        if let Some(existing) = &existing {
+            keep_owner(temp.as_file(), existing).map_err(|e| not_writable(&self.path, e))?;
+        }
         set_mode(temp.path(), mode).map_err(|e| not_writable(&self.path, e))?;
         temp.persist(&target)
             .map_err(|e| not_writable(&self.path, e.error))?;
@@ -322,8 +359,24 @@ fn not_writable(path: &Path, error: std::io::Error) -> anyhow::Error {
     )
 }
 
+/// The new file keeps the old one's owner, as Docker's does: root logging in on a user's
+/// behalf must not leave that user a config.json they cannot read. Only root may give a file
+/// away; anyone else's temp file is theirs already, or the change is refused and skipped.
 #[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+fn keep_owner(temp: &std::fs::File, existing: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let now = temp.metadata()?;
+    if (now.uid(), now.gid()) == (existing.uid(), existing.gid()) {
+        return Ok(());
+    }
+    match std::os::unix::fs::fchown(temp, Some(existing.uid()), Some(existing.gid())) {
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(unix)]
+pub(super) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if dir.is_dir() {
         return Ok(());
@@ -412,7 +465,7 @@ mod tests {
         )
         .unwrap();
         let mut c = DockerConfig::load(&cfg_dir, None).unwrap();
-        c.set_auth(
+        let _ = c.set_auth(
             "r.io",
             &AuthEntry {
                 username: "u".into(),
