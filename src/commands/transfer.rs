@@ -43,13 +43,23 @@ impl TransferCredentials {
         let keychain = match config::resolve_config_dir(config_flag, &env) {
             // No config directory at all (no HOME, no DOCKER_CONFIG): anonymous, unless
             // DOCKER_AUTH_CONFIG or podman's auth.json say otherwise.
-            Err(_) => Keychain::without_config_dir(&env)?,
-            Ok(dir) => Keychain::load(&dir, &env)?,
+            Err(_) => Keychain::without_config_dir(&env),
+            Ok(dir) => Keychain::load(&dir, &env),
         };
-        Ok(Arc::new(TransferCredentials {
-            keychain: Some(keychain),
-            printer,
-        }))
+        // A malformed config.json (or DOCKER_AUTH_CONFIG) costs its credentials, not the
+        // transfer: what else there is still counts, and a public image still moves.
+        let keychain = keychain.or_else(|e| {
+            printer.warn(format!("{e:#}; continuing without its credentials"));
+            Keychain::without_config_dir(&env)
+        });
+        let keychain = match keychain {
+            Ok(k) => Some(k),
+            Err(e) => {
+                printer.warn(format!("{e:#}; continuing without credentials"));
+                None
+            }
+        };
+        Ok(Arc::new(TransferCredentials { keychain, printer }))
     }
 }
 
