@@ -22,6 +22,9 @@ use tokio::io::AsyncSeekExt;
 pub async fn run(settings: &Settings, args: &PushArgs, tally: Arc<Tally>) -> anyhow::Result<()> {
     let destination = Reference::parse(&args.reference)
         .map_err(|e| super::exit_code::UsageError(e.to_string()))?;
+    if let Some(file) = &args.digest_file {
+        transfer::check_digest_file(file)?;
+    }
     let printer = settings.printer;
     let (source, store) = open_source(args, &destination).await?;
     let source: Arc<StoreSource> = Arc::new(source);

@@ -17,3 +17,4 @@ mod secrets;
 mod support;
 mod testbed;
 mod tls;
+mod usage;
