@@ -64,7 +64,7 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
                     if let Some(login) = stored_login(&credential, refresh).filter(|_| writable) {
                         save(settings, &mut keychain, &registry, login, true)?;
                     }
-                    printer.outcome("Login Succeeded");
+                    printer.outcome("Login Succeeded")?;
                     return Ok(());
                 }
                 Err(RegistryError::CredentialsRefused { .. }) if terminal => {
@@ -102,7 +102,7 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
         .with_context(|| format!("login to {registry} failed; nothing was stored"))?;
     let login = stored_login(&credential, refresh).expect("basic credentials are storable");
     save(settings, &mut keychain, &registry, login, false)?;
-    printer.outcome("Login Succeeded");
+    printer.outcome("Login Succeeded")?;
     Ok(())
 }
 

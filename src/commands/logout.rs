@@ -15,11 +15,13 @@ pub async fn run(settings: &Settings, args: &LogoutArgs) -> anyhow::Result<()> {
     let mut keychain = Keychain::load(&dir, &env)?;
     let host = registry.config_key();
     if !keychain.erase(&registry)? {
-        settings.printer.outcome(format!("Not logged in to {host}"));
+        settings
+            .printer
+            .outcome(format!("Not logged in to {host}"))?;
         return Ok(());
     }
     settings
         .printer
-        .outcome(format!("Removing login credentials for {host}"));
+        .outcome(format!("Removing login credentials for {host}"))?;
     Ok(())
 }

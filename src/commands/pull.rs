@@ -106,9 +106,9 @@ pub async fn run(settings: &Settings, args: &PullArgs, tally: Arc<Tally>) -> any
             blobs: blob_summaries(&pulled.blobs, &tally),
             digest,
         };
-        printer.result(summary.to_json());
+        printer.result(summary.to_json())?;
     } else {
-        printer.result(digest);
+        printer.result(digest)?;
     }
     Ok(())
 }

@@ -84,9 +84,9 @@ pub async fn run(settings: &Settings, args: &PushArgs, tally: Arc<Tally>) -> any
             blobs: blob_summaries(&pushed.blobs, &tally),
             digest,
         };
-        printer.result(summary.to_json());
+        printer.result(summary.to_json())?;
     } else {
-        printer.result(digest);
+        printer.result(digest)?;
     }
     Ok(())
 }

@@ -208,3 +208,46 @@ fn malformed_config_only_warns_during_pull_and_push() {
     assert!(stderr(&out).contains(&path), "{}", stderr(&out));
     assert_eq!(env.docker_config_json().unwrap(), broken, "never rewritten");
 }
+
+/// A digest that cannot reach stdout (a full disk) is a failure a script must see; a reader
+/// that closed the pipe early wanted no more, which is no failure.
+#[test]
+fn a_result_that_cannot_be_written_fails_but_a_closed_pipe_does_not() {
+    let reg = RegistryServer::start(Mode::Open);
+    let image = ImageSpec::new(72).layers(&[5_000]).build("v1");
+    let reference = format!("{}/team/app:v1", reg.host());
+    push_with_skopeo(&image, &reference, None);
+    let env = TestEnv::new().without_credential_helpers();
+    let pull = |stdout: Stdio, close_pipe: bool| {
+        let out_dir = env.scratch("out");
+        let mut child = env
+            .hoist()
+            .args(["pull", &reference, "--output"])
+            .arg(&out_dir)
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if close_pipe {
+            drop(child.stdout.take());
+        }
+        let out = child.wait_with_output().unwrap();
+        crate::support::secrets_log::record_output(&out);
+        out
+    };
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = pull(Stdio::from(full), false);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("standard output") && err.contains("No space left"),
+        "{err}"
+    );
+
+    let out = pull(Stdio::piped(), true);
+    assert_exit(&out, 0);
+    assert!(!stderr(&out).contains("error"), "{}", stderr(&out));
+}
