@@ -274,7 +274,10 @@ fn erase_from_helper(helper: &Helper, registry: &Registry) -> anyhow::Result<boo
                 removed |= helper.erase(url)?;
             }
         }
-        Err(e @ HelperError::Missing { .. }) => return Err(e.into()),
+        // A helper that is missing, or that hoist had to stop, would fail every erase too.
+        Err(e @ (HelperError::Missing { .. } | HelperError::Stopped { .. })) => {
+            return Err(e.into())
+        }
         Err(HelperError::Failed { .. }) => {
             removed |= helper.erase(key)?;
             if !key.contains("://") {
