@@ -118,6 +118,64 @@ fn concurrent_logins_to_different_registries_keep_every_entry() {
     }
 }
 
+/// Logouts take the same lock: running beside logins, each removes only its own entry.
+#[test]
+fn concurrent_logouts_and_logins_each_change_only_their_entry() {
+    let registries: Vec<RegistryServer> =
+        (0..4).map(|_| RegistryServer::start(Mode::Open)).collect();
+    let hosts: Vec<String> = registries.iter().map(|r| r.host()).collect();
+    for round in 0..10 {
+        let start = format!(
+            r#"{{"auths":{{"kept.example":{{"auth":"dTpw"}},"{}":{{"auth":"dTpw"}},"{}":{{"auth":"dTpw"}}}}}}"#,
+            hosts[0], hosts[1]
+        );
+        let env = TestEnv::new()
+            .without_credential_helpers()
+            .with_docker_config(&start);
+        let spawn = |args: &[&str], stdin: &[u8]| {
+            let mut child = env
+                .hoist()
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child.stdin.take().unwrap().write_all(stdin).unwrap();
+            child
+        };
+        let children = vec![
+            spawn(&["logout", &hosts[0]], b""),
+            spawn(
+                &["login", &hosts[2], "-u", "u2", "--password-stdin"],
+                b"pw-2\n",
+            ),
+            spawn(&["logout", &hosts[1]], b""),
+            spawn(
+                &["login", &hosts[3], "-u", "u3", "--password-stdin"],
+                b"pw-3\n",
+            ),
+        ];
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            crate::support::secrets_log::record_output(&out);
+            assert_exit(&out, 0);
+        }
+        let config: serde_json::Value =
+            serde_json::from_str(&env.docker_config_json().unwrap()).unwrap();
+        let mut keys: Vec<&str> = config["auths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort();
+        let mut want = vec!["kept.example", hosts[2].as_str(), hosts[3].as_str()];
+        want.sort();
+        assert_eq!(keys, want, "round {round}: {config:#}");
+    }
+}
+
 /// A CI script re-running `echo $PW | hoist login …` against a read-only Secret that already
 /// holds those credentials succeeds, as `docker login` does; new credentials cannot be stored
 /// there and say so, leaving the file alone.
