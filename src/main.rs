@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     runtime.shutdown_timeout(Duration::from_secs(5));
     match outcome {
         Some(Ok(())) => ExitCode::SUCCESS,
-        // A closed stdout (`hoist pull … | head`) is no error: results are written ignoring it.
+        // A closed stdout (`hoist pull … | head`) is no error: the printer ignores only that.
         // A broken pipe anywhere else (a registry hanging up mid-upload) is a failure.
         Some(Err(error)) => {
             // Causes may quote the wire or a file: never let them reach the terminal raw.

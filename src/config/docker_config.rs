@@ -207,8 +207,18 @@ impl DockerConfig {
     /// read again under the lock rather than trusted from when this process started.
     pub fn update<T>(
         &mut self,
-        change: impl FnOnce(&mut DockerConfig) -> (T, bool),
+        mut change: impl FnMut(&mut DockerConfig) -> (T, bool),
     ) -> anyhow::Result<T> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        if !dir.exists() {
+            // Nothing on disk to re-read; only a change needs the directory (and its lock):
+            // a logout with nothing to remove must not create it.
+            let (result, changed) = change(&mut self.clone());
+            if !changed {
+                return Ok(result);
+            }
+            create_private_dir(dir).map_err(|e| not_writable(&self.path, e))?;
+        }
         let _lock = super::lock::ConfigLock::acquire(&self.path);
         if let Some(value) = read_json(&self.path)? {
             self.value = normalize(value);
@@ -376,7 +386,7 @@ fn keep_owner(temp: &std::fs::File, existing: &std::fs::Metadata) -> std::io::Re
 }
 
 #[cfg(unix)]
-pub(super) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if dir.is_dir() {
         return Ok(());
@@ -497,6 +507,47 @@ mod tests {
         assert_eq!(
             std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777,
             0o700
+        );
+    }
+
+    #[test]
+    fn update_writes_only_changes_and_a_no_op_creates_nothing() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let cfg_dir = dir.path().join("none");
+        let mut c = DockerConfig::load(&cfg_dir, None).unwrap();
+        let removed = c
+            .update(|f| {
+                let r = f.remove_auth("r.io");
+                (r, r)
+            })
+            .unwrap();
+        assert!(!removed && !cfg_dir.exists(), "a logout with nothing to do");
+        let entry = AuthEntry {
+            username: "u".into(),
+            password: "p".into(),
+            ..Default::default()
+        };
+        c.update(|f| ((), f.set_auth("r.io", &entry, false)))
+            .unwrap();
+        let path = cfg_dir.join("config.json");
+        assert!(cfg_dir.join("config.json.lock").exists());
+        let inode = std::fs::metadata(&path).unwrap().ino();
+        // The same credential again: nothing to write, the file is not replaced.
+        c.update(|f| ((), f.set_auth("r.io", &entry, false)))
+            .unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode);
+        // Changed meanwhile by another process: re-read, and both entries kept.
+        let mut other = DockerConfig::load(&cfg_dir, None).unwrap();
+        other
+            .update(|f| ((), f.set_auth("o.io", &entry, false)))
+            .unwrap();
+        c.update(|f| ((), f.set_auth("n.io", &entry, false)))
+            .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            ["r.io", "o.io", "n.io"].iter().all(|k| text.contains(k)),
+            "{text}"
         );
     }
 }

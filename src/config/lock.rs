@@ -14,12 +14,11 @@ pub struct ConfigLock {
 
 impl ConfigLock {
     /// Locks `config`'s lock file, waiting for another holder to finish. `None` when no lock
-    /// file can be opened (a read-only config directory): nothing can be written there
+    /// file can be opened (a read-only or missing config directory): nothing can be written there
     /// either, so there is nothing to serialise, and a login that changes nothing still works.
     pub fn acquire(config: &Path) -> Option<ConfigLock> {
         let dir = config.parent()?;
         let path = config.with_file_name("config.json.lock");
-        let _ = super::docker_config::create_private_dir(dir);
         let file = OpenOptions::new()
             .read(true)
             .write(true)

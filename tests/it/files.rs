@@ -1,9 +1,11 @@
-//! Files hoist writes stay right: config.json keeps its owner, concurrent logins keep each
+//! What hoist writes stays right. config.json keeps its owner, concurrent logins keep each
 //! other's entries, a read-only config that already holds the credentials still logs in, and
-//! a malformed config.json never stops a public pull nor gets overwritten.
+//! a malformed config.json never stops a public pull nor gets overwritten. A result that
+//! cannot reach stdout is an error, and registry text reaches the terminal escaped.
 
 use crate::login::{assert_exit, b64, hoist_login, stderr, stdout};
 use crate::support::images::{push_with_skopeo, ImageSpec};
+use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tools::{run, TestEnv};
 use std::io::Write;
@@ -308,4 +310,51 @@ fn a_result_that_cannot_be_written_fails_but_a_closed_pipe_does_not() {
     let out = pull(Stdio::piped(), true);
     assert_exit(&out, 0);
     assert!(!stderr(&out).contains("error"), "{}", stderr(&out));
+}
+
+/// A registry's words reach the terminal, its control characters do not: an error envelope
+/// that clears the screen and forges a `Login Succeeded` line is printed escaped.
+#[test]
+fn registry_text_is_printed_with_control_characters_escaped() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "pw")]));
+    let proxy = Proxy::start(&reg.host());
+    let hostile = Fault::Status {
+        status: 403,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: r#"{"errors":[{"code":"DENIED\u001b]0;pwned\u0007","message":"\u001b[2J\nLogin Succeeded\r\u009b31m"}]}"#.into(),
+    };
+    let env = TestEnv::new().without_credential_helpers();
+    // The registry's own challenge first, then the hostile answer to the credentials.
+    proxy.inject_n(Match::method("GET", Kind::Ping).skip(1), hostile.clone(), 1);
+    let login = hoist_login(&env, &proxy.host(), "alice", b"pw\n");
+    proxy.inject_n(Match::method("GET", Kind::Manifest), hostile, 1);
+    let pull = run(
+        env.hoist()
+            .env(
+                "DOCKER_AUTH_CONFIG",
+                format!(
+                    r#"{{"auths":{{"{}":{{"auth":"{}"}}}}}}"#,
+                    proxy.host(),
+                    b64("alice:pw")
+                ),
+            )
+            .args(["pull", &format!("{}/team/app:v1", proxy.host()), "--output"])
+            .arg(env.scratch("out")),
+        None,
+    );
+    for out in [login, pull] {
+        assert_exit(&out, 1);
+        let (stdout, stderr) = (stdout(&out), stderr(&out));
+        assert!(
+            stderr.contains(r"DENIED\x1b]0;pwned\x07: \x1b[2J\nLogin Succeeded\r\u{9b}31m"),
+            "{stderr}"
+        );
+        for text in [&stdout, &stderr] {
+            assert!(!text.contains(['\x1b', '\x07', '\r', '\u{9b}']), "{text:?}");
+            assert!(
+                !text.lines().any(|l| l.trim() == "Login Succeeded"),
+                "{text:?}"
+            );
+        }
+    }
 }
