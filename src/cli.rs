@@ -128,11 +128,11 @@ pub struct PullArgs {
     pub format: Option<OutputFormat>,
 
     /// Platform to pick from a multi-platform image: os/arch[/variant], or "all"
-    #[arg(long, value_name = "PLATFORM")]
+    #[arg(long, value_name = "PLATFORM", value_parser = platform_arg)]
     pub platform: Option<String>,
 
     /// Blobs to download at once
-    #[arg(short, long, value_name = "N", default_value_t = 4)]
+    #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = at_least_one)]
     pub jobs: usize,
 
     /// Also write the manifest digest to this file
@@ -164,11 +164,11 @@ pub struct PushArgs {
     pub store: Option<PathBuf>,
 
     /// Blobs to upload at once
-    #[arg(short, long, value_name = "N", default_value_t = 4)]
+    #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = at_least_one)]
     pub jobs: usize,
 
     /// Upload in chunks of this many bytes instead of one request per blob
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     pub chunk_size: Option<u64>,
 
     /// Also write the manifest digest to this file
@@ -185,4 +185,23 @@ pub struct PushArgs {
 pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// `--jobs 0` would start nothing and wait forever.
+fn at_least_one(arg: &str) -> Result<usize, String> {
+    match arg.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `all`, or `os/arch[/variant]` with no empty part (`linux/amd64/` names no variant).
+fn platform_arg(arg: &str) -> Result<String, String> {
+    let parts: Vec<&str> = arg.split('/').collect();
+    if arg == "all" || (matches!(parts.len(), 2 | 3) && parts.iter().all(|p| !p.is_empty())) {
+        Ok(arg.to_string())
+    } else {
+        Err("expected os/arch[/variant] (e.g. linux/arm64/v8) or all".into())
+    }
 }

@@ -3,6 +3,7 @@
 use clap::Parser;
 use hoist::cli::Cli;
 use hoist::commands::{self, exit_code};
+use hoist::types::escape_control;
 use hoist::ui::printer::to_stderr;
 use hoist::ui::Tally;
 use std::process::ExitCode;
@@ -40,12 +41,19 @@ fn main() -> ExitCode {
     runtime.shutdown_timeout(Duration::from_secs(5));
     match outcome {
         Some(Ok(())) => ExitCode::SUCCESS,
-        // A closed stdout (`hoist pull … | head`) is no error: results are written ignoring it.
+        // A closed stdout (`hoist pull … | head`) is no error: the printer ignores only that.
         // A broken pipe anywhere else (a registry hanging up mid-upload) is a failure.
         Some(Err(error)) => {
-            to_stderr(format_args!("error: {error}"));
+            // Causes may quote the wire or a file: never let them reach the terminal raw.
+            to_stderr(format_args!(
+                "error: {}",
+                escape_control(&error.to_string())
+            ));
             for cause in error.chain().skip(1) {
-                to_stderr(format_args!("  Caused by: {cause}"));
+                to_stderr(format_args!(
+                    "  Caused by: {}",
+                    escape_control(&cause.to_string())
+                ));
             }
             ExitCode::from(exit_code::for_error(&error))
         }

@@ -38,6 +38,16 @@ impl Registry {
         Registry::new(&host)
     }
 
+    /// [`Registry::from_server_arg`] for a user's argument, refusing what no registry can
+    /// be (a port above 65535), so the mistake is a usage error before any request.
+    pub fn parse_server_arg(arg: Option<&str>) -> Result<Registry, ReferenceError> {
+        if let Some(s) = arg {
+            check_port(hostname_of(s))
+                .map_err(|why| ReferenceError::Invalid(s.to_string(), why))?;
+        }
+        Ok(Registry::from_server_arg(arg))
+    }
+
     pub fn new(host: &str) -> Registry {
         let host = match host {
             ""
@@ -154,6 +164,7 @@ impl Reference {
         {
             return Err(bad("bad registry host"));
         }
+        check_port(registry).map_err(bad)?;
         // Hostnames are case-insensitive, but a host recognised only by its capital letters
         // ("Myhost/app") must keep them or it would read back as a Docker Hub repository.
         let lowered = registry.to_ascii_lowercase();
@@ -279,6 +290,23 @@ fn split_registry(name: &str) -> (&str, &str) {
     }
 }
 
+/// A port, when the host names one, is a number from 1 to 65535.
+fn check_port(host: &str) -> Result<(), &'static str> {
+    let port = match host.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').and_then(|(_, p)| p.strip_prefix(':')),
+        None => host.split_once(':').map(|(_, p)| p),
+    };
+    match port {
+        None => Ok(()),
+        Some(p)
+            if p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n > 0) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err("the port must be a number from 1 to 65535"),
+    }
+}
+
 fn valid_tag(tag: &str) -> bool {
     let mut chars = tag.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric() || c == '_')
@@ -350,6 +378,24 @@ mod tests {
         assert_eq!(r.repository(), "app");
         let r = Reference::parse("localhost:5000/app").unwrap();
         assert_eq!(r.tag(), Some("latest"));
+        assert!(Reference::parse("[::1]:5000/app").is_ok());
+    }
+
+    #[test]
+    fn ports_above_65535_are_refused() {
+        for bad in [
+            "localhost:65536/app",
+            "reg.io:99999/a:v1",
+            "[::1]:70000/app",
+            "reg.io:/a",
+            "reg.io:5x/a",
+        ] {
+            let err = Reference::parse(bad).unwrap_err().to_string();
+            assert!(err.contains("port"), "{bad}: {err}");
+        }
+        assert!(Registry::parse_server_arg(Some("https://reg.io:65536/v1/")).is_err());
+        assert!(Registry::parse_server_arg(Some("reg.io:65535")).is_ok());
+        assert!(Registry::parse_server_arg(None).is_ok());
     }
 
     #[test]

@@ -32,7 +32,8 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
         (None, true) => Some(read_password_stdin()?),
         (None, false) => None,
     };
-    let registry = Registry::from_server_arg(args.server.as_deref());
+    let registry = Registry::parse_server_arg(args.server.as_deref())
+        .map_err(|e| super::exit_code::UsageError(e.to_string()))?;
     let env = Environment::from_process();
     let dir = config::resolve_config_dir(settings.config_flag.as_deref(), &env)?;
     let mut keychain = Keychain::load(&dir, &env)?;
@@ -63,7 +64,7 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
                     if let Some(login) = stored_login(&credential, refresh).filter(|_| writable) {
                         save(settings, &mut keychain, &registry, login, true)?;
                     }
-                    printer.outcome("Login Succeeded");
+                    printer.outcome("Login Succeeded")?;
                     return Ok(());
                 }
                 Err(RegistryError::CredentialsRefused { .. }) if terminal => {
@@ -101,7 +102,7 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
         .with_context(|| format!("login to {registry} failed; nothing was stored"))?;
     let login = stored_login(&credential, refresh).expect("basic credentials are storable");
     save(settings, &mut keychain, &registry, login, false)?;
-    printer.outcome("Login Succeeded");
+    printer.outcome("Login Succeeded")?;
     Ok(())
 }
 

@@ -27,6 +27,12 @@ pub async fn run(settings: &Settings, args: &PullArgs, tally: Arc<Tally>) -> any
         )
         .into());
     }
+    if let Some(output) = &args.output {
+        transfer::check_output(output)?;
+    }
+    if let Some(file) = &args.digest_file {
+        transfer::check_digest_file(file)?;
+    }
     let printer = settings.printer;
     let credentials = TransferCredentials::load(settings.config_flag.as_deref(), printer)?;
     let client = RegistryClient::new(
@@ -100,9 +106,9 @@ pub async fn run(settings: &Settings, args: &PullArgs, tally: Arc<Tally>) -> any
             blobs: blob_summaries(&pulled.blobs, &tally),
             digest,
         };
-        printer.result(summary.to_json());
+        printer.result(summary.to_json())?;
     } else {
-        printer.result(digest);
+        printer.result(digest)?;
     }
     Ok(())
 }

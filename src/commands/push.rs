@@ -22,6 +22,9 @@ use tokio::io::AsyncSeekExt;
 pub async fn run(settings: &Settings, args: &PushArgs, tally: Arc<Tally>) -> anyhow::Result<()> {
     let destination = Reference::parse(&args.reference)
         .map_err(|e| super::exit_code::UsageError(e.to_string()))?;
+    if let Some(file) = &args.digest_file {
+        transfer::check_digest_file(file)?;
+    }
     let printer = settings.printer;
     let (source, store) = open_source(args, &destination).await?;
     let source: Arc<StoreSource> = Arc::new(source);
@@ -81,9 +84,9 @@ pub async fn run(settings: &Settings, args: &PushArgs, tally: Arc<Tally>) -> any
             blobs: blob_summaries(&pushed.blobs, &tally),
             digest,
         };
-        printer.result(summary.to_json());
+        printer.result(summary.to_json())?;
     } else {
-        printer.result(digest);
+        printer.result(digest)?;
     }
     Ok(())
 }

@@ -178,7 +178,20 @@ impl DockerConfig {
     /// Replaces an entry. Docker keeps the old `email` only when it re-saves credentials it
     /// read back from the file (`docker login` with nothing given); a login with a username
     /// and password starts a fresh entry without one.
-    pub fn set_auth(&mut self, key: &str, entry: &AuthEntry, keep_email: bool) {
+    ///
+    /// Returns whether config.json must be written: not when the entry already holds exactly
+    /// this credential (it is left as it is), so that logging in again with the same
+    /// credentials works where config.json is read-only (a mounted Secret), as with Docker.
+    pub fn set_auth(&mut self, key: &str, entry: &AuthEntry, keep_email: bool) -> bool {
+        let on_disk = self.read_from.as_deref() == Some(self.path.as_path());
+        let same = self
+            .auths()
+            .and_then(|a| a.get(key))
+            .and_then(|v| AuthEntry::from_json(v).ok())
+            .is_some_and(|old| old == *entry);
+        if same && on_disk {
+            return false;
+        }
         let auths = self.auths_mut();
         let email = auths
             .get(key)
@@ -186,6 +199,36 @@ impl DockerConfig {
             .filter(|e| keep_email && !go_empty(e))
             .cloned();
         auths.insert(key.to_string(), entry.to_json(email.as_ref()));
+        true
+    }
+
+    /// Re-reads config.json under the config lock, applies `change` and saves when it says
+    /// something changed. Another hoist's login that finished meanwhile is kept: the file is
+    /// read again under the lock rather than trusted from when this process started.
+    pub fn update<T>(
+        &mut self,
+        mut change: impl FnMut(&mut DockerConfig) -> (T, bool),
+    ) -> anyhow::Result<T> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        if !dir.exists() {
+            // Nothing on disk to re-read; only a change needs the directory (and its lock):
+            // a logout with nothing to remove must not create it.
+            let (result, changed) = change(&mut self.clone());
+            if !changed {
+                return Ok(result);
+            }
+            create_private_dir(dir).map_err(|e| not_writable(&self.path, e))?;
+        }
+        let _lock = super::lock::ConfigLock::acquire(&self.path);
+        if let Some(value) = read_json(&self.path)? {
+            self.value = normalize(value);
+            self.read_from = Some(self.path.clone());
+        }
+        let (result, changed) = change(self);
+        if changed {
+            self.save()?;
+        }
+        Ok(result)
     }
 
     pub fn remove_auth(&mut self, key: &str) -> bool {
@@ -241,6 +284,7 @@ impl DockerConfig {
             .parent()
             .context("config.json has no parent directory")?;
         create_private_dir(dir).map_err(|e| not_writable(&self.path, e))?;
+        let existing = std::fs::metadata(&target).ok();
         let mode = existing_mode(&target).unwrap_or(0o600);
         let mut temp = tempfile::Builder::new()
             .prefix(".config.json.")
@@ -249,6 +293,9 @@ impl DockerConfig {
         temp.write_all(bytes.as_bytes())
             .and_then(|_| temp.as_file().sync_all())
             .map_err(|e| not_writable(&self.path, e))?;
+        if let Some(existing) = &existing {
+            keep_owner(temp.as_file(), existing).map_err(|e| not_writable(&self.path, e))?;
+        }
         set_mode(temp.path(), mode).map_err(|e| not_writable(&self.path, e))?;
         temp.persist(&target)
             .map_err(|e| not_writable(&self.path, e.error))?;
@@ -320,6 +367,22 @@ fn not_writable(path: &Path, error: std::io::Error) -> anyhow::Error {
         "cannot write {}: {error}; point DOCKER_CONFIG (or --config) at a writable directory",
         path.display()
     )
+}
+
+/// The new file keeps the old one's owner, as Docker's does: root logging in on a user's
+/// behalf must not leave that user a config.json they cannot read. Only root may give a file
+/// away; anyone else's temp file is theirs already, or the change is refused and skipped.
+#[cfg(unix)]
+fn keep_owner(temp: &std::fs::File, existing: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let now = temp.metadata()?;
+    if (now.uid(), now.gid()) == (existing.uid(), existing.gid()) {
+        return Ok(());
+    }
+    match std::os::unix::fs::fchown(temp, Some(existing.uid()), Some(existing.gid())) {
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Ok(()),
+        other => other,
+    }
 }
 
 #[cfg(unix)]
@@ -412,7 +475,7 @@ mod tests {
         )
         .unwrap();
         let mut c = DockerConfig::load(&cfg_dir, None).unwrap();
-        c.set_auth(
+        let _ = c.set_auth(
             "r.io",
             &AuthEntry {
                 username: "u".into(),
@@ -444,6 +507,47 @@ mod tests {
         assert_eq!(
             std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777,
             0o700
+        );
+    }
+
+    #[test]
+    fn update_writes_only_changes_and_a_no_op_creates_nothing() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let cfg_dir = dir.path().join("none");
+        let mut c = DockerConfig::load(&cfg_dir, None).unwrap();
+        let removed = c
+            .update(|f| {
+                let r = f.remove_auth("r.io");
+                (r, r)
+            })
+            .unwrap();
+        assert!(!removed && !cfg_dir.exists(), "a logout with nothing to do");
+        let entry = AuthEntry {
+            username: "u".into(),
+            password: "p".into(),
+            ..Default::default()
+        };
+        c.update(|f| ((), f.set_auth("r.io", &entry, false)))
+            .unwrap();
+        let path = cfg_dir.join("config.json");
+        assert!(cfg_dir.join("config.json.lock").exists());
+        let inode = std::fs::metadata(&path).unwrap().ino();
+        // The same credential again: nothing to write, the file is not replaced.
+        c.update(|f| ((), f.set_auth("r.io", &entry, false)))
+            .unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode);
+        // Changed meanwhile by another process: re-read, and both entries kept.
+        let mut other = DockerConfig::load(&cfg_dir, None).unwrap();
+        other
+            .update(|f| ((), f.set_auth("o.io", &entry, false)))
+            .unwrap();
+        c.update(|f| ((), f.set_auth("n.io", &entry, false)))
+            .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            ["r.io", "o.io", "n.io"].iter().all(|k| text.contains(k)),
+            "{text}"
         );
     }
 }

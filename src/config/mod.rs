@@ -3,6 +3,7 @@
 
 pub mod docker_config;
 pub mod go_json;
+mod lock;
 
 pub use docker_config::{AuthEntry, DockerConfig};
 

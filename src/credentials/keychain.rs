@@ -173,7 +173,8 @@ impl Keychain {
     }
 
     /// Stores through the configured helper (leaving Docker's empty `"host": {}` entry in the
-    /// file), or in the file's `auths`; saves the file either way, as Docker does.
+    /// file), or in the file's `auths`; saves the file either way, as Docker does, unless the
+    /// entry is already exactly that. The file is re-read and written under the config lock.
     /// `reverified`: these are the stored credentials, checked again (their entry keeps its
     /// `email`, as Docker's does); otherwise the entry starts afresh.
     pub fn store(
@@ -201,7 +202,7 @@ impl Keychain {
                     }
                     other => other.into(),
                 })?;
-                file.set_auth(&key, &AuthEntry::default(), reverified);
+                file.update(|f| ((), f.set_auth(&key, &AuthEntry::default(), reverified)))?;
                 StoreOutcome { file: None }
             }
             None => {
@@ -217,13 +218,12 @@ impl Keychain {
                         ..Default::default()
                     },
                 };
-                file.set_auth(&key, &entry, reverified);
+                file.update(|f| ((), f.set_auth(&key, &entry, reverified)))?;
                 StoreOutcome {
                     file: Some(file.path().to_path_buf()),
                 }
             }
         };
-        file.save()?;
         Ok(outcome)
     }
 
@@ -232,22 +232,23 @@ impl Keychain {
     pub fn erase(&mut self, registry: &Registry) -> anyhow::Result<bool> {
         let helper = self.helper_for(registry);
         let file = self.file_mut()?;
-        let keys: Vec<String> = file
-            .auth_keys()
-            .into_iter()
-            .filter(|k| Registry::from_server_arg(Some(k)) == *registry)
-            .collect();
         let mut removed = false;
         if let Some(helper) = helper {
             removed = erase_from_helper(&helper, registry)?;
         }
-        for key in &keys {
-            removed |= file.remove_auth(key);
-        }
-        if !keys.is_empty() {
-            file.save()?;
-        }
-        Ok(removed)
+        let removed_from_file = file.update(|file| {
+            let keys: Vec<String> = file
+                .auth_keys()
+                .into_iter()
+                .filter(|k| Registry::from_server_arg(Some(k)) == *registry)
+                .collect();
+            let mut removed = false;
+            for key in &keys {
+                removed |= file.remove_auth(key);
+            }
+            (removed, !keys.is_empty())
+        })?;
+        Ok(removed | removed_from_file)
     }
 
     fn file_mut(&mut self) -> anyhow::Result<&mut DockerConfig> {
@@ -273,7 +274,10 @@ fn erase_from_helper(helper: &Helper, registry: &Registry) -> anyhow::Result<boo
                 removed |= helper.erase(url)?;
             }
         }
-        Err(e @ HelperError::Missing { .. }) => return Err(e.into()),
+        // A helper that is missing, or that hoist had to stop, would fail every erase too.
+        Err(e @ (HelperError::Missing { .. } | HelperError::Stopped { .. })) => {
+            return Err(e.into())
+        }
         Err(HelperError::Failed { .. }) => {
             removed |= helper.erase(key)?;
             if !key.contains("://") {

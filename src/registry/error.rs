@@ -1,6 +1,7 @@
 //! One error type for everything that goes wrong talking to a registry: which request, what
 //! status, the registry's own `errors[]` envelope, and whether trying again could help.
 
+use crate::types::escape_control;
 use reqwest::StatusCode;
 use std::fmt;
 
@@ -36,13 +37,13 @@ pub enum RegistryError {
         source: reqwest::Error,
     },
     /// The registry or its token service refused the credentials we sent.
-    #[error("{registry} refused the credentials{}", .detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("{registry} refused the credentials{}", .detail.as_ref().map(|d| format!(": {}", escape_control(d))).unwrap_or_default())]
     CredentialsRefused {
         registry: String,
         detail: Option<String>,
     },
     /// A precondition hoist enforces on the user's behalf (plain HTTP, bad challenge, …).
-    #[error("{0}")]
+    #[error("{}", escape_control(.0))]
     Protocol(String),
 }
 
@@ -54,6 +55,8 @@ fn describe(errors: &[RegistryErrorInfo]) -> String {
             (false, true) => e.code.clone(),
             _ => e.message.clone(),
         })
+        // The registry's words, never its control characters (see types::escape).
+        .map(|s| escape_control(&s).into_owned())
         .filter(|s| !s.is_empty())
         .collect();
     if parts.is_empty() {

@@ -32,17 +32,25 @@ impl Printer {
         to_stderr(format_args!("WARNING! {message}"));
     }
 
-    /// What the command produced (stdout): always printed.
-    pub fn result(&self, message: impl std::fmt::Display) {
+    /// What the command produced (stdout): always printed. A script must not take a digest
+    /// that never reached its file for success: a write that fails (ENOSPC, EIO) is an error.
+    /// Only a closed pipe (`hoist pull … | head -c0`) is not: the reader wanted no more.
+    pub fn result(&self, message: impl std::fmt::Display) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{message}");
+        match writeln!(out, "{message}").and_then(|_| out.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(anyhow::Error::new(e).context("writing the result to standard output"))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Human confirmation on stdout ("Login Succeeded"), suppressed by `--quiet`.
-    pub fn outcome(&self, message: impl std::fmt::Display) {
-        if !self.quiet {
-            self.result(message);
+    pub fn outcome(&self, message: impl std::fmt::Display) -> anyhow::Result<()> {
+        if self.quiet {
+            return Ok(());
         }
+        self.result(message)
     }
 }
 

@@ -371,3 +371,99 @@ fn plain_text_entry_is_replaced_when_a_helper_takes_over() {
     let after = h.docker_config_json().unwrap();
     assert!(!after.contains(&reg.host()), "{after}");
 }
+
+/// `env` with `docker-credential-NAME` (a shell script) first on PATH and `credsStore: NAME`.
+fn with_fake_helper(name: &str, script: &str) -> TestEnv {
+    let env = TestEnv::new().with_docker_config(&format!(r#"{{"credsStore":"{name}"}}"#));
+    let bin = env.scratch("fake-helpers");
+    let source = bin.join("script.txt");
+    std::fs::write(&source, format!("#!/bin/sh\n{script}\n")).unwrap();
+    // Installed by another process: a write descriptor held here could be inherited by a
+    // process another test thread forks meanwhile, and exec would fail with ETXTBSY.
+    let status = std::process::Command::new("install")
+        .args(["-m", "0755"])
+        .arg(&source)
+        .arg(bin.join(format!("docker-credential-{name}")))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    env.env("PATH", &path)
+}
+
+/// A public image on a token registry: pulling it asks for credentials, anonymous is enough.
+fn public_image(
+    seed: u64,
+) -> (
+    crate::support::token_issuer::TokenIssuer,
+    RegistryServer,
+    String,
+    String,
+) {
+    use crate::support::images::{push_with_skopeo, ImageSpec};
+    use crate::support::token_issuer::{IssuerConfig, TokenIssuer};
+    let issuer = TokenIssuer::start(
+        IssuerConfig::default()
+            .user("alice", "pw")
+            .allow("alice", "team/*", &["pull", "push"])
+            .public("team/public"),
+    );
+    let reg = RegistryServer::start(Mode::Token(&issuer));
+    let image = ImageSpec::new(seed).layers(&[5_000]).build("v1");
+    let reference = format!("{}/team/public:v1", reg.host());
+    push_with_skopeo(&image, &reference, Some(("alice", "pw")));
+    let digest = image.digest().to_string();
+    (issuer, reg, reference, digest)
+}
+
+/// A helper that never answers once hung a pull forever. It is stopped after the timeout
+/// (shortened here), named in a warning, and the public image is pulled anonymously; login,
+/// which cannot go on without it, fails naming it.
+#[test]
+fn a_hanging_helper_is_stopped_and_a_public_pull_goes_on() {
+    let (_issuer, reg, reference, digest) = public_image(91);
+    let env = with_fake_helper("hang", "sleep 40").env("HOIST_HELPER_TIMEOUT_MS", "1500");
+    let started = std::time::Instant::now();
+    let out = run(
+        env.hoist()
+            .args(["pull", &reference, "--output"])
+            .arg(env.scratch("out")),
+        None,
+    );
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out).trim(), digest);
+    let err = stderr(&out);
+    assert!(
+        err.contains("WARNING")
+            && err.contains("docker-credential-hang")
+            && err.contains("did not answer within 1500 ms"),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+
+    let out = hoist_login(&env, &reg.host(), "alice", b"pw\n");
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("docker-credential-hang") && err.contains("did not answer"),
+        "{err}"
+    );
+}
+
+/// A helper printing without end once took hoist's memory with it: its output is capped at
+/// 1 MiB, then it is stopped, and the public pull goes on.
+#[test]
+fn a_helper_printing_without_end_is_cut_off() {
+    let (_issuer, _reg, reference, digest) = public_image(92);
+    let env = with_fake_helper("flood", "yes | head -c 300M");
+    let out_dir = env.scratch("out").display().to_string();
+    let (out, peak_kib) =
+        crate::support::tools::hoist_peak_rss(&env, &["pull", &reference, "--output", &out_dir]);
+    assert_eq!(stdout(&out).trim(), digest);
+    let err = stderr(&out);
+    assert!(
+        err.contains("docker-credential-flood") && err.contains("printed more than 1024 KiB"),
+        "{err}"
+    );
+    assert!(peak_kib < 64 * 1024, "peak RSS {peak_kib} KiB");
+}

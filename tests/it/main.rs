@@ -3,6 +3,7 @@
 
 mod cred_helpers;
 mod docker_cli;
+mod files;
 mod interrupt;
 mod json_output;
 mod login;
@@ -17,3 +18,4 @@ mod support;
 mod testbed;
 mod tls;
 mod trust;
+mod usage;

@@ -204,7 +204,7 @@ fn every_command_works_on_a_read_only_root_without_home() {
 }
 
 #[test]
-fn read_only_mounted_secret_serves_pull_and_push_and_refuses_login() {
+fn read_only_mounted_secret_serves_pull_push_and_an_unchanged_login() {
     let Some(jail) = Jail::new() else { return };
     let (registry, reference, digest) = seeded_registry();
     let host = registry.host();
@@ -245,11 +245,10 @@ fn read_only_mounted_secret_serves_pull_and_push_and_refuses_login() {
             &[&secret],
             stdin.as_bytes(),
         );
-        assert_eq!(out.status.code(), Some(1));
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            stderr.contains("config.json") && stderr.contains("DOCKER_CONFIG"),
-            "{stderr}"
+        // The Secret already holds these credentials: verified, nothing to write (as Docker).
+        assert_eq!(
+            ok(&out, &format!("login with a {name} secret")),
+            "Login Succeeded"
         );
         assert_eq!(
             std::fs::read_to_string(secret.join("config.json")).unwrap(),

@@ -1,6 +1,8 @@
 //! A forward HTTP proxy, as corporate networks have: `CONNECT host:port` tunnels for HTTPS and
 //! absolute-form requests (`GET http://host:port/...`) for plain HTTP. Every target resolves
 //! to 127.0.0.1, so a client can reach a registry named `registry.test` only through it.
+//! A plain-HTTP request is forwarded with `Connection: close`, so every request arrives on a
+//! connection of its own and is recorded: a kept-alive connection would hide all but its first.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -96,8 +98,9 @@ fn serve(
     if method == "CONNECT" {
         client_w.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
     } else {
-        // The registry accepts absolute-form request lines: pass the head on unchanged.
-        upstream.write_all(head.as_bytes())?;
+        // The registry accepts absolute-form request lines: pass the head on, asking the
+        // registry to close after its answer, which tells the client not to reuse the connection.
+        upstream.write_all(closing(&head).as_bytes())?;
     }
     let mut upstream_r = upstream.try_clone()?;
     let to_client = std::thread::spawn(move || {
@@ -112,4 +115,21 @@ fn serve(
     let _ = upstream.shutdown(Shutdown::Write);
     let _ = to_client.join();
     Ok(())
+}
+
+/// The request head with its connection headers replaced by `Connection: close`.
+fn closing(head: &str) -> String {
+    let mut out = String::new();
+    for line in head.split_inclusive("\r\n") {
+        let name = line.split(':').next().unwrap_or("").trim();
+        if name.eq_ignore_ascii_case("connection") || name.eq_ignore_ascii_case("proxy-connection")
+        {
+            continue;
+        }
+        if line == "\r\n" {
+            out.push_str("Connection: close\r\n");
+        }
+        out.push_str(line);
+    }
+    out
 }
