@@ -7,6 +7,7 @@
 
 pub mod blob_writer;
 pub mod docker_archive;
+mod flock;
 mod image_json;
 pub mod layout;
 pub mod source;

@@ -5,6 +5,7 @@ mod cred_helpers;
 mod docker_cli;
 mod interrupt;
 mod json_output;
+mod lifecycle;
 mod login;
 mod proxy_env;
 mod pull;

@@ -188,37 +188,26 @@ impl Layout {
     }
 
     /// Other hoist processes may update `index.json` or the locations file at the same time:
-    /// a read-modify-write holds `.hoist/meta.lock`, created exclusively and removed on drop.
-    /// A lock older than [`STALE_LOCK`] was left by a killed process and is broken.
+    /// a read-modify-write holds a `flock` on `.hoist/meta.lock`. The kernel drops it when its
+    /// holder dies, so a killed hoist leaves nothing that delays the next run. The file stays:
+    /// removing it would let a waiter lock a file no one else can see.
     async fn lock_metadata(&self) -> Result<MetaLock> {
         let path = self.inner.root.join(".hoist").join("meta.lock");
+        let file = open_lock_file(&path).await?;
         let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let mut pause = std::time::Duration::from_millis(1);
         loop {
-            match tokio::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .await
-            {
-                Ok(_) => return Ok(MetaLock { path }),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(io_err(&path)(e)),
-            }
-            let age = tokio::fs::metadata(&path)
-                .await
-                .ok()
-                .and_then(|m| m.modified().ok())
-                .and_then(|t| t.elapsed().ok());
-            if age.is_some_and(|a| a > STALE_LOCK) {
-                let _ = tokio::fs::remove_file(&path).await;
-                continue;
+            if super::flock::try_lock_exclusive(&file).map_err(io_err(&path))? {
+                return Ok(MetaLock { _file: file });
             }
             if std::time::Instant::now() > deadline {
                 return Err(io_err(&path)(std::io::Error::other(
-                    "another hoist has held this lock for too long; remove the file if no hoist is running",
+                    "another hoist has held this lock for over a minute",
                 )));
             }
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            // An update takes milliseconds; polling keeps the wait cancellable by Ctrl-C.
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_millis(50));
         }
     }
 
@@ -343,19 +332,31 @@ async fn check_layout_version(marker: &Path) -> Result<()> {
     Ok(())
 }
 
-/// How long to wait for another process's metadata update, and when its lock counts as
-/// abandoned (an update takes milliseconds).
+/// How long to wait for another process's metadata update (which takes milliseconds).
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
-const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(30);
 
-struct MetaLock {
-    path: PathBuf,
+/// Opens (creating if needed) a lock file, never following a symlink planted in its place.
+async fn open_lock_file(path: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let owned = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&owned)
+    })
+    .await
+    .map_err(|e| io_err(path)(std::io::Error::other(e)))?
+    .map_err(io_err(path))
 }
 
-impl Drop for MetaLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
+/// Held while `index.json` or the locations file is rewritten; closing the file unlocks it.
+struct MetaLock {
+    _file: std::fs::File,
 }
 
 #[cfg(test)]

@@ -1,0 +1,42 @@
+//! Kernel file locks (`flock`): they belong to an open file and die with the process that
+//! holds them, so a lock left by a killed hoist (SIGKILL, the OOM killer) costs the next run
+//! nothing, unlike a lock file whose mere existence means "taken".
+
+use std::os::fd::AsRawFd;
+
+/// Takes an exclusive lock on `file` without waiting: false if another open file holds one.
+pub(crate) fn try_lock_exclusive(file: &impl AsRawFd) -> std::io::Result<bool> {
+    try_flock(file, libc::LOCK_EX)
+}
+
+fn try_flock(file: &impl AsRawFd, op: libc::c_int) -> std::io::Result<bool> {
+    loop {
+        // SAFETY: flock only reads its integer arguments; `file` keeps the descriptor open.
+        if unsafe { libc::flock(file.as_raw_fd(), op | libc::LOCK_NB) } == 0 {
+            return Ok(true);
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EWOULDBLOCK) => return Ok(false),
+            Some(libc::EINTR) => continue,
+            _ => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_excludes_other_open_files_until_dropped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("lock");
+        let a = std::fs::File::create(&path).unwrap();
+        let b = std::fs::File::open(&path).unwrap();
+        assert!(try_lock_exclusive(&a).unwrap());
+        assert!(!try_lock_exclusive(&b).unwrap());
+        drop(a);
+        assert!(try_lock_exclusive(&b).unwrap());
+    }
+}

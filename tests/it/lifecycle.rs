@@ -1,0 +1,81 @@
+//! What a killed hoist leaves behind costs the next run nothing: a lock dies with its process,
+//! a partial download is adopted or removed, and files are created exclusively beside their
+//! target, never through a name someone else planted.
+
+use crate::support::images::{push_with_skopeo, ImageLayout, ImageSpec};
+use crate::support::registry::{Mode, RegistryServer};
+use crate::support::tools::{run_ok, TestEnv};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn seed(host: &str, repo_tag: &str, seed: u64) -> ImageLayout {
+    let image = ImageSpec::new(seed)
+        .layers(&[4096, 64 * 1024])
+        .build("seed");
+    push_with_skopeo(&image, &format!("{host}/{repo_tag}"), None);
+    image
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `cmd` to completion, or kills it and fails once `limit` has passed.
+fn run_within(cmd: &mut Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("still running after {limit:?}: {}", stderr(&out));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    crate::support::secrets_log::record_output(&out);
+    out
+}
+
+/// A killed hoist used to leave `.hoist/meta.lock` behind, and the next run waited 30 s for
+/// it to count as stale. The lock is a `flock` now: the file alone means nothing.
+#[test]
+fn a_lock_file_left_by_a_killed_hoist_does_not_delay_the_next_run() {
+    let reg = RegistryServer::start(Mode::Open);
+    let image = seed(&reg.host(), "app/stale-lock:1", 400);
+    let env = TestEnv::new().without_credential_helpers();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/stale-lock:1", reg.host());
+    run_ok(
+        env.hoist()
+            .args(["pull", &reference, "--store", path_str(&store)]),
+        None,
+    );
+    // What a hoist killed while updating index.json leaves: the lock file, just written.
+    std::fs::write(store.join(".hoist/meta.lock"), b"").unwrap();
+    std::fs::remove_file(store.join("index.json")).unwrap();
+
+    // The old code needed 30 s here; a generous bound still tells the two apart.
+    let out = run_within(
+        env.hoist()
+            .args(["pull", &reference, "--store", path_str(&store)]),
+        Duration::from_secs(12),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", image.digest())
+    );
+    let index = std::fs::read_to_string(store.join("index.json")).unwrap();
+    assert!(index.contains("app/stale-lock:1"), "{index}");
+}
