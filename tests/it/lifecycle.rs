@@ -79,3 +79,55 @@ fn a_lock_file_left_by_a_killed_hoist_does_not_delay_the_next_run() {
     let index = std::fs::read_to_string(store.join("index.json")).unwrap();
     assert!(index.contains("app/stale-lock:1"), "{index}");
 }
+
+/// oci-spec's types drop fields they do not know, so rewriting `index.json` used to erase
+/// what other tools had put there, at the top level and inside entries.
+#[test]
+fn a_pull_into_a_layout_keeps_index_fields_hoist_does_not_know() {
+    let reg = RegistryServer::start(Mode::Open);
+    let a = seed(&reg.host(), "app/index-a:1", 401);
+    let b = seed(&reg.host(), "app/index-b:1", 402);
+    let env = TestEnv::new().without_credential_helpers();
+    let dir = env.scratch("layout");
+    let pull = |tag: &str| {
+        let reference = format!("{}/app/{tag}", reg.host());
+        run_ok(
+            env.hoist()
+                .args(["pull", &reference, "--output", path_str(&dir)]),
+            None,
+        )
+    };
+    pull("index-a:1");
+    let path = dir.join("index.json");
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    index["x-tool-state"] = serde_json::json!({"generation": 7});
+    index["annotations"] = serde_json::json!({"org.example.layout": "kept"});
+    let entry = &mut index["manifests"][0];
+    entry["x-entry-extra"] = serde_json::json!([1, 2]);
+    entry["annotations"]["org.example.note"] = serde_json::json!("kept too");
+    std::fs::write(&path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
+
+    // Another image added, then the first one pulled again over its own entry.
+    pull("index-b:1");
+    pull("index-a:1");
+    let after: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(after["x-tool-state"]["generation"], 7, "{after:#}");
+    assert_eq!(
+        after["annotations"]["org.example.layout"], "kept",
+        "{after:#}"
+    );
+    let entries = after["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{after:#}");
+    let entry_a = entries
+        .iter()
+        .find(|e| e["digest"] == a.digest())
+        .expect("image a listed");
+    assert_eq!(
+        entry_a["x-entry-extra"],
+        serde_json::json!([1, 2]),
+        "{after:#}"
+    );
+    assert_eq!(entry_a["annotations"]["org.example.note"], "kept too");
+    assert!(entries.iter().any(|e| e["digest"] == b.digest()));
+}
