@@ -3,6 +3,7 @@
 //! target, never through a name someone else planted.
 
 use crate::support::images::{push_with_skopeo, ImageLayout, ImageSpec};
+use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tools::{run_ok, TestEnv};
 use std::path::Path;
@@ -130,4 +131,110 @@ fn a_pull_into_a_layout_keeps_index_fields_hoist_does_not_know() {
     );
     assert_eq!(entry_a["annotations"]["org.example.note"], "kept too");
     assert!(entries.iter().any(|e| e["digest"] == b.digest()));
+}
+
+/// Names in `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The tarball is a docker-archive of `image` by skopeo's reading.
+fn assert_archive_of(env: &TestEnv, tarball: &Path, image: &ImageLayout) {
+    let out = run_ok(
+        env.skopeo().args([
+            "inspect",
+            "--raw",
+            &format!("docker-archive:{}", tarball.display()),
+        ]),
+        None,
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(
+        layers.len(),
+        image.manifests[0].layers.len(),
+        "{manifest:#}"
+    );
+}
+
+/// The tarball was built in `FILE.tar.partial`, opened following symlinks: a symlink planted
+/// under that name had its target overwritten with the archive.
+#[test]
+fn a_symlink_planted_at_the_old_partial_name_is_not_followed() {
+    let reg = RegistryServer::start(Mode::Open);
+    let image = seed(&reg.host(), "app/planted:1", 403);
+    let env = TestEnv::new().without_credential_helpers();
+    let dest = env.scratch("dest");
+    let victim = env.scratch("elsewhere").join("precious");
+    std::fs::write(&victim, b"precious").unwrap();
+    std::os::unix::fs::symlink(&victim, dest.join("image.tar.partial")).unwrap();
+    let tarball = dest.join("image.tar");
+    let reference = format!("{}/app/planted:1", reg.host());
+    run_ok(
+        env.hoist()
+            .args(["pull", &reference, "--output", path_str(&tarball)]),
+        None,
+    );
+    assert!(
+        std::fs::read(&victim).unwrap() == b"precious",
+        "the planted symlink's target was overwritten"
+    );
+    assert!(!tarball.is_symlink());
+    assert_archive_of(&env, &tarball, &image);
+    assert_eq!(names_in(&dest), ["image.tar", "image.tar.partial"]);
+}
+
+/// Two pulls to one tarball: the one that finished first used to remove the working layout
+/// under the other (which then failed), and both wrote one fixed partial file.
+#[test]
+fn two_pulls_to_one_tarball_both_succeed() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/two-pulls:1", 404);
+    let last = image.manifests[0].layers[1].blob.digest.clone();
+    proxy.inject(
+        Match::method("GET", Kind::Blob).path_ends_with(&last),
+        Fault::HoldResponseAfter(1024),
+    );
+    let env = TestEnv::new().without_credential_helpers();
+    let dest = env.scratch("dest");
+    let tarball = dest.join("image.tar");
+    let reference = format!("{}/app/two-pulls:1", proxy.host());
+    let args = ["pull", &reference, "--output", path_str(&tarball)];
+    // The first stalls in the middle of its last layer; the second runs start to finish.
+    let first = env
+        .hoist()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait_for_hold(),
+        "the first pull never reached its stall"
+    );
+    let second = run_ok(env.hoist().args(args), None);
+    assert_eq!(
+        String::from_utf8_lossy(&second.stdout),
+        format!("{}\n", image.digest())
+    );
+    assert_archive_of(&env, &tarball, &image);
+
+    proxy.release_holds();
+    let first = first.wait_with_output().unwrap();
+    crate::support::secrets_log::record_output(&first);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout),
+        format!("{}\n", image.digest())
+    );
+    assert_archive_of(&env, &tarball, &image);
+    // The last one out removed the working layout.
+    assert_eq!(names_in(&dest), ["image.tar"]);
 }

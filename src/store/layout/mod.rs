@@ -335,23 +335,12 @@ async fn check_layout_version(marker: &Path) -> Result<()> {
 /// How long to wait for another process's metadata update (which takes milliseconds).
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Opens (creating if needed) a lock file, never following a symlink planted in its place.
 async fn open_lock_file(path: &Path) -> Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
     let owned = path.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o644)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&owned)
-    })
-    .await
-    .map_err(|e| io_err(path)(std::io::Error::other(e)))?
-    .map_err(io_err(path))
+    tokio::task::spawn_blocking(move || super::flock::open_lock_file(&owned))
+        .await
+        .map_err(|e| io_err(path)(std::io::Error::other(e)))?
+        .map_err(io_err(path))
 }
 
 /// Held while `index.json` or the locations file is rewritten; closing the file unlocks it.
