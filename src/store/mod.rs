@@ -10,6 +10,7 @@ pub mod docker_archive;
 mod flock;
 mod image_json;
 pub mod layout;
+mod partial;
 pub mod source;
 mod tar_index;
 #[cfg(test)]

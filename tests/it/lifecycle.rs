@@ -238,3 +238,158 @@ fn two_pulls_to_one_tarball_both_succeed() {
     // The last one out removed the working layout.
     assert_eq!(names_in(&dest), ["image.tar"]);
 }
+
+/// The biggest file under `dir` and its length, if any.
+fn biggest_file(dir: &Path) -> Option<(String, u64)> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| {
+            let e = e.ok()?;
+            Some((
+                e.file_name().to_string_lossy().into_owned(),
+                e.metadata().ok()?.len(),
+            ))
+        })
+        .max_by_key(|(_, len)| *len)
+}
+
+/// A SIGKILL (or the OOM killer) gives hoist no chance to tidy up. Its partial download was
+/// named after its pid, so it stayed forever and the next run downloaded the blob from zero.
+/// Now the next run adopts it (it is named by digest, and the dead process's lock is gone),
+/// resumes with a Range request, and nothing is left in the temp area.
+#[test]
+fn after_sigkill_the_next_pull_adopts_the_partial_download_and_resumes() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = ImageSpec::new(405).layers(&[4096, 3 << 20]).build("seed");
+    push_with_skopeo(&image, &format!("{}/app/sigkill:1", reg.host()), None);
+    let big = image.manifests[0].layers[1].blob.clone();
+    assert!(
+        big.size > 2 << 20,
+        "the layer must outlast two write batches"
+    );
+    proxy.inject(
+        Match::method("GET", Kind::Blob).path_ends_with(&big.digest),
+        Fault::HoldResponseAfter(2 << 20),
+    );
+    let env = TestEnv::new().without_credential_helpers();
+    let store = env.scratch("store");
+    let partial_dir = store.join(".hoist/partial");
+    let reference = format!("{}/app/sigkill:1", proxy.host());
+    let mut child = env
+        .hoist()
+        .args([
+            "pull",
+            &reference,
+            "--store",
+            path_str(&store),
+            "--jobs",
+            "1",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(proxy.wait_for_hold(), "hoist never reached the stall");
+    // The bytes reach the file in batches: wait until at least one is on disk.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while biggest_file(&partial_dir).map_or(true, |(_, len)| len < 1 << 20) {
+        assert!(Instant::now() < deadline, "no partial download on disk");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (_, kept) = biggest_file(&partial_dir).unwrap();
+
+    proxy.clear();
+    let out = run_ok(
+        env.hoist()
+            .args(["pull", &reference, "--store", path_str(&store)]),
+        None,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", image.digest())
+    );
+    let gets: Vec<_> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.kind == Kind::Blob)
+        .collect();
+    assert_eq!(gets.len(), 1, "only the unfinished layer: {gets:#?}");
+    assert_eq!(gets[0].status, 206, "resumed with Range after {kept} bytes");
+    assert!(
+        names_in(&partial_dir).is_empty(),
+        "{:?}",
+        names_in(&partial_dir)
+    );
+    assert!(store
+        .join("blobs/sha256")
+        .join(big.digest.trim_start_matches("sha256:"))
+        .is_file());
+}
+
+/// A partial download left by an older hoist (named `<hex>.<pid>.<n>.<nanos>.part`) is
+/// adopted too, and leftovers of blobs that are stored by now are removed.
+#[test]
+fn leftover_partial_files_are_adopted_or_removed() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/leftovers:1", 406);
+    let layer = &image.manifests[0].layers[1];
+    let config = &image.manifests[0].config;
+    let env = TestEnv::new().without_credential_helpers();
+    let store = env.scratch("store");
+    let partial_dir = store.join(".hoist/partial");
+    std::fs::create_dir_all(&partial_dir).unwrap();
+    std::fs::write(
+        store.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    // The first half of the layer, as a killed older hoist left it.
+    let layer_hex = layer.blob.digest.trim_start_matches("sha256:");
+    let layer_bytes = std::fs::read(image.root.join("blobs/sha256").join(layer_hex)).unwrap();
+    let half = layer_bytes.len() / 2;
+    std::fs::write(
+        partial_dir.join(format!("{layer_hex}.31337.0.123456.part")),
+        &layer_bytes[..half],
+    )
+    .unwrap();
+    // A leftover of a blob another pull finished meanwhile.
+    let config_hex = config.digest.trim_start_matches("sha256:");
+    std::fs::create_dir_all(store.join("blobs/sha256")).unwrap();
+    std::fs::copy(
+        image.root.join("blobs/sha256").join(config_hex),
+        store.join("blobs/sha256").join(config_hex),
+    )
+    .unwrap();
+    std::fs::write(
+        partial_dir.join(format!("{config_hex}.31337.1.99.part")),
+        b"{",
+    )
+    .unwrap();
+
+    let reference = format!("{}/app/leftovers:1", proxy.host());
+    let out = run_ok(
+        env.hoist()
+            .args(["pull", &reference, "--store", path_str(&store)]),
+        None,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", image.digest())
+    );
+    let layer_get = proxy
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "GET" && r.path.ends_with(&layer.blob.digest))
+        .expect("the layer was fetched");
+    assert_eq!(layer_get.status, 206, "resumed after {half} bytes");
+    assert!(
+        names_in(&partial_dir).is_empty(),
+        "{:?}",
+        names_in(&partial_dir)
+    );
+}

@@ -15,12 +15,12 @@ use index::empty_index;
 pub(crate) use index::{find_named, ref_name_of};
 
 use super::blob_writer::BlobWriter;
-use super::{io_err, synced_temp_beside, unique_suffix, Result, StoreError};
+use super::{io_err, synced_temp_beside, Result, StoreError};
 use crate::types::Digest;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 /// The annotation OCI tools name images in `index.json` with.
 pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
@@ -107,6 +107,7 @@ impl Layout {
             tokio::fs::create_dir_all(&p).await.map_err(io_err(&p))?;
         }
         let layout = Layout::new(root, true);
+        layout.sweep_partials().await;
         let index = layout.index_path();
         if tokio::fs::metadata(&index).await.is_err() {
             // Never over an index another process has just written.
@@ -185,6 +186,24 @@ impl Layout {
     /// Where unfinished downloads wait for the next pull to resume them.
     pub fn partial_dir(&self) -> PathBuf {
         self.inner.root.join(".hoist").join("partial")
+    }
+
+    /// Removes partial files that hoists which are gone left behind and no pull will adopt:
+    /// those of blobs that are stored by now, and temp files. Best effort: a failure here
+    /// costs only disk space, and the next run tries again.
+    async fn sweep_partials(&self) {
+        let (dir, blobs) = (
+            self.partial_dir(),
+            self.inner.root.join("blobs").join("sha256"),
+        );
+        let _ = tokio::task::spawn_blocking(move || {
+            super::partial::sweep(&dir, |hex| {
+                hex.len() == 64
+                    && hex.bytes().all(|b| b.is_ascii_hexdigit())
+                    && blobs.join(hex).is_file()
+            })
+        })
+        .await;
     }
 
     /// Other hoist processes may update `index.json` or the locations file at the same time:
@@ -283,21 +302,27 @@ impl Layout {
         if self.has_blob(&digest).await == Some(bytes.len() as u64) {
             return Ok(digest);
         }
-        let tmp = self
-            .partial_dir()
-            .join(format!("{}.{}.tmp", digest.hex(), unique_suffix()));
-        let result = async {
-            let mut f = tokio::fs::File::create(&tmp).await.map_err(io_err(&tmp))?;
-            f.write_all(bytes).await.map_err(io_err(&tmp))?;
-            f.sync_all().await.map_err(io_err(&tmp))?;
-            drop(f);
-            tokio::fs::rename(&tmp, &path).await.map_err(io_err(&path))
-        }
-        .await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&tmp).await;
-        }
-        result.map(|()| digest)
+        let dir = self.partial_dir();
+        let hex = digest.hex().to_string();
+        let bytes = bytes.to_vec();
+        let written = tokio::task::spawn_blocking(move || -> Result<()> {
+            use std::io::Write;
+            // Locked like a partial download, so that a sweep never takes it for a leftover.
+            let mut tmp =
+                super::partial::create_private(&dir, &hex, ".tmp").map_err(io_err(&dir))?;
+            let result = (|| {
+                tmp.file.write_all(&bytes)?;
+                tmp.file.sync_all()?;
+                std::fs::rename(&tmp.path, &path)
+            })();
+            if result.is_err() {
+                let _ = std::fs::remove_file(&tmp.path);
+            }
+            result.map_err(io_err(&tmp.path))
+        })
+        .await
+        .map_err(|e| io_err(self.root())(std::io::Error::other(e)))?;
+        written.map(|()| digest)
     }
 
     /// Starts (or resumes) a verified streaming write of the blob `expected`.
