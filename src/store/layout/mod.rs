@@ -2,14 +2,16 @@
 //! and `blobs/sha256/<hex>`, plus hoist's own bookkeeping under `.hoist/` (partial downloads
 //! and which repositories each blob is known to live in, for cross-repository mounts).
 //!
-//! This file has the directory and its blobs; `index.rs` the images `index.json` names, and
-//! `locations.rs` the record of where blobs live.
+//! This file has the directory and its blobs; `index.rs` the images `index.json` names,
+//! `locations.rs` the record of where blobs live, and `meta_lock.rs` the lock and clean-up that
+//! let several hoists share a layout.
 //!
 //! A layout opened with [`Layout::open`] is read-only: nothing is created or modified, so it
 //! works on a read-only filesystem. [`Layout::create_or_open`] gives a writable one.
 
 mod index;
 mod locations;
+mod meta_lock;
 
 use index::empty_index;
 pub(crate) use index::{find_named, ref_name_of};
@@ -110,6 +112,8 @@ impl Layout {
         layout.sweep_partials().await;
         let index = layout.index_path();
         if tokio::fs::metadata(&index).await.is_err() {
+            // Under the lock, as every write of it is (see `lock_metadata`).
+            let _lock = layout.lock_metadata().await?;
             // Never over an index another process has just written.
             let body =
                 serde_json::to_vec_pretty(&empty_index()).map_err(|source| StoreError::Json {
@@ -186,48 +190,6 @@ impl Layout {
     /// Where unfinished downloads wait for the next pull to resume them.
     pub fn partial_dir(&self) -> PathBuf {
         self.inner.root.join(".hoist").join("partial")
-    }
-
-    /// Removes partial files that hoists which are gone left behind and no pull will adopt:
-    /// those of blobs that are stored by now, and temp files. Best effort: a failure here
-    /// costs only disk space, and the next run tries again.
-    async fn sweep_partials(&self) {
-        let (dir, blobs) = (
-            self.partial_dir(),
-            self.inner.root.join("blobs").join("sha256"),
-        );
-        let _ = tokio::task::spawn_blocking(move || {
-            super::partial::sweep(&dir, |hex| {
-                hex.len() == 64
-                    && hex.bytes().all(|b| b.is_ascii_hexdigit())
-                    && blobs.join(hex).is_file()
-            })
-        })
-        .await;
-    }
-
-    /// Other hoist processes may update `index.json` or the locations file at the same time:
-    /// a read-modify-write holds a `flock` on `.hoist/meta.lock`. The kernel drops it when its
-    /// holder dies, so a killed hoist leaves nothing that delays the next run. The file stays:
-    /// removing it would let a waiter lock a file no one else can see.
-    async fn lock_metadata(&self) -> Result<MetaLock> {
-        let path = self.inner.root.join(".hoist").join("meta.lock");
-        let file = open_lock_file(&path).await?;
-        let deadline = std::time::Instant::now() + LOCK_WAIT;
-        let mut pause = std::time::Duration::from_millis(1);
-        loop {
-            if super::flock::try_lock_exclusive(&file).map_err(io_err(&path))? {
-                return Ok(MetaLock { _file: file });
-            }
-            if std::time::Instant::now() > deadline {
-                return Err(io_err(&path)(std::io::Error::other(
-                    "another hoist has held this lock for over a minute",
-                )));
-            }
-            // An update takes milliseconds; polling keeps the wait cancellable by Ctrl-C.
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(std::time::Duration::from_millis(50));
-        }
     }
 
     fn locations_path(&self) -> PathBuf {
@@ -355,22 +317,6 @@ async fn check_layout_version(marker: &Path) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// How long to wait for another process's metadata update (which takes milliseconds).
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
-
-async fn open_lock_file(path: &Path) -> Result<std::fs::File> {
-    let owned = path.to_path_buf();
-    tokio::task::spawn_blocking(move || super::flock::open_lock_file(&owned))
-        .await
-        .map_err(|e| io_err(path)(std::io::Error::other(e)))?
-        .map_err(io_err(path))
-}
-
-/// Held while `index.json` or the locations file is rewritten; closing the file unlocks it.
-struct MetaLock {
-    _file: std::fs::File,
 }
 
 #[cfg(test)]
