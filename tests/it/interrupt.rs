@@ -32,11 +32,6 @@ fn spawn(env: &TestEnv, args: &[&str]) -> Child {
         .expect("hoist runs")
 }
 
-/// Sends SIGINT once the proxy has stalled a transfer.
-fn interrupt_at_hold(proxy: &Proxy, child: Child) -> Output {
-    signal_at_hold(proxy, child, "INT")
-}
-
 /// Sends the signal `name` (as `kill -NAME` spells it) once the proxy has stalled a transfer.
 fn signal_at_hold(proxy: &Proxy, mut child: Child, name: &str) -> Output {
     if !proxy.wait_for_hold() {
@@ -156,9 +151,18 @@ fn pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
 
 #[test]
 fn interrupted_pull_to_a_tarball_leaves_no_tarball() {
+    tarball_pull_stopped_by("INT", 130, "app/ctrl-c-tar:1", 301);
+}
+
+#[test]
+fn sigterm_mid_pull_to_a_tarball_leaves_no_tarball() {
+    tarball_pull_stopped_by("TERM", 143, "app/sigterm-tar:1", 306);
+}
+
+fn tarball_pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
     let reg = RegistryServer::start(Mode::Open);
     let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/ctrl-c-tar:1", 301);
+    let image = seed(&reg.host(), repo_tag, seed_n);
     let last = image.manifests[0].layers[1].blob.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&last),
@@ -167,7 +171,7 @@ fn interrupted_pull_to_a_tarball_leaves_no_tarball() {
     let env = TestEnv::new().without_credential_helpers();
     let dest = env.scratch("dest");
     let tarball = dest.join("image.tar");
-    let reference = format!("{}/app/ctrl-c-tar:1", proxy.host());
+    let reference = format!("{}/{repo_tag}", proxy.host());
     let child = spawn(
         &env,
         &[
@@ -179,9 +183,9 @@ fn interrupted_pull_to_a_tarball_leaves_no_tarball() {
             "1",
         ],
     );
-    let out = interrupt_at_hold(&proxy, child);
+    let out = signal_at_hold(&proxy, child, signal);
 
-    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
     assert!(!tarball.exists());
     let mut names: Vec<String> = std::fs::read_dir(&dest)
         .unwrap()

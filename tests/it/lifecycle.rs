@@ -393,3 +393,67 @@ fn leftover_partial_files_are_adopted_or_removed() {
         names_in(&partial_dir)
     );
 }
+
+/// Two pulls of one image into one store: the second never takes the partial download the
+/// first is still writing (it downloads into a file of its own), and both finish.
+#[test]
+fn a_live_pulls_partial_download_is_never_taken() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/shared-store:1", 407);
+    let last = image.manifests[0].layers[1].blob.digest.clone();
+    proxy.inject(
+        Match::method("GET", Kind::Blob).path_ends_with(&last),
+        Fault::HoldResponseAfter(16 * 1024),
+    );
+    let env = TestEnv::new().without_credential_helpers();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/shared-store:1", proxy.host());
+    let args = [
+        "pull",
+        &reference,
+        "--store",
+        path_str(&store),
+        "--jobs",
+        "1",
+    ];
+    let first = env
+        .hoist()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait_for_hold(),
+        "the first pull never reached its stall"
+    );
+    let second = run_ok(env.hoist().args(args), None);
+    assert_eq!(
+        String::from_utf8_lossy(&second.stdout),
+        format!("{}\n", image.digest())
+    );
+    let layer_gets: Vec<_> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with(&last))
+        .collect();
+    assert_eq!(layer_gets.len(), 2, "{layer_gets:#?}");
+    assert_eq!(layer_gets[1].status, 200, "from zero, in a file of its own");
+
+    proxy.release_holds();
+    let first = first.wait_with_output().unwrap();
+    crate::support::secrets_log::record_output(&first);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout),
+        format!("{}\n", image.digest())
+    );
+    let partial_dir = store.join(".hoist/partial");
+    assert!(
+        names_in(&partial_dir).is_empty(),
+        "{:?}",
+        names_in(&partial_dir)
+    );
+}
