@@ -25,7 +25,26 @@ impl WorkDir {
         let mut pause = Duration::from_millis(1);
         loop {
             let (dir2, path2) = (dir.clone(), path.clone());
+            let root2 = root.to_path_buf();
             let attempt = tokio::task::spawn_blocking(move || -> Result<Option<std::fs::File>> {
+                if let Some(parent) = root2.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+                }
+                match std::fs::create_dir(&root2) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(io_err(&root2)(e)),
+                }
+                // A symlink planted under the working layout's name would send the blobs,
+                // and the tarball being built, wherever it points.
+                let meta = std::fs::symlink_metadata(&root2).map_err(io_err(&root2))?;
+                if !meta.is_dir() {
+                    return Err(StoreError::Format(
+                        root2,
+                        "expected hoist's working directory here, found something else; remove it"
+                            .into(),
+                    ));
+                }
                 std::fs::create_dir_all(&dir2).map_err(io_err(&dir2))?;
                 let file = open_lock_file(&path2).map_err(io_err(&path2))?;
                 if try_lock_shared(&file).map_err(io_err(&path2))?
@@ -98,5 +117,16 @@ mod tests {
         let c = WorkDir::enter(&root).await.unwrap();
         c.leave().await.unwrap();
         assert!(!root.exists());
+    }
+
+    #[tokio::test]
+    async fn a_symlink_in_its_place_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        let root = tmp.path().join("image.tar.hoist-partial");
+        std::os::unix::fs::symlink(&elsewhere, &root).unwrap();
+        assert!(WorkDir::enter(&root).await.is_err());
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
     }
 }
