@@ -9,6 +9,7 @@ use hoist::ui::Tally;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::signal::unix::{signal, Signal, SignalKind};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -26,24 +27,28 @@ fn main() -> ExitCode {
     let tally = Arc::new(Tally::default());
     let outcome = runtime.block_on(async {
         if !cli.command.transfers_images() {
-            // A password prompt blocks its thread: Ctrl-C must end the process as usual.
-            return Some(commands::run(cli, tally.clone()).await);
+            // A password prompt blocks its thread: a signal must end the process as usual.
+            return Outcome::Done(commands::run(cli, tally.clone()).await);
         }
+        let mut stop = match Stop::listen() {
+            Ok(stop) => stop,
+            Err(e) => return Outcome::Done(Err(anyhow::anyhow!("cannot handle signals: {e}"))),
+        };
         tokio::select! {
-            result = commands::run(cli, tally.clone()) => Some(result),
+            result = commands::run(cli, tally.clone()) => Outcome::Done(result),
             // Dropping the command drops its downloads and uploads: unfinished downloads are
             // parked in the destination's own temp area for the next run to resume.
-            _ = tokio::signal::ctrl_c() => None,
+            code = stop.received() => Outcome::Stopped(code),
         }
     });
     // Blocking work (a tarball being written) sees it was cancelled and removes its partial
     // file; give it that moment rather than exiting under it.
     runtime.shutdown_timeout(Duration::from_secs(5));
     match outcome {
-        Some(Ok(())) => ExitCode::SUCCESS,
+        Outcome::Done(Ok(())) => ExitCode::SUCCESS,
         // A closed stdout (`hoist pull … | head`) is no error: the printer ignores only that.
         // A broken pipe anywhere else (a registry hanging up mid-upload) is a failure.
-        Some(Err(error)) => {
+        Outcome::Done(Err(error)) => {
             // Causes may quote the wire or a file: never let them reach the terminal raw.
             to_stderr(format_args!(
                 "error: {}",
@@ -57,9 +62,48 @@ fn main() -> ExitCode {
             }
             ExitCode::from(exit_code::for_error(&error))
         }
-        None => {
-            to_stderr(format_args!("{}", tally.interrupted_summary()));
-            ExitCode::from(exit_code::INTERRUPTED)
+        Outcome::Stopped(code) => {
+            print_interrupted(&tally);
+            ExitCode::from(code)
+        }
+    }
+}
+
+enum Outcome {
+    Done(anyhow::Result<()>),
+    /// A signal stopped the transfer; the exit code it calls for.
+    Stopped(u8),
+}
+
+/// The one place an interrupted transfer reports what it finished and what waits for the
+/// next run (anything that must happen on screen before it belongs here).
+fn print_interrupted(tally: &Tally) {
+    to_stderr(format_args!("{}", tally.interrupted_summary()));
+}
+
+/// The signals that cancel a transfer: Ctrl-C, and SIGTERM and SIGHUP, which CI runners,
+/// Kubernetes and `timeout` send to cancel a job or a closed terminal sends.
+struct Stop {
+    int: Signal,
+    term: Signal,
+    hup: Signal,
+}
+
+impl Stop {
+    fn listen() -> std::io::Result<Stop> {
+        Ok(Stop {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// Waits for the first of them; returns the exit code it calls for.
+    async fn received(&mut self) -> u8 {
+        tokio::select! {
+            _ = self.int.recv() => exit_code::INTERRUPTED,
+            _ = self.term.recv() => exit_code::TERMINATED,
+            _ = self.hup.recv() => exit_code::HUNG_UP,
         }
     }
 }

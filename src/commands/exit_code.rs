@@ -6,6 +6,10 @@ pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
 /// Interrupted by Ctrl-C / SIGINT, as shells report 128 + 2.
 pub const INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM (a cancelled CI job, `timeout`, Kubernetes), 128 + 15.
+pub const TERMINATED: u8 = 143;
+/// Stopped by SIGHUP (the terminal went away), 128 + 1.
+pub const HUNG_UP: u8 = 129;
 
 /// A mistake in how hoist was called, found after parsing (e.g. `--password-stdin` without `-u`).
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ use crate::reference::Reference;
 use crate::registry::{RegistryClient, Scope};
 use crate::settings::Settings;
 use crate::store::layout::Layout;
-use crate::store::{ArchiveOptions, LayerForm};
+use crate::store::{ArchiveOptions, LayerForm, WorkDir};
 use crate::ui::summary::blob_summaries;
 use crate::ui::{Progress, Tally, TransferSummary};
 use anyhow::Context;
@@ -43,6 +43,15 @@ pub async fn run(settings: &Settings, args: &PullArgs, tally: Arc<Tally>) -> any
     )?;
     printer.status(format!("Pulling {}", reference));
     let plan = pull::resolve(&client, &reference, &platform).await?;
+    // Other pulls to the same tarball share its working layout; the last one out removes it.
+    let work = match archive {
+        Some(_) => Some(
+            WorkDir::enter(&layout_dir)
+                .await
+                .with_context(|| format!("preparing {}", layout_dir.display()))?,
+        ),
+        None => None,
+    };
     let layout = Layout::create_or_open(&layout_dir)
         .await
         .with_context(|| format!("preparing {}", layout_dir.display()))?;
@@ -71,11 +80,15 @@ pub async fn run(settings: &Settings, args: &PullArgs, tally: Arc<Tally>) -> any
                 .map(|_| vec![name.clone()])
                 .unwrap_or_default(),
             layer_form: LayerForm::AsStored,
+            temp_dir: work.as_ref().map(WorkDir::temp_dir),
         };
         crate::store::write_docker_archive(&layout, &manifest, &options, archive)
             .await
             .with_context(|| format!("writing {}", archive.display()))?;
-        std::fs::remove_dir_all(&layout_dir)
+    }
+    if let Some(work) = work {
+        work.leave()
+            .await
             .with_context(|| format!("removing {}", layout_dir.display()))?;
     }
     let digest = pulled.top.digest.to_string();

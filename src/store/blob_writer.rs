@@ -1,7 +1,8 @@
 //! Streaming a blob into a layout: bytes go to a partial file under `.hoist/partial/`, are
 //! hashed as they pass, and the file is renamed into `blobs/sha256/` only once its digest and
-//! size check out. An unfinished download is parked where the next pull resumes it, and a
-//! claim keeps two tasks of one process from appending to the same blob.
+//! size check out. The partial file is named by the blob's digest and locked while written
+//! (see `partial.rs`), so an unfinished download, even one of a killed process, is resumed by
+//! the next pull; an in-process claim keeps two tasks from writing the same blob.
 //!
 //! Hashing and writing are CPU and disk work, so each blob gets a thread of its own that does
 //! both with a plain `std::fs::File`; the async side only copies network chunks into buffers
@@ -13,7 +14,8 @@
 //! reuse its read buffer; otherwise every chunk lands in freshly faulted-in memory.
 
 use super::layout::Layout;
-use super::{io_err, unique_suffix, Result, StoreError};
+use super::partial::{self, Claimed};
+use super::{io_err, Result, StoreError};
 use crate::types::{Digest, DigestHasher};
 use std::io::{Read, Seek, Write};
 use std::path::PathBuf;
@@ -66,7 +68,7 @@ pub struct BlobWriter {
     expected_size: Option<u64>,
     /// Bytes accepted so far, written or still queued: where a resumed download continues.
     offset: u64,
-    /// This writer's own file, `.hoist/partial/<hex>.<unique>.part` (for messages).
+    /// This writer's file, `.hoist/partial/<hex>` or a private one (for messages).
     partial: PathBuf,
     /// Bytes not yet handed to the disk thread.
     batch: Vec<u8>,
@@ -100,15 +102,10 @@ impl BlobWriter {
         };
         let dir = layout.partial_dir();
         let paths = Paths {
-            // Another process may be pulling the same blob into this layout, so each writer
-            // has a file of its own. An interrupted download is parked under the plain `<hex>`
-            // name; renaming it to ours adopts it atomically, so only one writer resumes it.
-            partial: dir.join(format!("{}.{}.part", expected.hex(), unique_suffix())),
-            resumable: dir.join(expected.hex()),
+            hex: expected.hex().to_string(),
             final_path: layout.blob_path(expected),
-            dir,
+            dir: dir.clone(),
         };
-        let partial = paths.partial.clone();
         let (jobs, queue) = mpsc::unbounded_channel();
         let (spare_tx, spare) = mpsc::unbounded_channel();
         let (ready_tx, ready) = oneshot::channel();
@@ -121,15 +118,15 @@ impl BlobWriter {
             .name("hoist-blob".into())
             .spawn(move || match DiskFile::open(paths, check, claim) {
                 Ok(disk) => {
-                    let _ = ready_tx.send(Ok(disk.hasher.len()));
+                    let _ = ready_tx.send(Ok((disk.hasher.len(), disk.partial.path.clone())));
                     let _ = outcome_tx.send(disk.serve(queue, spare_tx));
                 }
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
                 }
             })
-            .map_err(io_err(&partial))?;
-        let offset = ready.await.map_err(|_| stopped(&partial))??;
+            .map_err(io_err(&dir))?;
+        let (offset, partial) = ready.await.map_err(|_| stopped(&dir))??;
         Ok(BlobWriter {
             expected: expected.clone(),
             expected_size,
@@ -305,11 +302,9 @@ impl std::fmt::Debug for BlobWriter {
 }
 
 struct Paths {
+    /// `.hoist/partial/`
     dir: PathBuf,
-    /// This writer's own file.
-    partial: PathBuf,
-    /// Where an unfinished download is parked for the next `begin_blob`: `.hoist/partial/<hex>`.
-    resumable: PathBuf,
+    hex: String,
     final_path: PathBuf,
 }
 
@@ -323,36 +318,24 @@ struct Check {
 struct DiskFile {
     paths: Paths,
     check: Check,
-    file: std::fs::File,
+    /// The locked partial file; closing it (however the process ends) leaves it for the next
+    /// writer of this blob.
+    partial: Claimed,
     hasher: DigestHasher,
-    /// False once the partial file was committed or deleted.
-    park: bool,
     /// Where the bytes not yet handed to `start_writeback` begin.
     unflushed: u64,
     _claim: Claim,
 }
 
 impl DiskFile {
-    /// Adopts a parked partial file if there is one and re-hashes its bytes (streamed, not
-    /// loaded), or starts an empty one.
+    /// Claims the blob's partial file, with what an earlier writer that is gone left in it,
+    /// and re-hashes those bytes (streamed, not loaded); they are where the download resumes.
     fn open(paths: Paths, check: Check, claim: Claim) -> Result<DiskFile> {
         std::fs::create_dir_all(&paths.dir).map_err(io_err(&paths.dir))?;
-        match std::fs::rename(&paths.resumable, &paths.partial) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err(&paths.resumable)(e)),
-        }
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&paths.partial)
-            .map_err(io_err(&paths.partial))?;
+        let partial = partial::claim(&paths.dir, &paths.hex).map_err(io_err(&paths.dir))?;
         let mut disk = DiskFile {
-            file,
+            partial,
             hasher: DigestHasher::new(),
-            park: true,
             unflushed: 0,
             _claim: claim,
             paths,
@@ -395,7 +378,7 @@ impl DiskFile {
                     }
                     let end = self.hasher.len();
                     if end - self.unflushed >= WRITEBACK {
-                        start_writeback(&self.file, self.unflushed, end - self.unflushed);
+                        start_writeback(&self.partial.file, self.unflushed, end - self.unflushed);
                         self.unflushed = end;
                     }
                     buf.clear();
@@ -410,7 +393,7 @@ impl DiskFile {
     }
 
     fn io<T>(&mut self, op: impl FnOnce(&mut std::fs::File) -> std::io::Result<T>) -> Result<T> {
-        op(&mut self.file).map_err(io_err(&self.paths.partial))
+        op(&mut self.partial.file).map_err(io_err(&self.partial.path))
     }
 
     fn restart(&mut self) -> Result<()> {
@@ -444,17 +427,16 @@ impl DiskFile {
         }
         self.io(|f| f.sync_all())?;
         let final_path = &self.paths.final_path;
-        std::fs::rename(&self.paths.partial, final_path).map_err(io_err(final_path))?;
-        self.park = false;
+        // Still holding the lock, so no other writer has this file open to append to.
+        std::fs::rename(&self.partial.path, final_path).map_err(io_err(final_path))?;
         Ok(size)
     }
 
     fn discard(&mut self) -> Result<()> {
-        self.park = false;
-        match std::fs::remove_file(&self.paths.partial) {
+        match std::fs::remove_file(&self.partial.path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_err(&self.paths.partial)(e)),
+            Err(e) => Err(io_err(&self.partial.path)(e)),
         }
     }
 }
@@ -476,15 +458,6 @@ fn start_writeback(file: &std::fs::File, offset: u64, len: u64) {
 
 #[cfg(not(target_os = "linux"))]
 fn start_writeback(_: &std::fs::File, _: u64, _: u64) {}
-
-impl Drop for DiskFile {
-    /// Parks an unfinished download where the next pull finds it.
-    fn drop(&mut self) {
-        if self.park {
-            let _ = std::fs::rename(&self.paths.partial, &self.paths.resumable);
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -38,11 +38,16 @@ pub struct ArchiveOptions {
     /// Tags to record (`alpine:3.19`, `ghcr.io/o/app:v1`); `docker load` tags the image so.
     pub repo_tags: Vec<String>,
     pub layer_form: LayerForm,
+    /// Where the tar is built before it is renamed to its name: a directory on the target's
+    /// filesystem. `None` is the target's own directory.
+    pub temp_dir: Option<PathBuf>,
 }
 
 /// Writes a docker-archive of the image `manifest` (OCI or Docker schema2, not an index) to
-/// `out`, reading its config and layers from `blobs`. The tar is built in `out.partial`
-/// beside the target and renamed into place when complete.
+/// `out`, reading its config and layers from `blobs`. The tar is built in a file created
+/// exclusively (a fresh random name, never through a planted symlink) beside the target, or
+/// in [`ArchiveOptions::temp_dir`], and renamed into place when complete: two writers of one
+/// target each build their own, and the last rename wins with a whole archive.
 pub async fn write_docker_archive<B>(
     blobs: &B,
     manifest: &[u8],
@@ -87,21 +92,37 @@ fn write_docker_archive_blocking(
     let config = doc
         .config
         .ok_or_else(|| format_err(out, "manifest has no config"))?;
-    let mut partial_name = out.file_name().unwrap_or_default().to_os_string();
-    partial_name.push(".partial");
-    let partial = out.with_file_name(partial_name);
-    let result = (|| -> Result<()> {
-        let file = std::fs::File::create(&partial).map_err(io_err(&partial))?;
+    let dir = match &options.temp_dir {
+        Some(dir) => dir.as_path(),
+        None => match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        },
+    };
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(out.file_name().unwrap_or_default());
+    prefix.push(".");
+    // O_EXCL with a random name; dropped on any error (or cancellation), it removes itself.
+    let temp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .tempfile_in(dir)
+        .map_err(io_err(dir))?;
+    let partial = temp.path().to_path_buf();
+    let partial = partial.as_path();
+    (|| -> Result<()> {
+        let file = temp.as_file().try_clone().map_err(io_err(partial))?;
         let mut tar = tar::Builder::new(std::io::BufWriter::with_capacity(COPY_BUF, file));
         tar.mode(tar::HeaderMode::Deterministic);
 
         let config_name = format!("{}.json", config.digest.hex());
-        append_blob(&mut tar, blobs, &config, &config_name, &partial, cancelled)?;
+        append_blob(&mut tar, blobs, &config, &config_name, partial, cancelled)?;
 
         let mut layer_names = Vec::new();
         let mut written = HashSet::new();
         for layer in &doc.layers {
-            let head = read_head(blobs, &layer.digest).map_err(io_err(&partial))?;
+            let head = read_head(blobs, &layer.digest).map_err(io_err(partial))?;
             let ext = match Compression::detect(&head) {
                 Compression::None => "tar",
                 Compression::Gzip => "tar.gz",
@@ -109,7 +130,7 @@ fn write_docker_archive_blocking(
             };
             let name = format!("{}.{ext}", layer.digest.hex());
             if written.insert(name.clone()) {
-                append_blob(&mut tar, blobs, layer, &name, &partial, cancelled)?;
+                append_blob(&mut tar, blobs, layer, &name, partial, cancelled)?;
             }
             layer_names.push(name);
         }
@@ -123,7 +144,7 @@ fn write_docker_archive_blocking(
             &mut tar,
             "manifest.json",
             &serde_json::to_vec(&manifest_json).unwrap_or_default(),
-            &partial,
+            partial,
         )?;
 
         // The legacy `repositories` file maps repo → tag → top layer id.
@@ -143,21 +164,18 @@ fn write_docker_archive_blocking(
             &mut tar,
             "repositories",
             &serde_json::to_vec(&repos).unwrap_or_default(),
-            &partial,
+            partial,
         )?;
 
-        let mut buffered = tar.into_inner().map_err(io_err(&partial))?;
-        buffered.flush().map_err(io_err(&partial))?;
+        let mut buffered = tar.into_inner().map_err(io_err(partial))?;
+        buffered.flush().map_err(io_err(partial))?;
         let file = buffered
             .into_inner()
-            .map_err(|e| io_err(&partial)(e.into_error()))?;
-        file.sync_all().map_err(io_err(&partial))?;
-        std::fs::rename(&partial, out).map_err(io_err(out))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    result
+            .map_err(|e| io_err(partial)(e.into_error()))?;
+        file.sync_all().map_err(io_err(partial))
+    })()?;
+    temp.persist(out).map_err(|e| io_err(out)(e.error))?;
+    Ok(())
 }
 
 fn split_repo_tag(s: &str) -> Option<(&str, &str)> {
@@ -270,7 +288,11 @@ mod tests {
         write_docker_archive(&img.layout, &img.manifest, &options, &out)
             .await
             .unwrap();
-        assert!(!tmp.path().join("image.tar.partial").exists());
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "only the layout and the archive: {names:?}");
 
         let file = out.to_str().unwrap();
         let inspect: serde_json::Value =
@@ -327,6 +349,27 @@ mod tests {
         );
         assert!(format!("{:#}", result.unwrap_err()).contains("cancelled"));
         assert!(!out.exists());
-        assert!(!tmp.path().join("image.tar.partial").exists());
+        assert_eq!(
+            std::fs::read_dir(tmp.path()).unwrap().count(),
+            1,
+            "the layout"
+        );
+    }
+
+    /// The partial archive once had a fixed name opened following symlinks, so a symlink
+    /// planted there had its target overwritten.
+    #[tokio::test]
+    async fn a_symlink_planted_beside_the_target_is_not_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let img = test_image(&tmp.path().join("layout")).await;
+        let victim = tmp.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        std::os::unix::fs::symlink(&victim, tmp.path().join("image.tar.partial")).unwrap();
+        let out = tmp.path().join("image.tar");
+        write_docker_archive(&img.layout, &img.manifest, &ArchiveOptions::default(), &out)
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        assert!(ImageSource::open(&out, None).await.is_ok());
     }
 }

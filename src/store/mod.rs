@@ -7,17 +7,21 @@
 
 pub mod blob_writer;
 pub mod docker_archive;
+mod flock;
 mod image_json;
 pub mod layout;
+mod partial;
 pub mod source;
 mod tar_index;
 #[cfg(test)]
 mod test_fixtures;
+pub mod work_dir;
 
 pub use blob_writer::BlobWriter;
 pub use docker_archive::{write_docker_archive, ArchiveOptions, BlobFiles, LayerForm};
 pub use layout::{Layout, REF_NAME_ANNOTATION};
 pub use source::{BlobInfo, BlobReader, ChildManifest, ImageSource, SourceKind};
+pub use work_dir::WorkDir;
 
 use crate::types::Digest;
 use std::path::{Path, PathBuf};

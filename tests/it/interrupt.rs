@@ -1,5 +1,6 @@
 //! Ctrl-C in the middle of a pull or push: exit code 130, a summary of what finished, nothing
-//! half-written where the user looks, and the next run finishes the job.
+//! half-written where the user looks, and the next run finishes the job. SIGTERM (a cancelled
+//! CI job) and SIGHUP do the same, with exit codes 143 and 129.
 //!
 //! A hold fault in the proxy stalls one transfer for good, so the interrupt lands at a known
 //! point (the test waits for the stall itself, not for time to pass).
@@ -31,15 +32,15 @@ fn spawn(env: &TestEnv, args: &[&str]) -> Child {
         .expect("hoist runs")
 }
 
-/// Sends SIGINT once the proxy has stalled a transfer.
-fn interrupt_at_hold(proxy: &Proxy, mut child: Child) -> Output {
+/// Sends the signal `name` (as `kill -NAME` spells it) once the proxy has stalled a transfer.
+fn signal_at_hold(proxy: &Proxy, mut child: Child, name: &str) -> Output {
     if !proxy.wait_for_hold() {
         let _ = child.kill();
         let out = child.wait_with_output().unwrap();
         panic!("hoist never reached the stalled request: {}", stderr(&out));
     }
     let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{name}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -58,9 +59,25 @@ fn path_str(p: &Path) -> &str {
 
 #[test]
 fn interrupted_pull_says_what_finished_and_the_next_run_resumes() {
+    pull_stopped_by("INT", 130, "app/ctrl-c:1", 300);
+}
+
+/// SIGTERM is how CI runners, Kubernetes and `timeout` cancel a job: the same clean stop as
+/// Ctrl-C (it used to kill hoist with no summary and its partial download under a pid name).
+#[test]
+fn sigterm_mid_pull_exits_143_and_the_next_run_resumes() {
+    pull_stopped_by("TERM", 143, "app/sigterm:1", 303);
+}
+
+#[test]
+fn sighup_mid_pull_exits_129_and_the_next_run_resumes() {
+    pull_stopped_by("HUP", 129, "app/sighup:1", 304);
+}
+
+fn pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
     let reg = RegistryServer::start(Mode::Open);
     let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/ctrl-c:1", 300);
+    let image = seed(&reg.host(), repo_tag, seed_n);
     let last = image.manifests[0].layers[1].blob.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&last),
@@ -68,7 +85,7 @@ fn interrupted_pull_says_what_finished_and_the_next_run_resumes() {
     );
     let env = TestEnv::new().without_credential_helpers();
     let store = env.scratch("store");
-    let reference = format!("{}/app/ctrl-c:1", proxy.host());
+    let reference = format!("{}/{repo_tag}", proxy.host());
     let child = spawn(
         &env,
         &[
@@ -80,9 +97,9 @@ fn interrupted_pull_says_what_finished_and_the_next_run_resumes() {
             "1",
         ],
     );
-    let out = interrupt_at_hold(&proxy, child);
+    let out = signal_at_hold(&proxy, child, signal);
 
-    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
     assert!(out.stdout.is_empty(), "no digest for an unfinished pull");
     let err = stderr(&out);
     assert!(
@@ -105,7 +122,10 @@ fn interrupted_pull_says_what_finished_and_the_next_run_resumes() {
         .iter()
         .any(|b| b.ends_with(last.trim_start_matches("sha256:"))));
     let index = std::fs::read_to_string(store.join("index.json")).unwrap();
-    assert!(!index.contains("app/ctrl-c"), "{index}");
+    assert!(
+        !index.contains(repo_tag.split(':').next().unwrap()),
+        "{index}"
+    );
     assert_eq!(files_under(&store.join(".hoist/partial")).len(), 1);
 
     // The next run fetches only the rest of the stalled layer.
@@ -131,9 +151,18 @@ fn interrupted_pull_says_what_finished_and_the_next_run_resumes() {
 
 #[test]
 fn interrupted_pull_to_a_tarball_leaves_no_tarball() {
+    tarball_pull_stopped_by("INT", 130, "app/ctrl-c-tar:1", 301);
+}
+
+#[test]
+fn sigterm_mid_pull_to_a_tarball_leaves_no_tarball() {
+    tarball_pull_stopped_by("TERM", 143, "app/sigterm-tar:1", 306);
+}
+
+fn tarball_pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
     let reg = RegistryServer::start(Mode::Open);
     let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/ctrl-c-tar:1", 301);
+    let image = seed(&reg.host(), repo_tag, seed_n);
     let last = image.manifests[0].layers[1].blob.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&last),
@@ -142,7 +171,7 @@ fn interrupted_pull_to_a_tarball_leaves_no_tarball() {
     let env = TestEnv::new().without_credential_helpers();
     let dest = env.scratch("dest");
     let tarball = dest.join("image.tar");
-    let reference = format!("{}/app/ctrl-c-tar:1", proxy.host());
+    let reference = format!("{}/{repo_tag}", proxy.host());
     let child = spawn(
         &env,
         &[
@@ -154,9 +183,9 @@ fn interrupted_pull_to_a_tarball_leaves_no_tarball() {
             "1",
         ],
     );
-    let out = interrupt_at_hold(&proxy, child);
+    let out = signal_at_hold(&proxy, child, signal);
 
-    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
     assert!(!tarball.exists());
     let mut names: Vec<String> = std::fs::read_dir(&dest)
         .unwrap()
@@ -185,19 +214,28 @@ fn interrupted_pull_to_a_tarball_leaves_no_tarball() {
 
 #[test]
 fn interrupted_push_says_the_blobs_went_up_and_the_manifest_did_not() {
+    push_stopped_by("INT", 130, "app/ctrl-c-push:1", 302);
+}
+
+#[test]
+fn sigterm_mid_push_exits_143_and_the_next_run_finishes() {
+    push_stopped_by("TERM", 143, "app/sigterm-push:1", 305);
+}
+
+fn push_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
     let reg = RegistryServer::start(Mode::Open);
     let proxy = Proxy::start(&reg.host());
-    let image = ImageSpec::new(302)
+    let image = ImageSpec::new(seed_n)
         .layers(&[4096, 64 * 1024])
         .build("app:1");
     proxy.inject(Match::method("PUT", Kind::Manifest), Fault::HoldRequest);
     let env = TestEnv::new().without_credential_helpers();
-    let destination = format!("{}/app/ctrl-c-push:1", proxy.host());
+    let destination = format!("{}/{repo_tag}", proxy.host());
     let from = image.root.display().to_string();
     let child = spawn(&env, &["push", &destination, "--from", &from]);
-    let out = interrupt_at_hold(&proxy, child);
+    let out = signal_at_hold(&proxy, child, signal);
 
-    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
     let err = stderr(&out);
     assert!(

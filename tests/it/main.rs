@@ -6,6 +6,7 @@ mod docker_cli;
 mod files;
 mod interrupt;
 mod json_output;
+mod lifecycle;
 mod login;
 mod proxy_env;
 mod pull;

@@ -5,6 +5,7 @@
 use super::{Layout, CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION};
 use crate::store::{io_err, write_atomic, Result, StoreError};
 use oci_spec::image::{Descriptor, ImageIndex, MediaType};
+use serde_json::{Map, Value};
 use std::path::Path;
 
 impl Layout {
@@ -21,32 +22,75 @@ impl Layout {
         }
     }
 
-    /// Replaces `index.json` atomically.
-    pub async fn write_index(&self, index: &ImageIndex) -> Result<()> {
-        self.require_writable("write index.json")?;
+    /// `index.json` as JSON, for rewriting it: an absent file reads as an empty index.
+    async fn raw_index(&self) -> Result<serde_json::Map<String, Value>> {
         let path = self.index_path();
-        let bytes = serde_json::to_vec_pretty(index).map_err(|source| StoreError::Json {
-            path: path.clone(),
-            source,
-        })?;
-        write_atomic(&path, &bytes).await
+        let value = match tokio::fs::read(&path).await {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| StoreError::Json {
+                path: path.clone(),
+                source,
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => to_value(&path, empty_index())?,
+            Err(e) => return Err(io_err(&path)(e)),
+        };
+        match value {
+            Value::Object(map) => Ok(map),
+            _ => Err(StoreError::Format(
+                path,
+                "index.json is not a JSON object".into(),
+            )),
+        }
     }
 
     /// Adds `descriptor` to `index.json` under `ref_name`, replacing any entry with that name.
+    ///
+    /// The file is edited as JSON rather than through oci-spec's types, which drop what they do
+    /// not know: other tools' top-level keys and entry fields survive, and an entry replaced by
+    /// the same manifest keeps its own extra fields and annotations.
     pub async fn set_image(&self, ref_name: &str, descriptor: Descriptor) -> Result<()> {
         self.require_writable("write index.json")?;
         let _guard = self.inner.meta.lock().await;
         let _lock = self.lock_metadata().await?;
-        let mut index = self.index().await?;
-        let mut descriptor = descriptor;
-        let mut annotations = descriptor.annotations().clone().unwrap_or_default();
-        annotations.insert(REF_NAME_ANNOTATION.to_string(), ref_name.to_string());
-        descriptor.set_annotations(Some(annotations));
-        let mut manifests = index.manifests().clone();
-        manifests.retain(|d| ref_name_of(d) != Some(ref_name));
-        manifests.push(descriptor);
-        index.set_manifests(manifests);
-        self.write_index(&index).await
+        let path = self.index_path();
+        let mut index = self.raw_index().await?;
+        let Value::Object(mut entry) = to_value(&path, descriptor)? else {
+            return Err(StoreError::Format(
+                path,
+                "descriptor is not an object".into(),
+            ));
+        };
+        let manifests = match index
+            .entry("manifests")
+            .or_insert_with(|| Value::Array(vec![]))
+        {
+            Value::Array(list) => list,
+            _ => {
+                return Err(StoreError::Format(
+                    path,
+                    "index.json: \"manifests\" is not an array".into(),
+                ))
+            }
+        };
+        if let Some(old) = manifests.iter().filter_map(Value::as_object).find(|old| {
+            entry_ref_name(old) == Some(ref_name) && old.get("digest") == entry.get("digest")
+        }) {
+            entry = merge_entry(old.clone(), entry);
+        }
+        let annotations = entry
+            .entry("annotations")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Value::Object(a) = annotations {
+            a.insert(REF_NAME_ANNOTATION.into(), Value::String(ref_name.into()));
+        } else {
+            *annotations = serde_json::json!({ REF_NAME_ANNOTATION: ref_name });
+        }
+        manifests.retain(|d| d.as_object().and_then(entry_ref_name) != Some(ref_name));
+        manifests.push(Value::Object(entry));
+        let bytes = serde_json::to_vec_pretty(&index).map_err(|source| StoreError::Json {
+            path: path.clone(),
+            source,
+        })?;
+        write_atomic(&path, &bytes).await
     }
 
     /// Every entry in `index.json` with its `org.opencontainers.image.ref.name`, if any.
@@ -113,6 +157,32 @@ pub(super) fn empty_index() -> ImageIndex {
     index.set_media_type(Some(MediaType::ImageIndex));
     index.set_manifests(Vec::new());
     index
+}
+
+fn to_value(path: &Path, v: impl serde::Serialize) -> Result<Value> {
+    serde_json::to_value(v).map_err(|source| StoreError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn entry_ref_name(entry: &Map<String, Value>) -> Option<&str> {
+    entry.get("annotations")?.get(REF_NAME_ANNOTATION)?.as_str()
+}
+
+/// `new` over `old`: new fields win, annotations are merged key by key.
+fn merge_entry(mut old: Map<String, Value>, new: Map<String, Value>) -> Map<String, Value> {
+    for (key, value) in new {
+        match (old.get_mut(&key), value) {
+            (Some(Value::Object(have)), Value::Object(add)) if key == "annotations" => {
+                have.extend(add);
+            }
+            (_, value) => {
+                old.insert(key, value);
+            }
+        }
+    }
+    old
 }
 
 pub(crate) fn ref_name_of(d: &Descriptor) -> Option<&str> {

@@ -2,25 +2,27 @@
 //! and `blobs/sha256/<hex>`, plus hoist's own bookkeeping under `.hoist/` (partial downloads
 //! and which repositories each blob is known to live in, for cross-repository mounts).
 //!
-//! This file has the directory and its blobs; `index.rs` the images `index.json` names, and
-//! `locations.rs` the record of where blobs live.
+//! This file has the directory and its blobs; `index.rs` the images `index.json` names,
+//! `locations.rs` the record of where blobs live, and `meta_lock.rs` the lock and clean-up that
+//! let several hoists share a layout.
 //!
 //! A layout opened with [`Layout::open`] is read-only: nothing is created or modified, so it
 //! works on a read-only filesystem. [`Layout::create_or_open`] gives a writable one.
 
 mod index;
 mod locations;
+mod meta_lock;
 
 use index::empty_index;
 pub(crate) use index::{find_named, ref_name_of};
 
 use super::blob_writer::BlobWriter;
-use super::{io_err, synced_temp_beside, unique_suffix, Result, StoreError};
+use super::{io_err, synced_temp_beside, Result, StoreError};
 use crate::types::Digest;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 /// The annotation OCI tools name images in `index.json` with.
 pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
@@ -107,8 +109,11 @@ impl Layout {
             tokio::fs::create_dir_all(&p).await.map_err(io_err(&p))?;
         }
         let layout = Layout::new(root, true);
+        layout.sweep_partials().await;
         let index = layout.index_path();
         if tokio::fs::metadata(&index).await.is_err() {
+            // Under the lock, as every write of it is (see `lock_metadata`).
+            let _lock = layout.lock_metadata().await?;
             // Never over an index another process has just written.
             let body =
                 serde_json::to_vec_pretty(&empty_index()).map_err(|source| StoreError::Json {
@@ -187,41 +192,6 @@ impl Layout {
         self.inner.root.join(".hoist").join("partial")
     }
 
-    /// Other hoist processes may update `index.json` or the locations file at the same time:
-    /// a read-modify-write holds `.hoist/meta.lock`, created exclusively and removed on drop.
-    /// A lock older than [`STALE_LOCK`] was left by a killed process and is broken.
-    async fn lock_metadata(&self) -> Result<MetaLock> {
-        let path = self.inner.root.join(".hoist").join("meta.lock");
-        let deadline = std::time::Instant::now() + LOCK_WAIT;
-        loop {
-            match tokio::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .await
-            {
-                Ok(_) => return Ok(MetaLock { path }),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(io_err(&path)(e)),
-            }
-            let age = tokio::fs::metadata(&path)
-                .await
-                .ok()
-                .and_then(|m| m.modified().ok())
-                .and_then(|t| t.elapsed().ok());
-            if age.is_some_and(|a| a > STALE_LOCK) {
-                let _ = tokio::fs::remove_file(&path).await;
-                continue;
-            }
-            if std::time::Instant::now() > deadline {
-                return Err(io_err(&path)(std::io::Error::other(
-                    "another hoist has held this lock for too long; remove the file if no hoist is running",
-                )));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-    }
-
     fn locations_path(&self) -> PathBuf {
         self.inner.root.join(".hoist").join("locations.json")
     }
@@ -294,21 +264,27 @@ impl Layout {
         if self.has_blob(&digest).await == Some(bytes.len() as u64) {
             return Ok(digest);
         }
-        let tmp = self
-            .partial_dir()
-            .join(format!("{}.{}.tmp", digest.hex(), unique_suffix()));
-        let result = async {
-            let mut f = tokio::fs::File::create(&tmp).await.map_err(io_err(&tmp))?;
-            f.write_all(bytes).await.map_err(io_err(&tmp))?;
-            f.sync_all().await.map_err(io_err(&tmp))?;
-            drop(f);
-            tokio::fs::rename(&tmp, &path).await.map_err(io_err(&path))
-        }
-        .await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&tmp).await;
-        }
-        result.map(|()| digest)
+        let dir = self.partial_dir();
+        let hex = digest.hex().to_string();
+        let bytes = bytes.to_vec();
+        let written = tokio::task::spawn_blocking(move || -> Result<()> {
+            use std::io::Write;
+            // Locked like a partial download, so that a sweep never takes it for a leftover.
+            let mut tmp =
+                super::partial::create_private(&dir, &hex, ".tmp").map_err(io_err(&dir))?;
+            let result = (|| {
+                tmp.file.write_all(&bytes)?;
+                tmp.file.sync_all()?;
+                std::fs::rename(&tmp.path, &path)
+            })();
+            if result.is_err() {
+                let _ = std::fs::remove_file(&tmp.path);
+            }
+            result.map_err(io_err(&tmp.path))
+        })
+        .await
+        .map_err(|e| io_err(self.root())(std::io::Error::other(e)))?;
+        written.map(|()| digest)
     }
 
     /// Starts (or resumes) a verified streaming write of the blob `expected`.
@@ -341,21 +317,6 @@ async fn check_layout_version(marker: &Path) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// How long to wait for another process's metadata update, and when its lock counts as
-/// abandoned (an update takes milliseconds).
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
-const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(30);
-
-struct MetaLock {
-    path: PathBuf,
-}
-
-impl Drop for MetaLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
 }
 
 #[cfg(test)]

@@ -114,8 +114,9 @@ pub enum Fault {
     /// Forward, then drop the connection instead of answering: the
     /// registry acted on the request, the client never hears of it.
     DropResponse,
-    /// Forward, send N bytes of the response body, then stall the connection for good
-    /// (the client sees a transfer in progress); [`Proxy::wait_for_hold`] returns then.
+    /// Forward, send N bytes of the response body, then stall the connection until
+    /// [`Proxy::release_holds`], if ever (the client sees a transfer in progress);
+    /// [`Proxy::wait_for_hold`] returns then.
     HoldResponseAfter(u64),
     /// Stall without forwarding or answering; [`Proxy::wait_for_hold`] returns then.
     HoldRequest,
@@ -165,6 +166,10 @@ pub struct Recorded {
 struct State {
     /// Requests stalled by a hold fault so far.
     holds: usize,
+    /// Bumped by [`Proxy::release_holds`]; a held response goes on once it changes.
+    releases: usize,
+    /// Held responses waiting for a release.
+    held_bodies: Vec<std::task::Waker>,
     records: Vec<Recorded>,
     latency: Duration,
     /// Like nginx's `client_max_body_size`: larger request bodies are answered 413.
@@ -247,6 +252,15 @@ impl Proxy {
             .unwrap();
         !timeout.timed_out()
     }
+    /// Lets every response body held so far by [`Fault::HoldResponseAfter`] go on to its end.
+    pub fn release_holds(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.releases += 1;
+        for w in state.held_bodies.drain(..) {
+            w.wake();
+        }
+    }
+
     pub fn clear(&self) {
         self.state.lock().unwrap().records.clear();
     }
@@ -481,6 +495,9 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         tokio::time::sleep(latency).await;
     }
     let body = FaultBody {
+        state: ctx.state.clone(),
+        releases: ctx.state.lock().unwrap().releases,
+        held_rest: None,
         inner: body,
         seen: 0,
         cut_after,
@@ -503,6 +520,11 @@ struct FaultBody {
     /// Stop sending after this many bytes, never finishing the body.
     hold_after: Option<u64>,
     on_hold: Option<HoldNotifier>,
+    state: Arc<Mutex<State>>,
+    /// [`State::releases`] when the response began: a release after that ends the hold.
+    releases: usize,
+    /// What the hold kept back of the frame it fell in, sent first on release.
+    held_rest: Option<Bytes>,
 }
 
 type HoldNotifier = Box<dyn FnOnce() + Send + Sync>;
@@ -532,8 +554,17 @@ impl Body for FaultBody {
             if let Some(notify) = this.on_hold.take() {
                 notify();
             }
-            // Never woken: the connection stays open with the body unfinished.
-            return Poll::Pending;
+            let mut state = this.state.lock().unwrap();
+            if state.releases == this.releases {
+                // Woken only by a release: until then the body stays unfinished.
+                state.held_bodies.push(cx.waker().clone());
+                return Poll::Pending;
+            }
+            this.hold_after = None;
+            if let Some(rest) = this.held_rest.take() {
+                this.seen += rest.len() as u64;
+                return Poll::Ready(Some(Ok(Frame::data(rest))));
+            }
         }
         let frame = match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Pending => return Poll::Pending,
@@ -558,7 +589,7 @@ impl Body for FaultBody {
             this.cut = true;
         }
         if let Some(n) = this.hold_after.filter(|&n| end > n) {
-            data.truncate((n - start) as usize);
+            this.held_rest = Some(data.split_off((n - start) as usize));
         }
         this.seen += data.len() as u64;
         Poll::Ready(Some(Ok(Frame::data(data))))

@@ -1,0 +1,80 @@
+//! Kernel file locks (`flock`): they belong to an open file and die with the process that
+//! holds them, so a lock left by a killed hoist (SIGKILL, the OOM killer) costs the next run
+//! nothing, unlike a lock file whose mere existence means "taken".
+
+use std::os::fd::AsRawFd;
+
+/// Takes an exclusive lock on `file` without waiting: false if another open file holds one.
+pub(crate) fn try_lock_exclusive(file: &impl AsRawFd) -> std::io::Result<bool> {
+    try_flock(file, libc::LOCK_EX)
+}
+
+/// Takes a shared lock on `file` without waiting: false if an exclusive one is held.
+pub(crate) fn try_lock_shared(file: &impl AsRawFd) -> std::io::Result<bool> {
+    try_flock(file, libc::LOCK_SH)
+}
+
+/// Opens (creating if needed) a lock file, never following a symlink planted in its place.
+pub(crate) fn open_lock_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Whether `path` still names the file `file` has open: a lock taken on a file that was
+/// removed or replaced in the meantime protects nothing.
+pub(crate) fn still_named(file: &std::fs::File, path: &std::path::Path) -> std::io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let open = file.metadata()?;
+    match std::fs::symlink_metadata(path) {
+        Ok(named) => Ok(named.dev() == open.dev() && named.ino() == open.ino()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn try_flock(file: &impl AsRawFd, op: libc::c_int) -> std::io::Result<bool> {
+    loop {
+        // SAFETY: flock only reads its integer arguments; `file` keeps the descriptor open.
+        if unsafe { libc::flock(file.as_raw_fd(), op | libc::LOCK_NB) } == 0 {
+            return Ok(true);
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EWOULDBLOCK) => return Ok(false),
+            Some(libc::EINTR) => continue,
+            _ => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_excludes_other_open_files_until_dropped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("lock");
+        let a = std::fs::File::create(&path).unwrap();
+        let b = std::fs::File::open(&path).unwrap();
+        assert!(try_lock_exclusive(&a).unwrap());
+        assert!(!try_lock_exclusive(&b).unwrap());
+        drop(a);
+        assert!(try_lock_exclusive(&b).unwrap());
+        let c = open_lock_file(&path).unwrap();
+        assert!(!try_lock_shared(&c).unwrap());
+        drop(b);
+        assert!(try_lock_shared(&c).unwrap());
+        assert!(try_lock_shared(&std::fs::File::open(&path).unwrap()).unwrap());
+        assert!(still_named(&c, &path).unwrap());
+        std::fs::remove_file(&path).unwrap();
+        assert!(!still_named(&c, &path).unwrap());
+    }
+}
