@@ -16,6 +16,7 @@ mod readme;
 mod restricted;
 mod secrets;
 mod support;
+mod terminal;
 mod testbed;
 mod tls;
 mod trust;
