@@ -3,6 +3,7 @@
 
 mod cred_helpers;
 mod docker_cli;
+mod docs;
 mod files;
 mod interrupt;
 mod json_output;
