@@ -171,24 +171,27 @@ fn overall_line_shows_bytes_rate_and_ctrl_c_clears_the_bars() {
         .args(["--jobs", "1", "--store", store.to_str().unwrap()]);
     let screen = Screen::run(&cmd);
 
-    let shown = screen.wait_for("the overall line with a rate", |s| {
-        overall_line(s).is_some()
+    let manifest = &image.manifests[0];
+    let sizes: Vec<u64> = std::iter::once(manifest.config.size)
+        .chain(manifest.layers.iter().map(|l| l.blob.size))
+        .collect();
+    let kib = |n: u64| format!("{:.1} KiB", n as f64 / 1024.0);
+    // Three blobs done and the fourth held after 256 KiB: exactly that much is done.
+    let done = kib(sizes[..3].iter().sum::<u64>() + 256 * 1024);
+    let total = format!("{:.1} MiB", sizes.iter().sum::<u64>() as f64 / 1048576.0);
+    let shown = screen.wait_for("the overall line with bytes and a rate", |s| {
+        overall_line(s).is_some_and(|(d, t, _)| d == done && t == total)
     });
-    let (done, total, rate) = overall_line(&shown).unwrap();
-    let total_bytes: u64 = image.manifests[0].config.size
-        + image.manifests[0]
-            .layers
-            .iter()
-            .map(|l| l.blob.size)
-            .sum::<u64>();
-    assert_eq!(
-        total,
-        format!("{:.1} MiB", total_bytes as f64 / 1048576.0),
-        "{shown}"
-    );
-    assert!(done.ends_with("B"), "{shown}");
+    let line = shown
+        .lines()
+        .rev()
+        .find(|l| l.contains(" blobs  "))
+        .unwrap();
+    assert!(line.contains(" 3/4 blobs  "), "{shown}");
+    let (_, _, rate) = overall_line(&shown).unwrap();
     assert!(rate.chars().next().unwrap().is_ascii_digit(), "{shown}");
-    assert!(shown.contains("3/4 blobs"), "{shown}");
+    // The time left comes with any rate but a stalled one.
+    assert_eq!(line.contains("  ETA "), rate != "0 B/s", "{shown}");
 
     screen.press_ctrl_c();
     let (code, end) = screen.wait_for_exit();
