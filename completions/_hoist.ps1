@@ -24,18 +24,18 @@ Register-ArgumentCompleter -Native -CommandName 'hoist' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow plain HTTP and unverified TLS for this registry (repeatable)')
             [CompletionResult]::new('--certs-dir', '--certs-dir', [CompletionResultType]::ParameterName, 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress or status; only the result (see Output)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress or status; only the result (see Output)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log every HTTP request (method, URL, status, time; never credentials) to stderr')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a registry and store the credentials the way the Docker CLI does')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Remove a registry''s stored credentials')
-            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download an image into the local store or an OCI layout / docker-archive')
-            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Upload an image from the local store, an OCI layout, or an image tarball')
-            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script: `source <(hoist completions bash)`')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Upload an image from the local store, an OCI layout or an image tarball')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download an image into the local store, an OCI layout or a docker-archive')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -48,8 +48,8 @@ Register-ArgumentCompleter -Native -CommandName 'hoist' -ScriptBlock {
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow plain HTTP and unverified TLS for this registry (repeatable)')
             [CompletionResult]::new('--certs-dir', '--certs-dir', [CompletionResultType]::ParameterName, 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d')
             [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the password or token from standard input')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress or status; only the result (see Output)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress or status; only the result (see Output)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log every HTTP request (method, URL, status, time; never credentials) to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -59,31 +59,11 @@ Register-ArgumentCompleter -Native -CommandName 'hoist' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow plain HTTP and unverified TLS for this registry (repeatable)')
             [CompletionResult]::new('--certs-dir', '--certs-dir', [CompletionResultType]::ParameterName, 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress or status; only the result (see Output)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress or status; only the result (see Output)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log every HTTP request (method, URL, status, time; never credentials) to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            break
-        }
-        'hoist;pull' {
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Local store directory (default: $HOIST_STORE, $XDG_DATA_HOME/hoist, ~/.local/share/hoist)')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write here instead of the store: a directory (OCI layout) or a .tar (docker-archive)')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write here instead of the store: a directory (OCI layout) or a .tar (docker-archive)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Format of --output, when its name does not say')
-            [CompletionResult]::new('--platform', '--platform', [CompletionResultType]::ParameterName, 'Platform to pick from a multi-platform image: os/arch[/variant], or "all"')
-            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Blobs to download at once')
-            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Blobs to download at once')
-            [CompletionResult]::new('--digest-file', '--digest-file', [CompletionResultType]::ParameterName, 'Also write the manifest digest to this file')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)')
-            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow plain HTTP and unverified TLS for this registry (repeatable)')
-            [CompletionResult]::new('--certs-dir', '--certs-dir', [CompletionResultType]::ParameterName, 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
-            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log every HTTP request (method, URL, status, time; never credentials) to stderr')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'hoist;push' {
@@ -97,8 +77,8 @@ Register-ArgumentCompleter -Native -CommandName 'hoist' -ScriptBlock {
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow plain HTTP and unverified TLS for this registry (repeatable)')
             [CompletionResult]::new('--certs-dir', '--certs-dir', [CompletionResultType]::ParameterName, 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress or status; only the result (see Output)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress or status; only the result (see Output)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log every HTTP request (method, URL, status, time; never credentials) to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -108,8 +88,28 @@ Register-ArgumentCompleter -Native -CommandName 'hoist' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow plain HTTP and unverified TLS for this registry (repeatable)')
             [CompletionResult]::new('--certs-dir', '--certs-dir', [CompletionResultType]::ParameterName, 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what scripts need (a digest), no progress or status lines')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress or status; only the result (see Output)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress or status; only the result (see Output)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log every HTTP request (method, URL, status, time; never credentials) to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hoist;pull' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Local store directory (default: $HOIST_STORE, $XDG_DATA_HOME/hoist, ~/.local/share/hoist)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write here instead of the store: a directory (OCI layout) or a .tar (docker-archive)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write here instead of the store: a directory (OCI layout) or a .tar (docker-archive)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Format of --output when its name does not say: oci (a directory) or docker-archive')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Blobs to download at once')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Blobs to download at once')
+            [CompletionResult]::new('--digest-file', '--digest-file', [CompletionResultType]::ParameterName, 'Also write the manifest digest to this file')
+            [CompletionResult]::new('--platform', '--platform', [CompletionResultType]::ParameterName, 'Platform to pick from a multi-platform image: os/arch[/variant], or "all"')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow plain HTTP and unverified TLS for this registry (repeatable)')
+            [CompletionResult]::new('--certs-dir', '--certs-dir', [CompletionResultType]::ParameterName, 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress or status; only the result (see Output)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress or status; only the result (see Output)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log every HTTP request (method, URL, status, time; never credentials) to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -118,9 +118,9 @@ Register-ArgumentCompleter -Native -CommandName 'hoist' -ScriptBlock {
         'hoist;help' {
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a registry and store the credentials the way the Docker CLI does')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Remove a registry''s stored credentials')
-            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download an image into the local store or an OCI layout / docker-archive')
-            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Upload an image from the local store, an OCI layout, or an image tarball')
-            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script: `source <(hoist completions bash)`')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Upload an image from the local store, an OCI layout or an image tarball')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download an image into the local store, an OCI layout or a docker-archive')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -130,13 +130,13 @@ Register-ArgumentCompleter -Native -CommandName 'hoist' -ScriptBlock {
         'hoist;help;logout' {
             break
         }
-        'hoist;help;pull' {
-            break
-        }
         'hoist;help;push' {
             break
         }
         'hoist;help;completions' {
+            break
+        }
+        'hoist;help;pull' {
             break
         }
         'hoist;help;help' {

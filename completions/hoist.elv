@@ -21,18 +21,18 @@ set edit:completion:arg-completer[hoist] = {|@words|
             cand --config 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)'
             cand --insecure 'Allow plain HTTP and unverified TLS for this registry (repeatable)'
             cand --certs-dir 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d'
-            cand -q 'Print only what scripts need (a digest), no progress or status lines'
-            cand --quiet 'Print only what scripts need (a digest), no progress or status lines'
+            cand -q 'No progress or status; only the result (see Output)'
+            cand --quiet 'No progress or status; only the result (see Output)'
             cand --debug 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
             cand login 'Log in to a registry and store the credentials the way the Docker CLI does'
             cand logout 'Remove a registry''s stored credentials'
-            cand pull 'Download an image into the local store or an OCI layout / docker-archive'
-            cand push 'Upload an image from the local store, an OCI layout, or an image tarball'
-            cand completions 'Print a shell completion script: `source <(hoist completions bash)`'
+            cand push 'Upload an image from the local store, an OCI layout or an image tarball'
+            cand completions 'Print a shell completion script'
+            cand pull 'Download an image into the local store, an OCI layout or a docker-archive'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hoist;login'= {
@@ -44,8 +44,8 @@ set edit:completion:arg-completer[hoist] = {|@words|
             cand --insecure 'Allow plain HTTP and unverified TLS for this registry (repeatable)'
             cand --certs-dir 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d'
             cand --password-stdin 'Read the password or token from standard input'
-            cand -q 'Print only what scripts need (a digest), no progress or status lines'
-            cand --quiet 'Print only what scripts need (a digest), no progress or status lines'
+            cand -q 'No progress or status; only the result (see Output)'
+            cand --quiet 'No progress or status; only the result (see Output)'
             cand --debug 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -54,30 +54,11 @@ set edit:completion:arg-completer[hoist] = {|@words|
             cand --config 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)'
             cand --insecure 'Allow plain HTTP and unverified TLS for this registry (repeatable)'
             cand --certs-dir 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d'
-            cand -q 'Print only what scripts need (a digest), no progress or status lines'
-            cand --quiet 'Print only what scripts need (a digest), no progress or status lines'
+            cand -q 'No progress or status; only the result (see Output)'
+            cand --quiet 'No progress or status; only the result (see Output)'
             cand --debug 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
             cand -h 'Print help'
             cand --help 'Print help'
-        }
-        &'hoist;pull'= {
-            cand --store 'Local store directory (default: $HOIST_STORE, $XDG_DATA_HOME/hoist, ~/.local/share/hoist)'
-            cand -o 'Write here instead of the store: a directory (OCI layout) or a .tar (docker-archive)'
-            cand --output 'Write here instead of the store: a directory (OCI layout) or a .tar (docker-archive)'
-            cand --format 'Format of --output, when its name does not say'
-            cand --platform 'Platform to pick from a multi-platform image: os/arch[/variant], or "all"'
-            cand -j 'Blobs to download at once'
-            cand --jobs 'Blobs to download at once'
-            cand --digest-file 'Also write the manifest digest to this file'
-            cand --config 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)'
-            cand --insecure 'Allow plain HTTP and unverified TLS for this registry (repeatable)'
-            cand --certs-dir 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d'
-            cand --json 'Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest'
-            cand -q 'Print only what scripts need (a digest), no progress or status lines'
-            cand --quiet 'Print only what scripts need (a digest), no progress or status lines'
-            cand --debug 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
         }
         &'hoist;push'= {
             cand --from 'Source: OCI layout dir[:NAME], OCI or docker-archive tar, or a reference in the store'
@@ -90,8 +71,8 @@ set edit:completion:arg-completer[hoist] = {|@words|
             cand --insecure 'Allow plain HTTP and unverified TLS for this registry (repeatable)'
             cand --certs-dir 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d'
             cand --json 'Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest'
-            cand -q 'Print only what scripts need (a digest), no progress or status lines'
-            cand --quiet 'Print only what scripts need (a digest), no progress or status lines'
+            cand -q 'No progress or status; only the result (see Output)'
+            cand --quiet 'No progress or status; only the result (see Output)'
             cand --debug 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -100,8 +81,27 @@ set edit:completion:arg-completer[hoist] = {|@words|
             cand --config 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)'
             cand --insecure 'Allow plain HTTP and unverified TLS for this registry (repeatable)'
             cand --certs-dir 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d'
-            cand -q 'Print only what scripts need (a digest), no progress or status lines'
-            cand --quiet 'Print only what scripts need (a digest), no progress or status lines'
+            cand -q 'No progress or status; only the result (see Output)'
+            cand --quiet 'No progress or status; only the result (see Output)'
+            cand --debug 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hoist;pull'= {
+            cand --store 'Local store directory (default: $HOIST_STORE, $XDG_DATA_HOME/hoist, ~/.local/share/hoist)'
+            cand -o 'Write here instead of the store: a directory (OCI layout) or a .tar (docker-archive)'
+            cand --output 'Write here instead of the store: a directory (OCI layout) or a .tar (docker-archive)'
+            cand --format 'Format of --output when its name does not say: oci (a directory) or docker-archive'
+            cand -j 'Blobs to download at once'
+            cand --jobs 'Blobs to download at once'
+            cand --digest-file 'Also write the manifest digest to this file'
+            cand --platform 'Platform to pick from a multi-platform image: os/arch[/variant], or "all"'
+            cand --config 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)'
+            cand --insecure 'Allow plain HTTP and unverified TLS for this registry (repeatable)'
+            cand --certs-dir 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d'
+            cand --json 'Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest'
+            cand -q 'No progress or status; only the result (see Output)'
+            cand --quiet 'No progress or status; only the result (see Output)'
             cand --debug 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -109,20 +109,20 @@ set edit:completion:arg-completer[hoist] = {|@words|
         &'hoist;help'= {
             cand login 'Log in to a registry and store the credentials the way the Docker CLI does'
             cand logout 'Remove a registry''s stored credentials'
-            cand pull 'Download an image into the local store or an OCI layout / docker-archive'
-            cand push 'Upload an image from the local store, an OCI layout, or an image tarball'
-            cand completions 'Print a shell completion script: `source <(hoist completions bash)`'
+            cand push 'Upload an image from the local store, an OCI layout or an image tarball'
+            cand completions 'Print a shell completion script'
+            cand pull 'Download an image into the local store, an OCI layout or a docker-archive'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hoist;help;login'= {
         }
         &'hoist;help;logout'= {
         }
-        &'hoist;help;pull'= {
-        }
         &'hoist;help;push'= {
         }
         &'hoist;help;completions'= {
+        }
+        &'hoist;help;pull'= {
         }
         &'hoist;help;help'= {
         }

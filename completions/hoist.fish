@@ -24,69 +24,90 @@ function __fish_hoist_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c hoist -n "__fish_hoist_needs_command" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -F
-complete -c hoist -n "__fish_hoist_needs_command" -l insecure -d 'Allow plain HTTP and unverified TLS for this registry (repeatable)' -r
-complete -c hoist -n "__fish_hoist_needs_command" -l certs-dir -d 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d' -r -F
-complete -c hoist -n "__fish_hoist_needs_command" -s q -l quiet -d 'Print only what scripts need (a digest), no progress or status lines'
+complete -c hoist -n "__fish_hoist_needs_command" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -f -a "(__fish_complete_directories)"
+complete -c hoist -n "__fish_hoist_needs_command" -l insecure -d 'Allow plain HTTP and unverified TLS for this registry (repeatable)' -r -f -a "(__fish_print_hostnames)"
+complete -c hoist -n "__fish_hoist_needs_command" -l certs-dir -d 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d' -r -f -a "(__fish_complete_directories)"
+complete -c hoist -n "__fish_hoist_needs_command" -s q -l quiet -d 'No progress or status; only the result (see Output)'
 complete -c hoist -n "__fish_hoist_needs_command" -l debug -d 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
-complete -c hoist -n "__fish_hoist_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hoist -n "__fish_hoist_needs_command" -s h -l help -d 'Print help'
 complete -c hoist -n "__fish_hoist_needs_command" -s V -l version -d 'Print version'
 complete -c hoist -n "__fish_hoist_needs_command" -f -a "login" -d 'Log in to a registry and store the credentials the way the Docker CLI does'
 complete -c hoist -n "__fish_hoist_needs_command" -f -a "logout" -d 'Remove a registry\'s stored credentials'
-complete -c hoist -n "__fish_hoist_needs_command" -f -a "pull" -d 'Download an image into the local store or an OCI layout / docker-archive'
-complete -c hoist -n "__fish_hoist_needs_command" -f -a "push" -d 'Upload an image from the local store, an OCI layout, or an image tarball'
-complete -c hoist -n "__fish_hoist_needs_command" -f -a "completions" -d 'Print a shell completion script: `source <(hoist completions bash)`'
+complete -c hoist -n "__fish_hoist_needs_command" -f -a "push" -d 'Upload an image from the local store, an OCI layout or an image tarball'
+complete -c hoist -n "__fish_hoist_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c hoist -n "__fish_hoist_needs_command" -f -a "pull" -d 'Download an image into the local store, an OCI layout or a docker-archive'
 complete -c hoist -n "__fish_hoist_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hoist -n "__fish_hoist_using_subcommand login" -s u -l username -d 'Username' -r
 complete -c hoist -n "__fish_hoist_using_subcommand login" -s p -l password -d 'Password or token (insecure: visible to other processes; prefer --password-stdin)' -r
-complete -c hoist -n "__fish_hoist_using_subcommand login" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -F
-complete -c hoist -n "__fish_hoist_using_subcommand login" -l insecure -d 'Allow plain HTTP and unverified TLS for this registry (repeatable)' -r
-complete -c hoist -n "__fish_hoist_using_subcommand login" -l certs-dir -d 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d' -r -F
+complete -c hoist -n "__fish_hoist_using_subcommand login" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -f -a "(__fish_complete_directories)"
+complete -c hoist -n "__fish_hoist_using_subcommand login" -l insecure -d 'Allow plain HTTP and unverified TLS for this registry (repeatable)' -r -f -a "(__fish_print_hostnames)"
+complete -c hoist -n "__fish_hoist_using_subcommand login" -l certs-dir -d 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d' -r -f -a "(__fish_complete_directories)"
 complete -c hoist -n "__fish_hoist_using_subcommand login" -l password-stdin -d 'Read the password or token from standard input'
-complete -c hoist -n "__fish_hoist_using_subcommand login" -s q -l quiet -d 'Print only what scripts need (a digest), no progress or status lines'
+complete -c hoist -n "__fish_hoist_using_subcommand login" -s q -l quiet -d 'No progress or status; only the result (see Output)'
 complete -c hoist -n "__fish_hoist_using_subcommand login" -l debug -d 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
 complete -c hoist -n "__fish_hoist_using_subcommand login" -s h -l help -d 'Print help'
-complete -c hoist -n "__fish_hoist_using_subcommand logout" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -F
-complete -c hoist -n "__fish_hoist_using_subcommand logout" -l insecure -d 'Allow plain HTTP and unverified TLS for this registry (repeatable)' -r
-complete -c hoist -n "__fish_hoist_using_subcommand logout" -l certs-dir -d 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d' -r -F
-complete -c hoist -n "__fish_hoist_using_subcommand logout" -s q -l quiet -d 'Print only what scripts need (a digest), no progress or status lines'
+complete -c hoist -n "__fish_hoist_using_subcommand logout" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -f -a "(__fish_complete_directories)"
+complete -c hoist -n "__fish_hoist_using_subcommand logout" -l insecure -d 'Allow plain HTTP and unverified TLS for this registry (repeatable)' -r -f -a "(__fish_print_hostnames)"
+complete -c hoist -n "__fish_hoist_using_subcommand logout" -l certs-dir -d 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d' -r -f -a "(__fish_complete_directories)"
+complete -c hoist -n "__fish_hoist_using_subcommand logout" -s q -l quiet -d 'No progress or status; only the result (see Output)'
 complete -c hoist -n "__fish_hoist_using_subcommand logout" -l debug -d 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
 complete -c hoist -n "__fish_hoist_using_subcommand logout" -s h -l help -d 'Print help'
-complete -c hoist -n "__fish_hoist_using_subcommand pull" -l store -d 'Local store directory (default: $HOIST_STORE, $XDG_DATA_HOME/hoist, ~/.local/share/hoist)' -r -F
-complete -c hoist -n "__fish_hoist_using_subcommand pull" -s o -l output -d 'Write here instead of the store: a directory (OCI layout) or a .tar (docker-archive)' -r -F
-complete -c hoist -n "__fish_hoist_using_subcommand pull" -l format -d 'Format of --output, when its name does not say' -r -f -a "oci\t'An OCI image layout directory'
-docker-archive\t'A tarball for `docker load` and `skopeo copy docker-archive:`'"
-complete -c hoist -n "__fish_hoist_using_subcommand pull" -l platform -d 'Platform to pick from a multi-platform image: os/arch[/variant], or "all"' -r
-complete -c hoist -n "__fish_hoist_using_subcommand pull" -s j -l jobs -d 'Blobs to download at once' -r
-complete -c hoist -n "__fish_hoist_using_subcommand pull" -l digest-file -d 'Also write the manifest digest to this file' -r -F
-complete -c hoist -n "__fish_hoist_using_subcommand pull" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -F
-complete -c hoist -n "__fish_hoist_using_subcommand pull" -l insecure -d 'Allow plain HTTP and unverified TLS for this registry (repeatable)' -r
-complete -c hoist -n "__fish_hoist_using_subcommand pull" -l certs-dir -d 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d' -r -F
-complete -c hoist -n "__fish_hoist_using_subcommand pull" -l json -d 'Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest'
-complete -c hoist -n "__fish_hoist_using_subcommand pull" -s q -l quiet -d 'Print only what scripts need (a digest), no progress or status lines'
-complete -c hoist -n "__fish_hoist_using_subcommand pull" -l debug -d 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
-complete -c hoist -n "__fish_hoist_using_subcommand pull" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c hoist -n "__fish_hoist_using_subcommand push" -l from -d 'Source: OCI layout dir[:NAME], OCI or docker-archive tar, or a reference in the store' -r
-complete -c hoist -n "__fish_hoist_using_subcommand push" -l store -d 'Local store directory (default: $HOIST_STORE, $XDG_DATA_HOME/hoist, ~/.local/share/hoist)' -r -F
+complete -c hoist -n "__fish_hoist_using_subcommand push" -l from -d 'Source: OCI layout dir[:NAME], OCI or docker-archive tar, or a reference in the store' -r -F
+complete -c hoist -n "__fish_hoist_using_subcommand push" -l store -d 'Local store directory (default: $HOIST_STORE, $XDG_DATA_HOME/hoist, ~/.local/share/hoist)' -r -f -a "(__fish_complete_directories)"
 complete -c hoist -n "__fish_hoist_using_subcommand push" -s j -l jobs -d 'Blobs to upload at once' -r
 complete -c hoist -n "__fish_hoist_using_subcommand push" -l chunk-size -d 'Upload in chunks of this many bytes instead of one request per blob' -r
 complete -c hoist -n "__fish_hoist_using_subcommand push" -l digest-file -d 'Also write the manifest digest to this file' -r -F
-complete -c hoist -n "__fish_hoist_using_subcommand push" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -F
-complete -c hoist -n "__fish_hoist_using_subcommand push" -l insecure -d 'Allow plain HTTP and unverified TLS for this registry (repeatable)' -r
-complete -c hoist -n "__fish_hoist_using_subcommand push" -l certs-dir -d 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d' -r -F
+complete -c hoist -n "__fish_hoist_using_subcommand push" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -f -a "(__fish_complete_directories)"
+complete -c hoist -n "__fish_hoist_using_subcommand push" -l insecure -d 'Allow plain HTTP and unverified TLS for this registry (repeatable)' -r -f -a "(__fish_print_hostnames)"
+complete -c hoist -n "__fish_hoist_using_subcommand push" -l certs-dir -d 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d' -r -f -a "(__fish_complete_directories)"
 complete -c hoist -n "__fish_hoist_using_subcommand push" -l json -d 'Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest'
-complete -c hoist -n "__fish_hoist_using_subcommand push" -s q -l quiet -d 'Print only what scripts need (a digest), no progress or status lines'
+complete -c hoist -n "__fish_hoist_using_subcommand push" -s q -l quiet -d 'No progress or status; only the result (see Output)'
 complete -c hoist -n "__fish_hoist_using_subcommand push" -l debug -d 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
 complete -c hoist -n "__fish_hoist_using_subcommand push" -s h -l help -d 'Print help'
-complete -c hoist -n "__fish_hoist_using_subcommand completions" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -F
-complete -c hoist -n "__fish_hoist_using_subcommand completions" -l insecure -d 'Allow plain HTTP and unverified TLS for this registry (repeatable)' -r
-complete -c hoist -n "__fish_hoist_using_subcommand completions" -l certs-dir -d 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d' -r -F
-complete -c hoist -n "__fish_hoist_using_subcommand completions" -s q -l quiet -d 'Print only what scripts need (a digest), no progress or status lines'
+complete -c hoist -n "__fish_hoist_using_subcommand completions" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -f -a "(__fish_complete_directories)"
+complete -c hoist -n "__fish_hoist_using_subcommand completions" -l insecure -d 'Allow plain HTTP and unverified TLS for this registry (repeatable)' -r -f -a "(__fish_print_hostnames)"
+complete -c hoist -n "__fish_hoist_using_subcommand completions" -l certs-dir -d 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d' -r -f -a "(__fish_complete_directories)"
+complete -c hoist -n "__fish_hoist_using_subcommand completions" -s q -l quiet -d 'No progress or status; only the result (see Output)'
 complete -c hoist -n "__fish_hoist_using_subcommand completions" -l debug -d 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
 complete -c hoist -n "__fish_hoist_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c hoist -n "__fish_hoist_using_subcommand help; and not __fish_seen_subcommand_from login logout pull push completions help" -f -a "login" -d 'Log in to a registry and store the credentials the way the Docker CLI does'
-complete -c hoist -n "__fish_hoist_using_subcommand help; and not __fish_seen_subcommand_from login logout pull push completions help" -f -a "logout" -d 'Remove a registry\'s stored credentials'
-complete -c hoist -n "__fish_hoist_using_subcommand help; and not __fish_seen_subcommand_from login logout pull push completions help" -f -a "pull" -d 'Download an image into the local store or an OCI layout / docker-archive'
-complete -c hoist -n "__fish_hoist_using_subcommand help; and not __fish_seen_subcommand_from login logout pull push completions help" -f -a "push" -d 'Upload an image from the local store, an OCI layout, or an image tarball'
-complete -c hoist -n "__fish_hoist_using_subcommand help; and not __fish_seen_subcommand_from login logout pull push completions help" -f -a "completions" -d 'Print a shell completion script: `source <(hoist completions bash)`'
-complete -c hoist -n "__fish_hoist_using_subcommand help; and not __fish_seen_subcommand_from login logout pull push completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -l store -d 'Local store directory (default: $HOIST_STORE, $XDG_DATA_HOME/hoist, ~/.local/share/hoist)' -r -f -a "(__fish_complete_directories)"
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -s o -l output -d 'Write here instead of the store: a directory (OCI layout) or a .tar (docker-archive)' -r -F
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -l format -d 'Format of --output when its name does not say: oci (a directory) or docker-archive' -r -f -a "oci\t'An OCI image layout directory'
+docker-archive\t'A tarball for `docker load` and `skopeo copy docker-archive:`'"
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -s j -l jobs -d 'Blobs to download at once' -r
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -l digest-file -d 'Also write the manifest digest to this file' -r -F
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -l platform -d 'Platform to pick from a multi-platform image: os/arch[/variant], or "all"' -r -f -a "all\t''
+linux/amd64\t''
+linux/arm64\t''
+linux/arm/v7\t''
+linux/arm/v6\t''
+linux/386\t''
+linux/ppc64le\t''
+linux/s390x\t''
+linux/riscv64\t''
+windows/amd64\t''"
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -f -a "(__fish_complete_directories)"
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -l insecure -d 'Allow plain HTTP and unverified TLS for this registry (repeatable)' -r -f -a "(__fish_print_hostnames)"
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -l certs-dir -d 'Extra directory of per-registry certificates, laid out like /etc/docker/certs.d' -r -f -a "(__fish_complete_directories)"
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -l json -d 'Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest'
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -s q -l quiet -d 'No progress or status; only the result (see Output)'
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -l debug -d 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -s h -l help -d 'Print help'
+complete -c hoist -n "__fish_hoist_using_subcommand help; and not __fish_seen_subcommand_from login logout push completions pull help" -f -a "login" -d 'Log in to a registry and store the credentials the way the Docker CLI does'
+complete -c hoist -n "__fish_hoist_using_subcommand help; and not __fish_seen_subcommand_from login logout push completions pull help" -f -a "logout" -d 'Remove a registry\'s stored credentials'
+complete -c hoist -n "__fish_hoist_using_subcommand help; and not __fish_seen_subcommand_from login logout push completions pull help" -f -a "push" -d 'Upload an image from the local store, an OCI layout or an image tarball'
+complete -c hoist -n "__fish_hoist_using_subcommand help; and not __fish_seen_subcommand_from login logout push completions pull help" -f -a "completions" -d 'Print a shell completion script'
+complete -c hoist -n "__fish_hoist_using_subcommand help; and not __fish_seen_subcommand_from login logout push completions pull help" -f -a "pull" -d 'Download an image into the local store, an OCI layout or a docker-archive'
+complete -c hoist -n "__fish_hoist_using_subcommand help; and not __fish_seen_subcommand_from login logout push completions pull help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+
+# SERVER (login, logout): the registries in config.json, asked of hoist when Tab is pressed.
+function __fish_hoist_servers
+    set -l words (commandline -opc)
+    set -l config
+    if set -l i (contains -i -- --config $words)
+        set config --config $words[(math $i + 1)]
+    end
+    hoist $config __complete-servers 2>/dev/null
+end
+complete -c hoist -n "__fish_hoist_using_subcommand login" -f -a "(__fish_hoist_servers)"
+complete -c hoist -n "__fish_hoist_using_subcommand logout" -f -a "(__fish_hoist_servers)"

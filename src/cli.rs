@@ -1,7 +1,11 @@
 //! Command-line definitions only: clap derive structs whose doc comments are the help text,
 //! the man pages and the completions. Nothing here reads the environment or does work.
+//!
+//! Every command's help has one layout: Usage, Arguments, Options, Global options, then
+//! Output (what stdout carries, with and without `--quiet`) and Examples, from [`guide`].
+//! No argument has a long help of its own, so `-h` and `--help` print the same thing.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -9,13 +13,7 @@ use std::path::PathBuf;
     name = "hoist",
     version,
     about = "Log in to container registries, pull and push images — no Docker daemon needed",
-    long_about = "hoist logs in to container registries and pulls and pushes images without a Docker daemon.\n\
-                  It reads and writes Docker's config.json exactly as the Docker CLI does, runs docker-credential-* \
-                  helpers, and works as a non-root user on a read-only root filesystem.",
-    after_help = "Examples:\n  \
-        echo \"$TOKEN\" | hoist login -u ci --password-stdin registry.example.com\n  \
-        hoist pull alpine:3.19 --output ./alpine\n  \
-        hoist push registry.example.com/team/app:1.0 --from ./image.tar"
+    after_help = guide::HOIST.after_help()
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -27,23 +25,26 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    #[arg(help_heading = guide::GLOBAL)]
     pub config: Option<PathBuf>,
 
-    /// Print only what scripts need (a digest), no progress or status lines
-    #[arg(short, long, global = true)]
+    /// No progress or status; only the result (see Output)
+    #[arg(short, long, global = true, help_heading = guide::GLOBAL)]
     pub quiet: bool,
 
     /// Log every HTTP request (method, URL, status, time; never credentials) to stderr
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = guide::GLOBAL)]
     pub debug: bool,
 
     /// Allow plain HTTP and unverified TLS for this registry (repeatable)
-    #[arg(long, global = true, value_name = "HOST[:PORT]")]
+    #[arg(long, global = true, value_name = "HOST[:PORT]", value_hint = ValueHint::Hostname)]
+    #[arg(help_heading = guide::GLOBAL)]
     pub insecure: Vec<String>,
 
     /// Extra directory of per-registry certificates, laid out like /etc/docker/certs.d
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    #[arg(help_heading = guide::GLOBAL)]
     pub certs_dir: Option<PathBuf>,
 }
 
@@ -54,6 +55,9 @@ pub enum Command {
     Pull(PullArgs),
     Push(PushArgs),
     Completions(CompletionsArgs),
+    /// The registries named in config.json, one a line: what shell completion offers for SERVER
+    #[command(name = "__complete-servers", hide = true)]
+    CompleteServers,
 }
 
 impl Command {
@@ -65,10 +69,7 @@ impl Command {
 
 /// Log in to a registry and store the credentials the way the Docker CLI does
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  \
-    CI:        echo \"$REGISTRY_TOKEN\" | hoist login -u ci-bot --password-stdin registry.example.com\n  \
-    Terminal:  hoist login registry.example.com     (prompts for what is missing)\n  \
-    Docker Hub: hoist login -u NAME")]
+#[command(after_help = guide::LOGIN.after_help())]
 pub struct LoginArgs {
     /// Registry to log in to (default: Docker Hub)
     #[arg(value_name = "SERVER")]
@@ -89,7 +90,7 @@ pub struct LoginArgs {
 
 /// Remove a registry's stored credentials
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  hoist logout registry.example.com")]
+#[command(after_help = guide::LOGOUT.after_help())]
 pub struct LogoutArgs {
     /// Registry to log out of (default: Docker Hub)
     #[arg(value_name = "SERVER")]
@@ -104,27 +105,24 @@ pub enum OutputFormat {
     DockerArchive,
 }
 
-/// Download an image into the local store or an OCI layout / docker-archive
+/// Download an image into the local store, an OCI layout or a docker-archive
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  \
-    hoist pull alpine:3.19\n  \
-    hoist pull registry.example.com/app:1.0 --output ./app-layout\n  \
-    hoist pull registry.example.com/app:1.0 --output app.tar --quiet > digest.txt")]
+#[command(after_help = guide::PULL.after_help())]
 pub struct PullArgs {
     /// Image reference: [REGISTRY/]REPOSITORY[:TAG][@DIGEST]
     #[arg(value_name = "REF")]
     pub reference: String,
 
     /// Local store directory (default: $HOIST_STORE, $XDG_DATA_HOME/hoist, ~/.local/share/hoist)
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub store: Option<PathBuf>,
 
     /// Write here instead of the store: a directory (OCI layout) or a .tar (docker-archive)
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub output: Option<PathBuf>,
 
-    /// Format of --output, when its name does not say
-    #[arg(long, value_enum, requires = "output")]
+    /// Format of --output when its name does not say: oci (a directory) or docker-archive
+    #[arg(long, value_enum, requires = "output", hide_possible_values = true)]
     pub format: Option<OutputFormat>,
 
     /// Platform to pick from a multi-platform image: os/arch[/variant], or "all"
@@ -136,7 +134,7 @@ pub struct PullArgs {
     pub jobs: usize,
 
     /// Also write the manifest digest to this file
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub digest_file: Option<PathBuf>,
 
     /// Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest
@@ -144,23 +142,20 @@ pub struct PullArgs {
     pub json: bool,
 }
 
-/// Upload an image from the local store, an OCI layout, or an image tarball
+/// Upload an image from the local store, an OCI layout or an image tarball
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  \
-    hoist push registry.example.com/app:1.0 --from ./image.tar\n  \
-    hoist push registry.example.com/app:1.0 --from ./oci-layout:app\n  \
-    hoist pull reg/a:1 && hoist push reg/b:1 --from reg/a:1")]
+#[command(after_help = guide::PUSH.after_help())]
 pub struct PushArgs {
     /// Destination: [REGISTRY/]REPOSITORY[:TAG]
     #[arg(value_name = "REF")]
     pub reference: String,
 
     /// Source: OCI layout dir[:NAME], OCI or docker-archive tar, or a reference in the store
-    #[arg(long, value_name = "SOURCE")]
+    #[arg(long, value_name = "SOURCE", value_hint = ValueHint::FilePath)]
     pub from: Option<String>,
 
     /// Local store directory (default: $HOIST_STORE, $XDG_DATA_HOME/hoist, ~/.local/share/hoist)
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub store: Option<PathBuf>,
 
     /// Blobs to upload at once
@@ -172,7 +167,7 @@ pub struct PushArgs {
     pub chunk_size: Option<u64>,
 
     /// Also write the manifest digest to this file
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub digest_file: Option<PathBuf>,
 
     /// Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest
@@ -180,10 +175,12 @@ pub struct PushArgs {
     pub json: bool,
 }
 
-/// Print a shell completion script: `source <(hoist completions bash)`
+/// Print a shell completion script
 #[derive(Debug, Args)]
+#[command(after_help = guide::COMPLETIONS.after_help())]
 pub struct CompletionsArgs {
-    #[arg(value_enum)]
+    /// Shell to complete for: bash, zsh, fish, elvish or powershell
+    #[arg(value_enum, hide_possible_values = true)]
     pub shell: clap_complete::Shell,
 }
 
@@ -204,4 +201,179 @@ fn platform_arg(arg: &str) -> Result<String, String> {
     } else {
         Err("expected os/arch[/variant] (e.g. linux/arm64/v8) or all".into())
     }
+}
+
+/// What each command's help says after its options, shared with the man pages: what it prints
+/// (and what `--quiet` leaves), and examples whose comments line up.
+pub mod guide {
+    /// The heading of the options every command takes.
+    pub const GLOBAL: &str = "Global options";
+
+    pub struct Guide {
+        /// `(stream, what it carries)`.
+        pub output: &'static [(&'static str, &'static str)],
+        /// `(command line, comment)`; an empty comment is left out.
+        pub examples: &'static [(&'static str, &'static str)],
+    }
+
+    impl Guide {
+        pub fn after_help(&self) -> String {
+            let mut text = String::new();
+            if !self.output.is_empty() {
+                text.push_str("Output:\n");
+                for line in columns(self.output, "") {
+                    text.push_str(&format!("  {line}\n"));
+                }
+                text.push('\n');
+            }
+            text.push_str("Examples:\n");
+            for line in columns(self.examples, "# ") {
+                text.push_str(&format!("  {line}\n"));
+            }
+            text.trim_end().to_string()
+        }
+    }
+
+    /// Rows as two columns, the second starting at one place (after `mark`).
+    pub fn columns(rows: &[(&str, &str)], mark: &str) -> Vec<String> {
+        let width = rows
+            .iter()
+            .filter(|(_, right)| !right.is_empty())
+            .map(|(left, _)| left.chars().count())
+            .max()
+            .unwrap_or(0);
+        rows.iter()
+            .map(|(left, right)| match right.is_empty() {
+                true => left.to_string(),
+                false => format!("{left:width$}  {mark}{right}"),
+            })
+            .collect()
+    }
+
+    /// The guide of a subcommand, by name; the top-level command's is [`HOIST`].
+    pub fn of(command: &str) -> Option<&'static Guide> {
+        Some(match command {
+            "login" => &LOGIN,
+            "logout" => &LOGOUT,
+            "pull" => &PULL,
+            "push" => &PUSH,
+            "completions" => &COMPLETIONS,
+            _ => return None,
+        })
+    }
+
+    const TRANSFER_STDERR: &str =
+        "progress (bars on a terminal, else a line per blob); --quiet hides it";
+
+    pub const HOIST: Guide = Guide {
+        output: &[],
+        examples: &[
+            (
+                "echo \"$TOKEN\" | hoist login -u ci --password-stdin reg.example.com",
+                "",
+            ),
+            ("hoist pull alpine:3.19 --output ./alpine", ""),
+            (
+                "hoist push reg.example.com/team/app:1.0 --from ./image.tar",
+                "",
+            ),
+        ],
+    };
+
+    pub const LOGIN: Guide = Guide {
+        output: &[
+            (
+                "stdout",
+                "\"Login Succeeded\"; nothing with --quiet (the exit status tells): no digest",
+            ),
+            ("stderr", "prompts, warnings, errors"),
+        ],
+        examples: &[
+            (
+                "echo \"$TOKEN\" | hoist login -u ci --password-stdin reg.example.com",
+                "CI: token on stdin",
+            ),
+            ("hoist login reg.example.com", "prompts for the rest"),
+            ("hoist login -u NAME", "Docker Hub"),
+        ],
+    };
+
+    pub const LOGOUT: Guide = Guide {
+        output: &[
+            (
+                "stdout",
+                "\"Removing login credentials for HOST\" or \"Not logged in to HOST\"; nothing with --quiet",
+            ),
+            ("stderr", "warnings, errors"),
+        ],
+        examples: &[
+            ("hoist logout reg.example.com", "forget reg.example.com"),
+            ("hoist logout", "Docker Hub"),
+        ],
+    };
+
+    pub const PULL: Guide = Guide {
+        output: &[
+            (
+                "stdout",
+                "the manifest digest, or with --json one JSON object; the same with --quiet",
+            ),
+            ("stderr", TRANSFER_STDERR),
+        ],
+        examples: &[
+            ("hoist pull alpine:3.19", "into hoist's store"),
+            (
+                "hoist pull reg.example.com/app:1.0 -o ./app",
+                "an OCI layout",
+            ),
+            (
+                "hoist pull reg.example.com/app:1.0 -o app.tar -q > digest.txt",
+                "a docker-archive",
+            ),
+            (
+                "hoist pull reg.example.com/app:1.0 --platform linux/arm64",
+                "one platform",
+            ),
+        ],
+    };
+
+    pub const PUSH: Guide = Guide {
+        output: &[
+            (
+                "stdout",
+                "the manifest digest, or with --json one JSON object; the same with --quiet",
+            ),
+            ("stderr", TRANSFER_STDERR),
+        ],
+        examples: &[
+            (
+                "hoist push reg.example.com/app:1.0 --from ./app.tar",
+                "a docker-archive or OCI archive",
+            ),
+            (
+                "hoist push reg.example.com/app:1.0 --from ./layout:app",
+                "image \"app\" of an OCI layout",
+            ),
+            ("hoist push reg.example.com/app:1.0", "from hoist's store"),
+            (
+                "hoist pull reg/a:1 && hoist push reg/b:1 --from reg/a:1",
+                "a copy through the store",
+            ),
+        ],
+    };
+
+    pub const COMPLETIONS: Guide = Guide {
+        output: &[("stdout", "the script, with or without --quiet")],
+        examples: &[
+            ("source <(hoist completions bash)", "bash, this shell only"),
+            (
+                "hoist completions zsh > ~/.zfunc/_hoist",
+                "zsh, with ~/.zfunc in fpath",
+            ),
+            (
+                "hoist completions fish > ~/.config/fish/completions/hoist.fish",
+                "fish",
+            ),
+        ],
+    };
 }

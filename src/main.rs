@@ -44,6 +44,7 @@ fn main() -> ExitCode {
     // Blocking work (a tarball being written) sees it was cancelled and removes its partial
     // file; give it that moment rather than exiting under it.
     runtime.shutdown_timeout(Duration::from_secs(5));
+    hoist::ui::progress::clear();
     match outcome {
         Outcome::Done(Ok(())) => ExitCode::SUCCESS,
         // A closed stdout (`hoist pull … | head`) is no error: the printer ignores only that.

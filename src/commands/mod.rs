@@ -22,5 +22,6 @@ pub async fn run(cli: Cli, tally: Arc<Tally>) -> anyhow::Result<()> {
         Command::Pull(args) => pull::run(&settings, args, tally).await,
         Command::Push(args) => push::run(&settings, args, tally).await,
         Command::Completions(args) => completions::run(args),
+        Command::CompleteServers => completions::servers(&settings),
     }
 }

@@ -219,7 +219,7 @@ async fn fetch_blob(
             writer.restart().await?;
         }
         let resumed_from = writer.offset();
-        reporter.blob_progress(&blob.digest, resumed_from);
+        reporter.blob_resumed_at(&blob.digest, resumed_from);
         let mut attempt = 0;
         loop {
             attempt += 1;

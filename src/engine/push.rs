@@ -311,8 +311,7 @@ async fn upload_chunked(
                     // it is sent whatever its Content-Range, and the blob comes out corrupt.
                     _ => (0, client.start_upload(repository).await?),
                 };
-                reporter.blob_reset(&blob.digest);
-                reporter.blob_progress(&blob.digest, offset);
+                reporter.blob_resumed_at(&blob.digest, offset);
             }
             Err(e) => return Err(e),
         }
@@ -335,8 +334,7 @@ fn body_of(
         let (reporter, digest) = (reporter.clone(), digest.clone());
         Box::pin(async move {
             let reader = open.await?;
-            reporter.blob_reset(&digest);
-            reporter.blob_progress(&digest, offset);
+            reporter.blob_resumed_at(&digest, offset);
             let stream = tokio_util::io::ReaderStream::with_capacity(reader.take(len), 256 * 1024)
                 .inspect(move |chunk| {
                     if let Ok(bytes) = chunk {

@@ -25,6 +25,12 @@ pub trait Reporter: Send + Sync {
     /// `bytes` more have moved (may be negative progress on restart: then `reset` is called).
     fn blob_progress(&self, digest: &Digest, bytes: u64);
     fn blob_reset(&self, digest: &Digest);
+    /// The blob goes on from `offset`: bytes already in place (kept from an earlier run, or
+    /// sent before a retry), so they count as done but not as moved now.
+    fn blob_resumed_at(&self, digest: &Digest, offset: u64) {
+        self.blob_reset(digest);
+        self.blob_progress(digest, offset);
+    }
     fn blob_finished(&self, digest: &Digest, size: u64, outcome: &BlobOutcome);
 }
 

@@ -1,5 +1,7 @@
 //! The terminal: the printer and progress bars. Only commands use it.
 
+mod echo;
+pub mod meter;
 pub mod printer;
 pub mod progress;
 pub mod summary;

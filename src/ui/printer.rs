@@ -20,7 +20,8 @@ impl Printer {
         }
     }
 
-    /// A progress or status line (stderr), suppressed by `--quiet`.
+    /// A progress or status line (stderr), suppressed by `--quiet`. Safe while progress bars
+    /// are drawn: the line goes above them. This is what a "still waiting for X" notice uses.
     pub fn status(&self, message: impl std::fmt::Display) {
         if !self.quiet {
             to_stderr(format_args!("{message}"));
@@ -54,9 +55,16 @@ impl Printer {
     }
 }
 
-/// One line to stderr. A closed stderr (`2>&1 | grep -q …` once grep has its match) must not
-/// stop a transfer: `eprintln!` would panic there.
+/// One line to stderr, above the progress bars while they are on screen (so a status, a
+/// warning or a `--debug` line never lands inside a bar). A closed stderr (`2>&1 | grep -q …`
+/// once grep has its match) must not stop a transfer: `eprintln!` would panic there.
 pub fn to_stderr(line: std::fmt::Arguments) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{line}");
+    let write = || {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{line}");
+    };
+    match super::progress::live() {
+        Some(bars) => bars.suspend(write),
+        None => write(),
+    }
 }

@@ -3,6 +3,7 @@
 
 mod cred_helpers;
 mod docker_cli;
+mod docs;
 mod files;
 mod interrupt;
 mod json_output;
@@ -16,6 +17,7 @@ mod readme;
 mod restricted;
 mod secrets;
 mod support;
+mod terminal;
 mod testbed;
 mod tls;
 mod trust;
