@@ -5,19 +5,21 @@
 //! A hold fault in the proxy stalls one transfer for good, so the interrupt lands at a known
 //! point (the test waits for the stall itself, not for time to pass).
 
-use crate::support::files_under;
 use crate::support::images::{push_with_skopeo, ImageLayout, ImageSpec};
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tools::{run_ok, TestEnv};
+use crate::support::{files_under, wait_for_partial};
 use std::path::Path;
 use std::process::{Child, Output, Stdio};
 
 /// A config and two layers; with `--jobs 1` they download in that order.
 fn seed(host: &str, repo_tag: &str, seed: u64) -> ImageLayout {
-    let image = ImageSpec::new(seed)
-        .layers(&[4096, 256 * 1024])
-        .build("seed");
+    seed_layers(host, repo_tag, seed, &[4096, 256 * 1024])
+}
+
+fn seed_layers(host: &str, repo_tag: &str, seed: u64, layers: &[usize]) -> ImageLayout {
+    let image = ImageSpec::new(seed).layers(layers).build("seed");
     push_with_skopeo(&image, &format!("{host}/{repo_tag}"), None);
     image
 }
@@ -33,12 +35,19 @@ fn spawn(env: &TestEnv, args: &[&str]) -> Child {
 }
 
 /// Sends the signal `name` (as `kill -NAME` spells it) once the proxy has stalled a transfer.
-fn signal_at_hold(proxy: &Proxy, mut child: Child, name: &str) -> Output {
+fn signal_at_hold(proxy: &Proxy, child: Child, name: &str) -> Output {
+    signal_when(proxy, child, name, || {})
+}
+
+/// Like [`signal_at_hold`], once `ready` returns as well: the proxy holding a response says
+/// nothing of whether hoist has read the bytes sent before the hold.
+fn signal_when(proxy: &Proxy, mut child: Child, name: &str, ready: impl FnOnce()) -> Output {
     if !proxy.wait_for_hold() {
         let _ = child.kill();
         let out = child.wait_with_output().unwrap();
         panic!("hoist never reached the stalled request: {}", stderr(&out));
     }
+    ready();
     let status = std::process::Command::new("kill")
         .args([&format!("-{name}"), &child.id().to_string()])
         .status()
@@ -77,11 +86,12 @@ fn sighup_mid_pull_exits_129_and_the_next_run_resumes() {
 fn pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
     let reg = RegistryServer::start(Mode::Open);
     let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), repo_tag, seed_n);
+    // The stalled layer outlasts one write batch, so its bytes on disk prove hoist read them.
+    let image = seed_layers(&reg.host(), repo_tag, seed_n, &[4096, 3 << 20]);
     let last = image.manifests[0].layers[1].blob.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&last),
-        Fault::HoldResponseAfter(64 * 1024),
+        Fault::HoldResponseAfter(2 << 20),
     );
     let env = TestEnv::new().without_credential_helpers();
     let store = env.scratch("store");
@@ -97,7 +107,9 @@ fn pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
             "1",
         ],
     );
-    let out = signal_at_hold(&proxy, child, signal);
+    let out = signal_when(&proxy, child, signal, || {
+        wait_for_partial(&store.join(".hoist/partial"), 1)
+    });
 
     assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
     assert!(out.stdout.is_empty(), "no digest for an unfinished pull");

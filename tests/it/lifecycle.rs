@@ -6,6 +6,7 @@ use crate::support::images::{push_with_skopeo, ImageLayout, ImageSpec};
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tools::{run_ok, TestEnv};
+use crate::support::{largest_file, wait_for_partial};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -240,19 +241,6 @@ fn two_pulls_to_one_tarball_both_succeed() {
 }
 
 /// The biggest file under `dir` and its length, if any.
-fn biggest_file(dir: &Path) -> Option<(String, u64)> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| {
-            let e = e.ok()?;
-            Some((
-                e.file_name().to_string_lossy().into_owned(),
-                e.metadata().ok()?.len(),
-            ))
-        })
-        .max_by_key(|(_, len)| *len)
-}
-
 /// A SIGKILL (or the OOM killer) gives hoist no chance to tidy up. Its partial download was
 /// named after its pid, so it stayed forever and the next run downloaded the blob from zero.
 /// Now the next run adopts it (it is named by digest, and the dead process's lock is gone),
@@ -293,14 +281,10 @@ fn after_sigkill_the_next_pull_adopts_the_partial_download_and_resumes() {
         .unwrap();
     assert!(proxy.wait_for_hold(), "hoist never reached the stall");
     // The bytes reach the file in batches: wait until at least one is on disk.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while biggest_file(&partial_dir).map_or(true, |(_, len)| len < 1 << 20) {
-        assert!(Instant::now() < deadline, "no partial download on disk");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_partial(&partial_dir, 1 << 20);
     child.kill().unwrap();
     child.wait().unwrap();
-    let (_, kept) = biggest_file(&partial_dir).unwrap();
+    let (_, kept) = largest_file(&partial_dir).unwrap();
 
     proxy.clear();
     let out = run_ok(

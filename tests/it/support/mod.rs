@@ -52,6 +52,34 @@ pub fn rfc3339(secs: i64) -> String {
     )
 }
 
+/// The largest file directly in `dir`, by name and length.
+pub fn largest_file(dir: &Path) -> Option<(String, u64)> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| {
+            let e = e.ok()?;
+            Some((
+                e.file_name().to_string_lossy().into_owned(),
+                e.metadata().ok()?.len(),
+            ))
+        })
+        .max_by_key(|(_, len)| *len)
+}
+
+/// Waits (polling, up to a minute) until a partial download in `dir` holds `bytes` on disk:
+/// proof that hoist received them, which a proxy's hold alone does not give.
+pub fn wait_for_partial(dir: &Path, bytes: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while largest_file(dir).map_or(true, |(_, len)| len < bytes) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no partial download of {bytes} bytes in {}",
+            dir.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// sha256 digest string "sha256:<hex>".
 pub fn sha256_digest(data: &[u8]) -> String {
     use sha2::{Digest, Sha256};
