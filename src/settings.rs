@@ -3,7 +3,7 @@
 
 use crate::cli::GlobalArgs;
 use crate::reference::Registry;
-use crate::registry::{ClientOptions, RequestLog};
+use crate::registry::{ClientOptions, Notice, RequestLog, Timeouts};
 use crate::ui::Printer;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -18,6 +18,8 @@ pub struct Settings {
     insecure: Vec<Registry>,
     /// Searched in order: `--certs-dir`, `$DOCKER_CONFIG/certs.d`, `/etc/docker/certs.d`.
     certs_dirs: Vec<PathBuf>,
+    /// The defaults, unless the test suite shrank them (`HOIST_TEST_TIMEOUT_SCALE`).
+    timeouts: Timeouts,
 }
 
 impl Settings {
@@ -41,6 +43,9 @@ impl Settings {
                 .map(|h| Registry::from_server_arg(Some(h)))
                 .collect(),
             certs_dirs,
+            timeouts: std::env::var(crate::registry::timeouts::SCALE_ENV)
+                .map(|f| Timeouts::scaled(&f))
+                .unwrap_or_default(),
         }
     }
 
@@ -52,8 +57,27 @@ impl Settings {
     pub fn client_options(&self, registry: &Registry) -> anyhow::Result<ClientOptions> {
         let mut options = ClientOptions {
             insecure: self.is_insecure(registry),
+            timeouts: self.timeouts,
             ..ClientOptions::default()
         };
+        if !self.printer.quiet {
+            let notice: Notice = Arc::new(|line| {
+                // Host and path come from the server (a redirect): no control character passes.
+                let line: String = line
+                    .chars()
+                    .flat_map(|c| {
+                        let escaped: Vec<char> = if c.is_control() {
+                            c.escape_default().collect()
+                        } else {
+                            vec![c]
+                        };
+                        escaped
+                    })
+                    .collect();
+                crate::ui::printer::to_stderr(format_args!("{line}"));
+            });
+            options.notice = Some(notice);
+        }
         for dir in &self.certs_dirs {
             let host_dir = dir.join(registry.api_host());
             read_certs_dir(&host_dir, &mut options)

@@ -5,6 +5,7 @@
 use super::challenge::{self, Challenge};
 use super::error::{self, RedactedUrl, RegistryError};
 use super::scope::{self, Scope};
+use super::timeouts::{self, Notice, Timeouts};
 use super::token::{Grant, Token, TokenRequest};
 use crate::credentials::{Credential, CredentialSource};
 use crate::reference::Registry;
@@ -41,6 +42,9 @@ pub struct ClientOptions {
     pub client_identity: Option<Vec<u8>>,
     pub retries: u32,
     pub log: Option<RequestLog>,
+    pub timeouts: Timeouts,
+    /// Told what hoist waits for when a wait passes a few seconds.
+    pub notice: Option<Notice>,
 }
 
 impl Default for ClientOptions {
@@ -51,6 +55,8 @@ impl Default for ClientOptions {
             client_identity: None,
             retries: 4,
             log: None,
+            timeouts: Timeouts::default(),
+            notice: None,
         }
     }
 }
@@ -158,7 +164,9 @@ impl RegistryClient {
     }
 
     /// `GET /v2/`: picks the scheme (HTTPS, then HTTP for loopback or `--insecure` registries,
-    /// as Docker does) and returns the challenge, if any.
+    /// as Docker does) and returns the challenge, if any. Plain HTTP is tried only when HTTPS
+    /// failed fast (refused, or a TLS handshake error): a server that does not answer in time
+    /// would not answer plain HTTP either, and waiting twice doubles the silence.
     async fn ping(&self) -> Result<(url::Url, Option<Challenge>), RegistryError> {
         let schemes: &[&str] = if self.options.insecure || self.registry.is_loopback() {
             &["https", "http"]
@@ -189,6 +197,7 @@ impl RegistryClient {
                     };
                     return Ok((base, challenge));
                 }
+                Err(e) if e.is_timeout() => return Err(e),
                 Err(e) if https_error.is_none() => https_error = Some(e),
                 Err(_) => break,
             }
@@ -268,9 +277,14 @@ impl RegistryClient {
             .await?;
         // Renew a little early so a token never expires between our check and the registry's.
         let margin = (token.lifetime / 10).min(Duration::from_secs(10));
+        let now = Instant::now();
         state.auth = Some(AuthState::Bearer {
             token: token.access,
-            expires: Instant::now() + token.lifetime - margin,
+            // Lifetimes are clamped when parsed; checked all the same, since an Instant
+            // overflow panics.
+            expires: now
+                .checked_add(token.lifetime.saturating_sub(margin))
+                .unwrap_or(now),
             challenge,
         });
         Ok(())
@@ -290,6 +304,7 @@ impl RegistryClient {
             scopes,
             offline,
             allow_plain_http: self.options.insecure,
+            timeout: self.options.timeouts.attempt,
         };
         let started = Instant::now();
         let grant = match credential {
@@ -306,7 +321,14 @@ impl RegistryClient {
                 })
             }
         };
-        let result = request.fetch(grant).await;
+        let realm = challenge.param("realm").unwrap_or_default();
+        let result = timeouts::announce(
+            self.options.notice.as_ref(),
+            self.options.timeouts.notice,
+            || format!("the token service {} to answer", host_of(realm)),
+            request.fetch(grant),
+        )
+        .await;
         self.record(
             &Method::GET,
             "token service",
@@ -338,6 +360,7 @@ impl RegistryClient {
     ) -> Result<Response, RegistryError> {
         let mut attempt = 0;
         let mut reauthenticated = false;
+        let started = Instant::now();
         loop {
             let (base, auth, generation) = self.authorization().await?;
             let url = base.join(target).map_err(|e| {
@@ -375,7 +398,26 @@ impl RegistryClient {
                 Err(e) => return Err(e),
             };
             attempt += 1;
-            tokio::time::sleep(backoff(attempt, error.retry_after())).await;
+            let wait = backoff(attempt, error.retry_after());
+            // A small request with its retries stays within `timeouts.request`: retry only
+            // when a whole attempt still fits. An upload's time is its body's, not the server's.
+            let limits = &self.options.timeouts;
+            if body.is_none()
+                && !timeouts::is_streamed()
+                && started.elapsed() + wait + limits.attempt > limits.request
+            {
+                return Err(error);
+            }
+            timeouts::announce(
+                self.options.notice.as_ref(),
+                limits.notice,
+                || {
+                    let path = target.split('?').next().unwrap_or_default();
+                    format!("a retry of {method} {path}")
+                },
+                tokio::time::sleep(wait),
+            )
+            .await;
         }
     }
 
@@ -444,6 +486,7 @@ impl RegistryClient {
             value.set_sensitive(true);
             request = request.header(AUTHORIZATION, value);
         }
+        let has_body = body.is_some();
         if let Some(body) = body {
             let body = body().await.map_err(|e| {
                 RegistryError::Protocol(format!(
@@ -453,20 +496,58 @@ impl RegistryClient {
             })?;
             request = request.body(body);
         }
+        // A small answer is read whole within one deadline, so a server trickling bytes cannot
+        // hold hoist; a streamed blob body is bounded only by the idle timeout.
+        let streamed = timeouts::is_streamed();
+        let limits = self.options.timeouts;
+        if !streamed && !has_body {
+            request = request.timeout(limits.attempt);
+        }
         let started = Instant::now();
         *self.sent.lock().unwrap() += 1;
-        let result = request.send().await;
+        let transport = |source| RegistryError::Transport {
+            method: method.to_string(),
+            url: RedactedUrl(url).to_string(),
+            source,
+        };
+        let work = async {
+            let response: Response = request.send().await.map_err(transport)?;
+            if streamed {
+                return Ok(response);
+            }
+            let read = buffered(response);
+            if has_body {
+                // An upload's answer is small; its body gets the deadline the request could not.
+                return match tokio::time::timeout(limits.attempt, read).await {
+                    Ok(read) => read.map_err(transport),
+                    Err(_) => Err(RegistryError::Protocol(format!(
+                        "{method} {}: timed out reading the answer",
+                        RedactedUrl(url)
+                    ))),
+                };
+            }
+            read.await.map_err(transport)
+        };
+        let result = timeouts::announce(
+            self.options.notice.as_ref(),
+            limits.notice,
+            || {
+                format!(
+                    "{} to answer {method} {}",
+                    host_of(url.as_str()),
+                    url.path()
+                )
+            },
+            work,
+        )
+        .await;
         self.record(
             &method,
             &RedactedUrl(url).to_string(),
             result.as_ref().ok().map(|r| r.status().as_u16()),
             started,
         );
-        result.map_err(|source| RegistryError::Transport {
-            method: method.to_string(),
-            url: RedactedUrl(url).to_string(),
-            source,
-        })
+        result
     }
 
     fn record(&self, method: &Method, url: &str, status: Option<u16>, started: Instant) {
@@ -485,8 +566,8 @@ fn build_http(options: &ClientOptions) -> Result<reqwest::Client, RegistryError>
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(30))
-        .read_timeout(Duration::from_secs(120))
+        .connect_timeout(options.timeouts.connect)
+        .read_timeout(options.timeouts.idle)
         .pool_max_idle_per_host(16)
         .danger_accept_invalid_certs(options.insecure);
     for pem in &options.ca_certs {
@@ -504,6 +585,46 @@ fn build_http(options: &ClientOptions) -> Result<reqwest::Client, RegistryError>
     builder
         .build()
         .map_err(|e| RegistryError::Protocol(format!("cannot set up HTTPS: {e}")))
+}
+
+/// The largest small answer kept whole: a manifest's limit and one byte, so that its reader
+/// can tell a manifest over the limit. Anything longer is cut here.
+const SMALL_BODY_LIMIT: usize = 4 * 1024 * 1024 + 1;
+
+/// Reads a small answer into memory (bounded) and hands it back as a response, so that reading
+/// its body is part of the attempt, and its deadline, and its retries.
+async fn buffered(mut response: Response) -> Result<Response, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = SMALL_BODY_LIMIT.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= SMALL_BODY_LIMIT {
+            break;
+        }
+    }
+    use reqwest::ResponseBuilderExt;
+    let mut rebuilt = http::Response::builder()
+        .status(response.status())
+        .version(response.version())
+        .url(response.url().clone())
+        .body(body)
+        .expect("parts from a valid response");
+    *rebuilt.headers_mut() = std::mem::take(response.headers_mut());
+    Ok(Response::from(rebuilt))
+}
+
+/// `host:port` of a URL, for notices (never its path or query, which may hold secrets).
+fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            let host = u.host_str()?.to_string();
+            Some(match u.port_or_known_default() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            })
+        })
+        .unwrap_or_else(|| "the server".into())
 }
 
 fn basic_header(username: &str, password: &Secret) -> Secret {
