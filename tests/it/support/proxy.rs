@@ -11,6 +11,7 @@ use hyper::body::{Body, Frame, Incoming};
 use hyper::{Request, Response};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex};
@@ -119,6 +120,12 @@ pub enum Fault {
     HoldResponseAfter(u64),
     /// Stall without forwarding or answering; [`Proxy::wait_for_hold`] returns then.
     HoldRequest,
+    /// Forward, then send the response body one byte per interval: never idle for long,
+    /// never done soon.
+    Trickle(Duration),
+    /// Forward a `Range: bytes=N-` request as `bytes=N/2-`: the registry answers 206 with a
+    /// body (and `Content-Range`) starting before where the client asked.
+    WrongRangeStart,
     /// Answer without forwarding.
     Status {
         status: u16,
@@ -328,6 +335,8 @@ fn fault_name(f: &Fault) -> String {
         Fault::Delay(d) => format!("delay {d:?}"),
         Fault::HoldResponseAfter(n) => format!("hold-response@{n}"),
         Fault::HoldRequest => "hold-request".into(),
+        Fault::Trickle(d) => format!("trickle {d:?}"),
+        Fault::WrongRangeStart => "wrong-range-start".into(),
         Fault::Status { status, .. } => format!("status {status}"),
     }
 }
@@ -433,6 +442,24 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
     }
 
     let (mut parts, body) = req.into_parts();
+    if let Some(Fault::WrongRangeStart) = fault {
+        let start = parts
+            .headers
+            .get("range")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("bytes=")?
+                    .strip_suffix('-')?
+                    .parse::<u64>()
+                    .ok()
+            });
+        if let Some(start) = start {
+            let range = format!("bytes={}-", start / 2);
+            parts
+                .headers
+                .insert("range", range.parse().map_err(std::io::Error::other)?);
+        }
+    }
     parts.uri = format!("http://{}{}", ctx.upstream, path)
         .parse()
         .map_err(std::io::Error::other)?;
@@ -472,6 +499,15 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         Some(Fault::HoldResponseAfter(n)) => (None, None, Some(n)),
         _ => (None, None, None),
     };
+    if let Some(Fault::Trickle(interval)) = fault {
+        let body = TrickleBody {
+            inner: body,
+            pending: Bytes::new(),
+            interval,
+            sleep: Box::pin(tokio::time::sleep(interval)),
+        };
+        return Ok(Response::from_parts(parts, body.boxed()));
+    }
     let on_hold = hold_after.map(|_| hold_notifier(ctx));
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -558,6 +594,45 @@ impl Body for FaultBody {
         }
         this.seen += data.len() as u64;
         Poll::Ready(Some(Ok(Frame::data(data))))
+    }
+}
+
+/// Sends a response body one byte per interval.
+struct TrickleBody {
+    inner: Incoming,
+    pending: Bytes,
+    interval: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Body for TrickleBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        while this.pending.is_empty() {
+            match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(Err(e))) => {
+                    return Poll::Ready(Some(Err(std::io::Error::other(e))))
+                }
+                Poll::Ready(Some(Ok(f))) => match f.into_data() {
+                    Ok(d) => this.pending = d,
+                    Err(other) => return Poll::Ready(Some(Ok(other))),
+                },
+            }
+        }
+        if this.sleep.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let next = tokio::time::Instant::now() + this.interval;
+        this.sleep.as_mut().reset(next);
+        Poll::Ready(Some(Ok(Frame::data(this.pending.split_to(1)))))
     }
 }
 

@@ -1,0 +1,202 @@
+//! Nothing a server sends can crash, hang or exhaust hoist: huge token lifetimes, answers
+//! trickled a byte at a time, servers that accept and never answer, stalled blob bodies, and
+//! a 206 that starts elsewhere than asked. Waits are shrunk with `HOIST_TEST_TIMEOUT_SCALE`
+//! (0.1: connect 1 s, one attempt 3 s, a request with retries 12 s, idle 6 s, notices every
+//! 0.5 s), so each test takes seconds where today's hoist takes minutes.
+
+use crate::login::{assert_exit, stderr, stdout};
+use crate::pull::{env, path_str, seed};
+use crate::push::{hoist_push, token_target, USER};
+use crate::support::images::ImageSpec;
+use crate::support::proxy::{Fault, Kind, Match, Proxy, Recorded};
+use crate::support::registry::{Mode, RegistryServer};
+use crate::support::token_issuer::IssuerConfig;
+use crate::support::tools::{run, TestEnv};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+const SCALE: &str = "0.1";
+
+fn fast_env() -> TestEnv {
+    env().env("HOIST_TEST_TIMEOUT_SCALE", SCALE)
+}
+
+fn hoist_pull(env: &TestEnv, args: &[&str]) -> Output {
+    run(env.hoist().arg("pull").args(args), None)
+}
+
+fn gets_of(proxy: &Proxy, suffix: &str) -> Vec<Recorded> {
+    proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.split('?').next().unwrap().ends_with(suffix))
+        .collect()
+}
+
+// ------------------------------------------------------------ no panic
+
+/// Go's MaxInt64 ("never expires") and a float beyond u64 used to overflow the clock when
+/// added to it: exit 101 on pull and on push.
+#[test]
+fn a_token_that_claims_to_never_expire_neither_crashes_pull_nor_push() {
+    for claimed in ["9223372036854775807", "1e19"] {
+        let target = token_target(IssuerConfig::default());
+        let image = seed(
+            &target.reg.host(),
+            "team/forever:1",
+            ImageSpec::new(80).layers(&[2000]),
+            Some(USER),
+        );
+        target.issuer.as_ref().unwrap().claim_expires_in(claimed);
+        let env = target.env_for(&target.reg.host());
+        let reference = format!("{}/team/forever:1", target.reg.host());
+        let store = env.scratch("store");
+        let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+        assert_exit(&out, 0);
+        assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+
+        let copy = format!("{}/team/forever-copy:1", target.reg.host());
+        let out = hoist_push(
+            &env,
+            &[&copy, "--from", &reference, "--store", path_str(&store)],
+        );
+        assert_exit(&out, 0);
+        assert_eq!(stdout(&out), format!("{}\n", image.digest()), "{claimed}");
+    }
+}
+
+// ------------------------------------------------------------ time bounds
+
+/// A manifest sent one byte every 200 ms never trips an idle timeout; the attempt's overall
+/// deadline ends it, the retry gets the manifest, and stderr said what hoist waited for.
+#[test]
+fn a_trickled_manifest_is_cut_at_the_deadline_and_retried() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/slow:1", ImageSpec::new(81), None);
+    proxy.inject(
+        Match::method("GET", Kind::Manifest),
+        Fault::Trickle(Duration::from_millis(200)),
+    );
+    let env = fast_env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/slow:1", proxy.host());
+    let started = Instant::now();
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let took = started.elapsed();
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    let gets = gets_of(&proxy, "/manifests/1");
+    assert_eq!(gets.len(), 2, "{gets:#?}");
+    assert!(gets[0].fault.as_deref().unwrap().starts_with("trickle"));
+    let waiting = format!(
+        "waiting for {} to answer GET /v2/app/slow/manifests/1 (",
+        proxy.host()
+    );
+    assert!(stderr(&out).contains(&waiting), "{}", stderr(&out));
+}
+
+/// Accepts connections and never says a word (nor closes them).
+fn silent_server() -> (String, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let thread = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    (host, thread)
+}
+
+/// A loopback registry that accepts and never answers used to cost 30 s of HTTPS and then
+/// 120 s of plain HTTP, in silence. Now: one attempt's deadline, no plain-HTTP fallback
+/// after a timeout, and a notice while waiting.
+#[test]
+fn a_registry_that_never_answers_fails_after_one_deadline_and_says_so() {
+    let (host, _thread) = silent_server();
+    let env = fast_env();
+    let store = env.scratch("store");
+    let started = Instant::now();
+    let out = hoist_pull(
+        &env,
+        &[&format!("{host}/app/x:1"), "--store", path_str(&store)],
+    );
+    let took = started.elapsed();
+    assert_exit(&out, 1);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("waiting for {host} to answer GET /v2/ (")),
+        "{err}"
+    );
+    assert!(err.contains(&format!("https://{host}/v2/")), "{err}");
+    assert!(!err.contains(&format!("http://{host}/v2/")), "{err}");
+    assert!(err.contains("timed out"), "{err}");
+}
+
+/// A blob body that stops mid-way (no byte for the idle timeout) ends that attempt, and the
+/// blob resumes where it stopped.
+#[test]
+fn a_stalled_blob_resumes_after_the_idle_timeout() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(
+        &reg.host(),
+        "app/stall:1",
+        ImageSpec::new(82).layers(&[256 * 1024]),
+        None,
+    );
+    let layer = image.manifests[0].layers[0].blob.digest.clone();
+    proxy.inject(
+        Match::method("GET", Kind::Blob).path_ends_with(&layer),
+        Fault::HoldResponseAfter(100_000),
+    );
+    let env = fast_env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/stall:1", proxy.host());
+    let started = Instant::now();
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let took = started.elapsed();
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    let gets = gets_of(&proxy, &layer);
+    assert_eq!(gets.len(), 2, "{gets:#?}");
+    assert_eq!(
+        gets[1].status, 206,
+        "resumed with a Range request: {gets:#?}"
+    );
+}
+
+// ------------------------------------------------------------ ranges
+
+/// A resumed download whose 206 starts before the offset hoist asked for would put bytes in
+/// the wrong place: the blob starts over from zero instead, and the pull succeeds.
+#[test]
+fn a_206_starting_elsewhere_than_asked_restarts_the_blob() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(
+        &reg.host(),
+        "app/range:1",
+        ImageSpec::new(83).layers(&[256 * 1024]),
+        None,
+    );
+    let layer = image.manifests[0].layers[0].blob.digest.clone();
+    let layer_get = || Match::method("GET", Kind::Blob).path_ends_with(&layer);
+    proxy.inject(layer_get(), Fault::CutResponseAfter(100_000));
+    proxy.inject(layer_get(), Fault::WrongRangeStart);
+    let env = env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/range:1", proxy.host());
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    let gets = gets_of(&proxy, &layer);
+    let statuses: Vec<u16> = gets.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 206, 200], "{gets:#?}");
+    assert_eq!(gets[1].fault.as_deref(), Some("wrong-range-start"));
+    assert_eq!(proxy.pending_faults(), 0);
+}
