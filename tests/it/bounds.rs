@@ -1,17 +1,17 @@
 //! Nothing a server sends can crash, hang or exhaust hoist: huge token lifetimes, answers
-//! trickled a byte at a time, servers that accept and never answer, stalled blob bodies, and
-//! a 206 that starts elsewhere than asked. Waits are shrunk with `HOIST_TEST_TIMEOUT_SCALE`
+//! trickled a byte at a time, servers that accept and never answer, stalled blob bodies, a
+//! 206 that starts elsewhere than asked, and indexes too repetitive, long or large. Waits are shrunk with `HOIST_TEST_TIMEOUT_SCALE`
 //! (0.1: connect 1 s, one attempt 3 s, a request with retries 12 s, idle 6 s, notices every
 //! 0.5 s), so each test takes seconds where today's hoist takes minutes.
 
 use crate::login::{assert_exit, stderr, stdout};
 use crate::pull::{env, path_str, seed};
 use crate::push::{hoist_push, token_target, USER};
-use crate::support::images::ImageSpec;
+use crate::support::images::{Format, ImageSpec};
 use crate::support::proxy::{Fault, Kind, Match, Proxy, Recorded};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::token_issuer::IssuerConfig;
-use crate::support::tools::{run, TestEnv};
+use crate::support::tools::{hoist_peak_rss, run, TestEnv};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -199,4 +199,166 @@ fn a_206_starting_elsewhere_than_asked_restarts_the_blob() {
     assert_eq!(statuses, [200, 206, 200], "{gets:#?}");
     assert_eq!(gets[1].fault.as_deref(), Some("wrong-range-start"));
     assert_eq!(proxy.pending_faults(), 0);
+}
+
+// ------------------------------------------------------------ --platform all
+
+/// PUTs a manifest to an open registry as `repo:reference`; returns its digest.
+fn put_manifest(host: &str, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) -> String {
+    let url = format!("http://{host}/v2/{repo}/manifests/{reference}");
+    let status = crate::support::block_on(async {
+        reqwest::Client::new()
+            .put(url)
+            .header("content-type", media_type)
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status.as_u16(), 201, "PUT {repo}:{reference}");
+    crate::support::sha256_digest(bytes)
+}
+
+/// An index listing `entries` (digest, size) for linux/amd64, pushed as `repo:1`.
+fn put_index(host: &str, repo: &str, entries: &[(String, usize)]) -> String {
+    let manifests: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|(digest, size)| {
+            serde_json::json!({
+                "mediaType": Format::Oci.manifest_type(),
+                "digest": digest,
+                "size": size,
+                "platform": {"os": "linux", "architecture": "amd64"},
+            })
+        })
+        .collect();
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": Format::Oci.index_type(),
+        "manifests": manifests,
+    });
+    let bytes = serde_json::to_vec(&index).unwrap();
+    put_manifest(host, repo, "1", Format::Oci.index_type(), &bytes)
+}
+
+/// An index naming one image 5,000 times used to cost one GET per entry (7,009 GETs and
+/// counting for 15,000); each digest is fetched once.
+#[test]
+fn an_index_naming_one_image_many_times_fetches_it_once() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/dup:child", ImageSpec::new(84), None);
+    let child = &image.manifests[0].blob;
+    let entries = vec![(child.digest.clone(), child.size as usize); 5_000];
+    let index = put_index(&reg.host(), "app/dup", &entries);
+    let env = env();
+    let layout = env.scratch("out");
+    let reference = format!("{}/app/dup:1", proxy.host());
+    let out = hoist_pull(
+        &env,
+        &[
+            &reference,
+            "--platform",
+            "all",
+            "--output",
+            path_str(&layout),
+        ],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), format!("{index}\n"));
+    let gets: Vec<String> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.kind == Kind::Manifest)
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        gets,
+        [
+            "/v2/app/dup/manifests/1".to_string(),
+            format!("/v2/app/dup/manifests/{}", child.digest)
+        ]
+    );
+}
+
+/// More entries than any image has is refused, naming the cap, before fetching any of them.
+#[test]
+fn an_index_with_too_many_entries_is_refused_naming_the_cap() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/huge:child", ImageSpec::new(85), None);
+    let child = &image.manifests[0].blob;
+    let entries = vec![(child.digest.clone(), child.size as usize); 10_001];
+    put_index(&reg.host(), "app/huge", &entries);
+    let env = env();
+    let layout = env.scratch("out");
+    let reference = format!("{}/app/huge:1", proxy.host());
+    let out = hoist_pull(
+        &env,
+        &[
+            &reference,
+            "--platform",
+            "all",
+            "--output",
+            path_str(&layout),
+        ],
+    );
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("lists 10001 manifests, more than hoist accepts (10000)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(proxy.count("GET", Kind::Manifest), 1);
+}
+
+/// 40 images with 4 MB manifests each (160 MB of manifests) used to be held in memory
+/// together, twice; each is now written as it arrives, a few at a time.
+#[test]
+fn all_platforms_of_a_large_index_pull_in_bounded_memory() {
+    const CHILDREN: usize = 40;
+    const LIMIT_KIB: u64 = 96 * 1024;
+    let reg = RegistryServer::start(Mode::Open);
+    let image = seed(&reg.host(), "app/wide:base", ImageSpec::new(86), None);
+    let base: serde_json::Value = serde_json::from_slice(&image.manifests[0].bytes).unwrap();
+    let padding = "x".repeat(4_000_000);
+    let entries: Vec<(String, usize)> = (0..CHILDREN)
+        .map(|i| {
+            let mut child = base.clone();
+            child["annotations"] = serde_json::json!({ "padding": format!("{i}{padding}") });
+            let bytes = serde_json::to_vec(&child).unwrap();
+            let digest = crate::support::sha256_digest(&bytes);
+            put_manifest(
+                &reg.host(),
+                "app/wide",
+                &digest,
+                Format::Oci.manifest_type(),
+                &bytes,
+            );
+            (digest, bytes.len())
+        })
+        .collect();
+    let index = put_index(&reg.host(), "app/wide", &entries);
+    let env = env();
+    let layout = env.scratch("out");
+    let reference = format!("{}/app/wide:1", reg.host());
+    let (out, rss) = hoist_peak_rss(
+        &env,
+        &[
+            "pull",
+            "--quiet",
+            "--platform",
+            "all",
+            &reference,
+            "--output",
+            path_str(&layout),
+        ],
+    );
+    assert_eq!(stdout(&out), format!("{index}\n"));
+    eprintln!("peak RSS {rss} KiB");
+    assert!(rss < LIMIT_KIB, "peak RSS {rss} KiB");
+    for (digest, _) in &entries {
+        assert!(layout.join("blobs/sha256").join(&digest[7..]).exists());
+    }
 }
