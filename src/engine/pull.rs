@@ -65,7 +65,12 @@ pub async fn fetch(
         }
     }
     drop(children);
-    reporter.planned(plan.blobs.len(), plan.blobs.iter().map(|b| b.size).sum());
+    // Sizes are the server's word: a total past u64 must not overflow.
+    let total = plan
+        .blobs
+        .iter()
+        .fold(0u64, |t, b| t.saturating_add(b.size));
+    reporter.planned(plan.blobs.len(), total);
     futures_util::stream::iter(plan.blobs.iter().map(Ok::<_, anyhow::Error>))
         .try_for_each_concurrent(jobs.max(1), |blob| async move {
             let outcome = fetch_blob(client, repository, blob, layout, reporter)

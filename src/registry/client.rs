@@ -510,20 +510,26 @@ impl RegistryClient {
             url: RedactedUrl(url).to_string(),
             source,
         };
+        let timed_out = || RegistryError::TimedOut {
+            method: method.to_string(),
+            url: RedactedUrl(url).to_string(),
+            waited: limits.attempt,
+        };
         let work = async {
-            let response: Response = request.send().await.map_err(transport)?;
             if streamed {
-                return Ok(response);
+                // The body streams for as long as bytes arrive; its headers get one deadline.
+                return match tokio::time::timeout(limits.attempt, request.send()).await {
+                    Ok(sent) => sent.map_err(transport),
+                    Err(_) => Err(timed_out()),
+                };
             }
+            let response: Response = request.send().await.map_err(transport)?;
             let read = buffered(response);
             if has_body {
                 // An upload's answer is small; its body gets the deadline the request could not.
                 return match tokio::time::timeout(limits.attempt, read).await {
                     Ok(read) => read.map_err(transport),
-                    Err(_) => Err(RegistryError::Protocol(format!(
-                        "{method} {}: timed out reading the answer",
-                        RedactedUrl(url)
-                    ))),
+                    Err(_) => Err(timed_out()),
                 };
             }
             read.await.map_err(transport)

@@ -42,6 +42,13 @@ pub enum RegistryError {
     /// A precondition hoist enforces on the user's behalf (plain HTTP, bad challenge, …).
     #[error("{0}")]
     Protocol(String),
+    /// The server accepted the request but did not answer within hoist's deadline.
+    #[error("{method} {url}: timed out: no answer within {} s", .waited.as_secs_f64().ceil())]
+    TimedOut {
+        method: String,
+        url: String,
+        waited: Duration,
+    },
 }
 
 fn describe(errors: &[RegistryErrorInfo]) -> String {
@@ -84,13 +91,18 @@ impl RegistryError {
                 matches!(status.as_u16(), 408 | 429)
                     || (status.is_server_error() && *status != StatusCode::NOT_IMPLEMENTED)
             }
+            RegistryError::TimedOut { .. } => true,
             _ => false,
         }
     }
 
     /// A deadline or idle timeout ran out: the server accepted but did not answer in time.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, RegistryError::Transport { source, .. } if source.is_timeout())
+        match self {
+            RegistryError::Transport { source, .. } => source.is_timeout(),
+            RegistryError::TimedOut { .. } => true,
+            _ => false,
+        }
     }
 
     pub fn retry_after(&self) -> Option<std::time::Duration> {

@@ -97,6 +97,26 @@ fn a_trickled_manifest_is_cut_at_the_deadline_and_retried() {
     assert!(stderr(&out).contains(&waiting), "{}", stderr(&out));
 }
 
+/// A manifest GET never answered is retried only while a whole attempt still fits in the
+/// request's budget (2 minutes; 12 s here): three attempts of 3 s, not five of two minutes.
+#[test]
+fn retries_of_a_request_never_answered_stop_within_its_budget() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    seed(&reg.host(), "app/gone:1", ImageSpec::new(88), None);
+    proxy.inject_n(Match::method("GET", Kind::Manifest), Fault::HoldRequest, 5);
+    let env = fast_env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/gone:1", proxy.host());
+    let started = Instant::now();
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let took = started.elapsed();
+    assert_exit(&out, 1);
+    assert!(took < Duration::from_secs(14), "took {took:?}");
+    assert_eq!(proxy.count("GET", Kind::Manifest), 3);
+    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+}
+
 /// Accepts connections and never says a word (nor closes them).
 fn silent_server() -> (String, std::thread::JoinHandle<()>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -168,6 +188,35 @@ fn a_stalled_blob_resumes_after_the_idle_timeout() {
         gets[1].status, 206,
         "resumed with a Range request: {gets:#?}"
     );
+}
+
+/// A blob GET the server accepts and never answers gets one attempt's deadline for its
+/// headers (a streamed body has no overall deadline, its headers do), then a retry.
+#[test]
+fn a_blob_request_never_answered_is_retried_after_the_deadline() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/mute:1", ImageSpec::new(87), None);
+    let layer = image.manifests[0].layers[0].blob.digest.clone();
+    proxy.inject(
+        Match::method("GET", Kind::Blob).path_ends_with(&layer),
+        Fault::HoldRequest,
+    );
+    let env = fast_env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/mute:1", proxy.host());
+    let started = Instant::now();
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let took = started.elapsed();
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert_eq!(gets_of(&proxy, &layer).len(), 2);
+    let waiting = format!(
+        "waiting for {} to answer GET /v2/app/mute/blobs/{layer} (",
+        proxy.host()
+    );
+    assert!(stderr(&out).contains(&waiting), "{}", stderr(&out));
 }
 
 // ------------------------------------------------------------ ranges
