@@ -331,6 +331,52 @@ fn an_index_naming_one_image_many_times_fetches_it_once() {
     );
 }
 
+/// The images of an index are fetched several at a time, within `--jobs`.
+#[test]
+fn all_platforms_fetches_the_images_concurrently_within_jobs() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/many:base", ImageSpec::new(89), None);
+    let base: serde_json::Value = serde_json::from_slice(&image.manifests[0].bytes).unwrap();
+    let entries: Vec<(String, usize)> = (0..8)
+        .map(|i| {
+            let mut child = base.clone();
+            child["annotations"] = serde_json::json!({ "n": i.to_string() });
+            let bytes = serde_json::to_vec(&child).unwrap();
+            let digest = crate::support::sha256_digest(&bytes);
+            put_manifest(
+                &reg.host(),
+                "app/many",
+                &digest,
+                Format::Oci.manifest_type(),
+                &bytes,
+            );
+            (digest, bytes.len())
+        })
+        .collect();
+    let index = put_index(&reg.host(), "app/many", &entries);
+    proxy.set_latency(Duration::from_millis(200));
+    let env = env();
+    let layout = env.scratch("out");
+    let reference = format!("{}/app/many:1", proxy.host());
+    let out = hoist_pull(
+        &env,
+        &[
+            &reference,
+            "--platform",
+            "all",
+            "--jobs",
+            "3",
+            "--output",
+            path_str(&layout),
+        ],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), format!("{index}\n"));
+    assert_eq!(proxy.count("GET", Kind::Manifest), 9);
+    assert_eq!(proxy.max_in_flight(Kind::Manifest), 3);
+}
+
 /// More entries than any image has is refused, naming the cap, before fetching any of them.
 #[test]
 fn an_index_with_too_many_entries_is_refused_naming_the_cap() {

@@ -23,7 +23,7 @@ type BoxError = std::io::Error;
 type ProxyBody = BoxBody<Bytes, BoxError>;
 
 /// Registry API endpoint classes, from the request path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     Ping,
     Manifest,
@@ -175,6 +175,9 @@ struct State {
     /// Like nginx's `client_max_body_size`: larger request bodies are answered 413.
     body_limit: Option<u64>,
     faults: Vec<(Match, Fault, usize)>,
+    /// Requests of each kind being handled now (until their response headers), and the most
+    /// ever at once.
+    in_flight: std::collections::HashMap<Kind, (usize, usize)>,
 }
 
 pub struct Proxy {
@@ -254,6 +257,13 @@ impl Proxy {
     }
     pub fn clear(&self) {
         self.state.lock().unwrap().records.clear();
+    }
+
+    /// The most requests of `kind` the proxy was handling at once (up to their response
+    /// headers): 1 means the client sent them one after another.
+    pub fn max_in_flight(&self, kind: Kind) -> usize {
+        let st = self.state.lock().unwrap();
+        st.in_flight.get(&kind).map_or(0, |&(_, max)| max)
     }
 
     /// Delay added before forwarding and again before answering.
@@ -359,6 +369,7 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let _in_flight = InFlight::enter(&ctx.state, kind);
     let (latency, fault, idx) = {
         let mut st = ctx.state.lock().unwrap();
         let over_limit = st
@@ -594,6 +605,27 @@ impl Body for FaultBody {
         }
         this.seen += data.len() as u64;
         Poll::Ready(Some(Ok(Frame::data(data))))
+    }
+}
+
+/// Counts one request in flight until dropped.
+struct InFlight(Arc<Mutex<State>>, Kind);
+
+impl InFlight {
+    fn enter(state: &Arc<Mutex<State>>, kind: Kind) -> InFlight {
+        let mut st = state.lock().unwrap();
+        let (now, max) = st.in_flight.entry(kind).or_default();
+        *now += 1;
+        *max = (*max).max(*now);
+        InFlight(state.clone(), kind)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some((now, _)) = self.0.lock().unwrap().in_flight.get_mut(&self.1) {
+            *now -= 1;
+        }
     }
 }
 
