@@ -233,12 +233,24 @@ async fn check_platform(
         .with_context(|| format!("fetching the config of {}", reference.original()))?;
     let mut body = download.response.bytes_stream();
     let mut bytes = Vec::new();
-    while let Some(chunk) = body.next().await {
-        bytes.extend_from_slice(&chunk?);
-        if bytes.len() as u64 > config.size {
-            break;
+    // A config is small: one deadline for all of it, as for a manifest.
+    let deadline = client.timeouts().attempt;
+    let read = async {
+        while let Some(chunk) = body.next().await {
+            bytes.extend_from_slice(&chunk?);
+            if bytes.len() as u64 > config.size {
+                break;
+            }
         }
-    }
+        anyhow::Ok(())
+    };
+    tokio::time::timeout(deadline, read).await.map_err(|_| {
+        anyhow::anyhow!(
+            "{}: the image config did not arrive within {} s",
+            reference.original(),
+            deadline.as_secs()
+        )
+    })??;
     if Digest::of(&bytes) != config.digest {
         bail!(
             "{}: the image config does not match its digest {}",

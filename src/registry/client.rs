@@ -122,6 +122,11 @@ impl RegistryClient {
         &self.registry
     }
 
+    /// How long this client waits, for callers that read a small blob's body themselves.
+    pub fn timeouts(&self) -> Timeouts {
+        self.options.timeouts
+    }
+
     pub fn requests_sent(&self) -> u64 {
         *self.sent.lock().unwrap()
     }

@@ -117,6 +117,41 @@ fn retries_of_a_request_never_answered_stop_within_its_budget() {
     assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
 }
 
+/// The config read to check `--platform` is small too: trickled, it ends at the deadline.
+#[test]
+fn a_trickled_config_is_cut_at_the_deadline() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/cfg:1", ImageSpec::new(90), None);
+    let config = image.manifests[0].config.digest.clone();
+    proxy.inject(
+        Match::method("GET", Kind::Blob).path_ends_with(&config),
+        Fault::Trickle(Duration::from_millis(200)),
+    );
+    let env = fast_env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/cfg:1", proxy.host());
+    let started = Instant::now();
+    let out = hoist_pull(
+        &env,
+        &[
+            &reference,
+            "--platform",
+            "linux/amd64",
+            "--store",
+            path_str(&store),
+        ],
+    );
+    let took = started.elapsed();
+    assert_exit(&out, 1);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(
+        stderr(&out).contains("the image config did not arrive within 3 s"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// Accepts connections and never says a word (nor closes them).
 fn silent_server() -> (String, std::thread::JoinHandle<()>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
