@@ -5,7 +5,7 @@
 use super::challenge::{self, Challenge};
 use super::error::{self, RedactedUrl, RegistryError};
 use super::scope::{self, Scope};
-use super::timeouts::{self, Notice, Timeouts};
+use super::timeouts::{self, backoff, host_of, Notice, Timeouts};
 use super::token::{Grant, Token, TokenRequest};
 use crate::credentials::{Credential, CredentialSource};
 use crate::reference::Registry;
@@ -501,44 +501,10 @@ impl RegistryClient {
             })?;
             request = request.body(body);
         }
-        // A small answer is read whole within one deadline, so a server trickling bytes cannot
-        // hold hoist; a streamed blob body is bounded only by the idle timeout.
-        let streamed = timeouts::is_streamed();
         let limits = self.options.timeouts;
-        if !streamed && !has_body {
-            request = request.timeout(limits.attempt);
-        }
         let started = Instant::now();
         *self.sent.lock().unwrap() += 1;
-        let transport = |source| RegistryError::Transport {
-            method: method.to_string(),
-            url: RedactedUrl(url).to_string(),
-            source,
-        };
-        let timed_out = || RegistryError::TimedOut {
-            method: method.to_string(),
-            url: RedactedUrl(url).to_string(),
-            waited: limits.attempt,
-        };
-        let work = async {
-            if streamed {
-                // The body streams for as long as bytes arrive; its headers get one deadline.
-                return match tokio::time::timeout(limits.attempt, request.send()).await {
-                    Ok(sent) => sent.map_err(transport),
-                    Err(_) => Err(timed_out()),
-                };
-            }
-            let response: Response = request.send().await.map_err(transport)?;
-            let read = buffered(response);
-            if has_body {
-                // An upload's answer is small; its body gets the deadline the request could not.
-                return match tokio::time::timeout(limits.attempt, read).await {
-                    Ok(read) => read.map_err(transport),
-                    Err(_) => Err(timed_out()),
-                };
-            }
-            read.await.map_err(transport)
-        };
+        let work = timeouts::attempt(request, has_body, limits, &method, url);
         let result = timeouts::announce(
             self.options.notice.as_ref(),
             limits.notice,
@@ -598,46 +564,6 @@ fn build_http(options: &ClientOptions) -> Result<reqwest::Client, RegistryError>
         .map_err(|e| RegistryError::Protocol(format!("cannot set up HTTPS: {e}")))
 }
 
-/// The largest small answer kept whole: a manifest's limit and one byte, so that its reader
-/// can tell a manifest over the limit. Anything longer is cut here.
-const SMALL_BODY_LIMIT: usize = 4 * 1024 * 1024 + 1;
-
-/// Reads a small answer into memory (bounded) and hands it back as a response, so that reading
-/// its body is part of the attempt, and its deadline, and its retries.
-async fn buffered(mut response: Response) -> Result<Response, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = SMALL_BODY_LIMIT.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= SMALL_BODY_LIMIT {
-            break;
-        }
-    }
-    use reqwest::ResponseBuilderExt;
-    let mut rebuilt = http::Response::builder()
-        .status(response.status())
-        .version(response.version())
-        .url(response.url().clone())
-        .body(body)
-        .expect("parts from a valid response");
-    *rebuilt.headers_mut() = std::mem::take(response.headers_mut());
-    Ok(Response::from(rebuilt))
-}
-
-/// `host:port` of a URL, for notices (never its path or query, which may hold secrets).
-fn host_of(url: &str) -> String {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            let host = u.host_str()?.to_string();
-            Some(match u.port_or_known_default() {
-                Some(port) => format!("{host}:{port}"),
-                None => host,
-            })
-        })
-        .unwrap_or_else(|| "the server".into())
-}
-
 fn basic_header(username: &str, password: &Secret) -> Secret {
     use base64::Engine;
     let raw = format!("{username}:{}", password.expose());
@@ -680,27 +606,9 @@ fn is_temporary_status(status: StatusCode) -> bool {
         || (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED)
 }
 
-/// Exponential backoff from 200 ms, capped at 10 s; the registry's `Retry-After` wins (up to 60 s).
-fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
-    if let Some(wait) = retry_after {
-        return wait.min(Duration::from_secs(60));
-    }
-    Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6))).min(Duration::from_secs(10))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_and_honours_retry_after() {
-        assert!(backoff(1, None) < backoff(2, None));
-        assert_eq!(backoff(30, None), Duration::from_secs(10));
-        assert_eq!(
-            backoff(1, Some(Duration::from_secs(3))),
-            Duration::from_secs(3)
-        );
-    }
 
     #[test]
     fn basic_header_is_secret() {

@@ -1,10 +1,13 @@
-//! How long hoist waits for a server, and the "waiting for …" notices after the first seconds.
+//! How long hoist waits for a server: the bounds of one attempt (and reading its small answer
+//! whole), the backoff between attempts, and the "waiting for …" notices after a few seconds.
 //!
 //! A server decides how fast it answers, so every wait is bounded: connecting, one attempt of a
 //! small request (headers and body together), one request with all its retries, and the idle gap
 //! allowed inside a streamed blob body. Blob bodies have no overall deadline: a multi-GB layer
 //! over a slow link is legitimate as long as bytes keep arriving.
 
+use super::error::{RedactedUrl, RegistryError};
+use reqwest::{Method, Response};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,6 +90,96 @@ pub async fn announce<F: Future>(
     }
 }
 
+/// One attempt of a request, within its bounds. A small answer (no request body, not
+/// streamed) is sent and read whole under one deadline, so a server trickling bytes cannot hold
+/// hoist; an upload's answer gets that deadline once its body is sent; a streamed download gets
+/// it for its headers, and then only the idle timeout for its body.
+pub(super) async fn attempt(
+    mut request: reqwest::RequestBuilder,
+    has_body: bool,
+    limits: Timeouts,
+    method: &Method,
+    url: &url::Url,
+) -> Result<Response, RegistryError> {
+    let streamed = is_streamed();
+    if !streamed && !has_body {
+        request = request.timeout(limits.attempt);
+    }
+    let transport = |source| RegistryError::Transport {
+        method: method.to_string(),
+        url: RedactedUrl(url).to_string(),
+        source,
+    };
+    let timed_out = || RegistryError::TimedOut {
+        method: method.to_string(),
+        url: RedactedUrl(url).to_string(),
+        waited: limits.attempt,
+    };
+    if streamed {
+        return match tokio::time::timeout(limits.attempt, request.send()).await {
+            Ok(sent) => sent.map_err(transport),
+            Err(_) => Err(timed_out()),
+        };
+    }
+    let response = request.send().await.map_err(transport)?;
+    let read = buffered(response);
+    if has_body {
+        return match tokio::time::timeout(limits.attempt, read).await {
+            Ok(read) => read.map_err(transport),
+            Err(_) => Err(timed_out()),
+        };
+    }
+    read.await.map_err(transport)
+}
+
+/// The largest small answer kept whole: a manifest's limit and one byte, so that its reader
+/// can tell a manifest over the limit. Anything longer is cut here.
+const SMALL_BODY_LIMIT: usize = 4 * 1024 * 1024 + 1;
+
+/// Reads a small answer into memory (bounded) and hands it back as a response, so that reading
+/// its body is part of the attempt, and its deadline, and its retries.
+async fn buffered(mut response: Response) -> Result<Response, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = SMALL_BODY_LIMIT.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= SMALL_BODY_LIMIT {
+            break;
+        }
+    }
+    use reqwest::ResponseBuilderExt;
+    let mut rebuilt = http::Response::builder()
+        .status(response.status())
+        .version(response.version())
+        .url(response.url().clone())
+        .body(body)
+        .expect("parts from a valid response");
+    *rebuilt.headers_mut() = std::mem::take(response.headers_mut());
+    Ok(Response::from(rebuilt))
+}
+
+/// `host:port` of a URL, for notices (never its path or query, which may hold secrets).
+pub(super) fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            let host = u.host_str()?.to_string();
+            Some(match u.port_or_known_default() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            })
+        })
+        .unwrap_or_else(|| "the server".into())
+}
+
+/// Exponential backoff from 200 ms, capped at 10 s; the registry's `Retry-After` wins (up to 60 s).
+pub(super) fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    if let Some(wait) = retry_after {
+        return wait.min(Duration::from_secs(60));
+    }
+    Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6))).min(Duration::from_secs(10))
+}
+
 tokio::task_local! {
     /// Set around a request whose body is streamed (a blob download): it gets no overall
     /// deadline, only the idle one.
@@ -105,6 +198,16 @@ pub fn is_streamed() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backoff_grows_and_honours_retry_after() {
+        assert!(backoff(1, None) < backoff(2, None));
+        assert_eq!(backoff(30, None), Duration::from_secs(10));
+        assert_eq!(
+            backoff(1, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+    }
 
     #[test]
     fn scale_applies_only_to_sane_factors() {
