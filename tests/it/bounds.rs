@@ -443,6 +443,32 @@ fn an_index_with_too_many_entries_is_refused_naming_the_cap() {
     assert_eq!(proxy.count("GET", Kind::Manifest), 1);
 }
 
+/// A manifest over 4 MiB is not a manifest (distribution refuses to store one; the proxy
+/// serves it): refused without reading more of it.
+#[test]
+fn a_manifest_over_4_mib_is_refused() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    proxy.inject(
+        Match::method("GET", Kind::Manifest),
+        Fault::Status {
+            status: 200,
+            headers: vec![("Content-Type".into(), Format::Oci.manifest_type().into())],
+            body: format!(r#"{{"schemaVersion":2,"x":"{}"}}"#, "x".repeat(5 << 20)),
+        },
+    );
+    let env = env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/fat:1", proxy.host());
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("manifest app/fat:1 is larger than 4 MiB"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// 40 images with 4 MB manifests each (160 MB of manifests) used to be held in memory
 /// together, twice; each is now written as it arrives, a few at a time.
 #[test]
