@@ -190,7 +190,7 @@ fn kept_bytes(range: Option<&str>) -> Option<u64> {
     let (start, end) = range?.trim().split_once('-')?;
     match (start.parse::<u64>().ok()?, end.parse::<u64>().ok()?) {
         (0, 0) => None,
-        (0, end) => Some(end + 1),
+        (0, end) => end.checked_add(1),
         _ => None,
     }
 }
@@ -250,6 +250,8 @@ mod tests {
         assert_eq!(kept_bytes(None), None);
         assert_eq!(kept_bytes(Some("bytes=0-9")), None);
         assert_eq!(kept_bytes(Some("5-9")), None);
+        // The server's number: one past u64 is no answer, not an overflow.
+        assert_eq!(kept_bytes(Some("0-18446744073709551615")), None);
     }
 
     #[test]
