@@ -11,6 +11,26 @@ pub fn challenge(data: &[u8]) {
     }
 }
 
+/// A token service's answer: whatever `expires_in` says, the lifetime stays within bounds and
+/// adding it to the clock cannot overflow (that panic once ended pulls with exit 101).
+pub fn token_response(data: &[u8]) {
+    use crate::registry::token::{parse_lifetime, MAX_LIFETIME};
+    if let Some(lifetime) = parse_lifetime(data) {
+        assert!(lifetime >= std::time::Duration::from_secs(1) && lifetime <= MAX_LIFETIME);
+        assert!(std::time::Instant::now().checked_add(lifetime).is_some());
+    }
+}
+
+/// `Retry-After` values: any header gives no wait or one of at most a minute.
+pub fn retry_after(data: &[u8]) {
+    use crate::registry::error::{parse_retry_after, MAX_RETRY_AFTER};
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Some(wait) = parse_retry_after(text, std::time::SystemTime::now()) {
+            assert!(wait <= MAX_RETRY_AFTER);
+        }
+    }
+}
+
 /// References come from users and scripts; a parsed one must print back as a parsable one.
 pub fn reference(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
@@ -111,10 +131,12 @@ mod smoke {
     fn regressions_found_by_fuzzing() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
         type Target = fn(&[u8]);
-        let targets: [(&str, Target); 3] = [
+        let targets: [(&str, Target); 5] = [
             ("challenge", super::challenge),
             ("reference", super::reference),
             ("config", super::config),
+            ("token_response", super::token_response),
+            ("retry_after", super::retry_after),
         ];
         let mut ran = 0;
         for (name, target) in targets {
@@ -127,6 +149,32 @@ mod smoke {
             }
         }
         assert!(ran > 0, "no regression inputs under {}", root.display());
+    }
+
+    #[test]
+    fn token_response_parser() {
+        run(
+            super::token_response,
+            &[
+                r#"{"token":"t","expires_in":300,"issued_at":"2024-01-01T00:00:00Z"}"#,
+                r#"{"access_token":"a","expires_in":9223372036854775807,"refresh_token":"r"}"#,
+                r#"{"token":"t","expires_in":1e19}"#,
+                r#"{"token":"t","expires_in":-0.5}"#,
+            ],
+        );
+    }
+
+    #[test]
+    fn retry_after_parser() {
+        run(
+            super::retry_after,
+            &[
+                "120",
+                "Wed, 21 Oct 2015 07:28:00 GMT",
+                "Fri, 31 Dec 9999 23:59:59 GMT",
+                "18446744073709551616",
+            ],
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@
 
 use crate::cli::GlobalArgs;
 use crate::reference::Registry;
-use crate::registry::{ClientOptions, HostPolicy, HostTls, RequestLog};
+use crate::registry::{ClientOptions, HostPolicy, HostTls, Notice, RequestLog, Timeouts};
+use crate::types::escape_control;
 use crate::ui::Printer;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,8 @@ pub struct Settings {
     pub printer: Printer,
     pub config_flag: Option<PathBuf>,
     hosts: Arc<Hosts>,
+    /// The defaults, unless the test suite shrank them (`HOIST_TEST_TIMEOUT_SCALE`).
+    timeouts: Timeouts,
 }
 
 /// `--insecure` and `certs.d`, looked up per `host[:port]`.
@@ -72,6 +75,9 @@ impl Settings {
             printer: Printer::new(global.quiet, global.debug),
             config_flag: global.config.clone(),
             hosts: Arc::new(hosts),
+            timeouts: std::env::var(crate::registry::timeouts::SCALE_ENV)
+                .map(|f| Timeouts::scaled(&f))
+                .unwrap_or_default(),
         }
     }
 
@@ -88,8 +94,16 @@ impl Settings {
             ca_certs: tls.ca_certs,
             client_identity: tls.client_identity,
             hosts: self.hosts.clone(),
+            timeouts: self.timeouts,
             ..ClientOptions::default()
         };
+        if !self.printer.quiet {
+            // Host and path come from the server (a redirect): no control character passes.
+            let notice: Notice = Arc::new(|line| {
+                crate::ui::printer::to_stderr(format_args!("{}", escape_control(line)));
+            });
+            options.notice = Some(notice);
+        }
         if self.printer.debug {
             let log: RequestLog = Arc::new(|r| {
                 let status = r.status.map_or("error".to_string(), |s| s.to_string());

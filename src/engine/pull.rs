@@ -16,6 +16,10 @@ use std::collections::HashSet;
 /// How often one blob's download may be cut and resumed before the pull gives up.
 const BLOB_ATTEMPTS: u32 = 5;
 
+/// The most entries an index may list. Real ones list a few dozen platforms (plus attestations);
+/// a server sending more is not describing an image.
+pub const MAX_INDEX_ENTRIES: usize = 10_000;
+
 /// What a pull resolved and fetched.
 pub struct PulledImage {
     /// The manifest (or index) the reference points at: its digest is what `pull` prints.
@@ -31,6 +35,9 @@ pub struct Plan {
     top: Manifest,
     stored: Descriptor,
     manifests: Vec<Manifest>,
+    /// For `--platform all`: every image of the index, once per digest, fetched by [`fetch`]
+    /// and written as each arrives rather than held together in memory.
+    children: Vec<Descriptor>,
     blobs: Vec<Descriptor>,
 }
 
@@ -43,8 +50,27 @@ pub async fn fetch(
     jobs: usize,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<PulledImage> {
-    reporter.planned(plan.blobs.len(), plan.blobs.iter().map(|b| b.size).sum());
+    let mut plan = plan;
     let repository = reference.repository();
+    let mut seen: HashSet<Digest> = plan.blobs.iter().map(|b| b.digest.clone()).collect();
+    // Ordered, so the blob list does not depend on which answer came first.
+    let mut children = futures_util::stream::iter(&plan.children)
+        .map(|child| fetch_child(client, reference, child, layout))
+        .buffered(jobs.max(1));
+    while let Some(blobs) = children.next().await {
+        for blob in blobs? {
+            if seen.insert(blob.digest.clone()) {
+                plan.blobs.push(blob);
+            }
+        }
+    }
+    drop(children);
+    // Sizes are the server's word: a total past u64 must not overflow.
+    let total = plan
+        .blobs
+        .iter()
+        .fold(0u64, |t, b| t.saturating_add(b.size));
+    reporter.planned(plan.blobs.len(), total);
     futures_util::stream::iter(plan.blobs.iter().map(Ok::<_, anyhow::Error>))
         .try_for_each_concurrent(jobs.max(1), |blob| async move {
             let outcome = fetch_blob(client, repository, blob, layout, reporter)
@@ -85,10 +111,26 @@ pub async fn resolve(
         .with_context(|| format!("fetching the manifest of {}", reference.original()))?;
     let mut manifests = Vec::new();
     let stored;
+    let mut children = Vec::new();
     let images: Vec<Manifest> = if manifest::is_index(&top.media_type) {
         let index = manifest::parse_index(&top.bytes)?;
-        let children: Vec<&Descriptor> = match platform.wanted() {
-            None => index.manifests.iter().collect(),
+        if index.manifests.len() > MAX_INDEX_ENTRIES {
+            bail!(
+                "{}: the image index lists {} manifests, more than hoist accepts ({MAX_INDEX_ENTRIES})",
+                reference.original(),
+                index.manifests.len()
+            );
+        }
+        let wanted: Vec<&Descriptor> = match platform.wanted() {
+            None => {
+                let mut seen = HashSet::new();
+                children = index
+                    .manifests
+                    .into_iter()
+                    .filter(|d| seen.insert(d.digest.clone()))
+                    .collect();
+                vec![]
+            }
             Some(wanted) => match manifest::select(&index, wanted) {
                 Some(d) => vec![d],
                 None => bail!(
@@ -99,21 +141,12 @@ pub async fn resolve(
             },
         };
         let mut images = Vec::new();
-        for child in children {
-            let m = client
-                .get_manifest(repository, &child.digest.to_string())
-                .await?;
-            if manifest::is_index(&m.media_type) {
-                bail!(
-                    "{}: nested image indexes are not supported",
-                    reference.original()
-                );
-            }
-            images.push(m);
+        for child in wanted {
+            images.push(get_image_manifest(client, reference, child).await?);
         }
-        stored = match platform {
-            PlatformChoice::All => descriptor_of(&top),
-            _ => descriptor_of(&images[0]),
+        stored = match images.first() {
+            Some(image) => descriptor_of(image),
+            None => descriptor_of(&top),
         };
         manifests.extend(images.iter().cloned());
         images
@@ -138,8 +171,44 @@ pub async fn resolve(
         top,
         stored,
         manifests,
+        children,
         blobs,
     })
+}
+
+/// An index's entry, which must be an image manifest (nested indexes are not supported).
+async fn get_image_manifest(
+    client: &RegistryClient,
+    reference: &Reference,
+    child: &Descriptor,
+) -> anyhow::Result<Manifest> {
+    let m = client
+        .get_manifest(reference.repository(), &child.digest.to_string())
+        .await
+        .with_context(|| format!("fetching {} of {}", child.digest, reference.original()))?;
+    if manifest::is_index(&m.media_type) {
+        bail!(
+            "{}: nested image indexes are not supported",
+            reference.original()
+        );
+    }
+    Ok(m)
+}
+
+/// One image of `--platform all`: fetched, written to the destination at once, and only its
+/// blob list kept.
+async fn fetch_child(
+    client: &RegistryClient,
+    reference: &Reference,
+    child: &Descriptor,
+    layout: &Layout,
+) -> anyhow::Result<Vec<Descriptor>> {
+    let m = get_image_manifest(client, reference, child).await?;
+    let parsed = manifest::parse_manifest(&m.bytes)?;
+    layout.put_blob_bytes(&m.bytes).await?;
+    Ok(std::iter::once(parsed.config)
+        .chain(parsed.layers)
+        .collect())
 }
 
 /// A single-platform image asked for with `--platform` must be for that platform, as with
@@ -164,12 +233,24 @@ async fn check_platform(
         .with_context(|| format!("fetching the config of {}", reference.original()))?;
     let mut body = download.response.bytes_stream();
     let mut bytes = Vec::new();
-    while let Some(chunk) = body.next().await {
-        bytes.extend_from_slice(&chunk?);
-        if bytes.len() as u64 > config.size {
-            break;
+    // A config is small: one deadline for all of it, as for a manifest.
+    let deadline = client.timeouts().attempt;
+    let read = async {
+        while let Some(chunk) = body.next().await {
+            bytes.extend_from_slice(&chunk?);
+            if bytes.len() as u64 > config.size {
+                break;
+            }
         }
-    }
+        anyhow::Ok(())
+    };
+    tokio::time::timeout(deadline, read).await.map_err(|_| {
+        anyhow::anyhow!(
+            "{}: the image config did not arrive within {} s",
+            reference.original(),
+            deadline.as_secs()
+        )
+    })??;
     if Digest::of(&bytes) != config.digest {
         bail!(
             "{}: the image config does not match its digest {}",

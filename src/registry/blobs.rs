@@ -4,6 +4,7 @@
 
 use super::client::{BodySource, RegistryClient};
 use super::error::{self, RegistryError};
+use super::timeouts;
 use crate::types::Digest;
 use reqwest::header::{
     HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE,
@@ -41,7 +42,9 @@ impl RegistryClient {
     }
 
     /// GET, resuming at `offset` with a Range request; a registry that ignores Range answers
-    /// 200 and the download starts over at offset 0.
+    /// 200 and the download starts over at offset 0. So does a 206 whose `Content-Range` does
+    /// not start at `offset`: its bytes would land in the wrong place. The body is streamed, so
+    /// it has no overall deadline, only the idle timeout.
     pub async fn get_blob(
         &self,
         repository: &str,
@@ -56,13 +59,19 @@ impl RegistryClient {
                 HeaderValue::from_str(&format!("bytes={offset}-")).expect("ascii"),
             );
         }
-        let response = self.send(Method::GET, &path, headers, None).await?;
+        let response = timeouts::streamed(self.send(Method::GET, &path, headers, None)).await?;
         match response.status() {
             StatusCode::OK => Ok(BlobDownload {
                 response,
                 offset: 0,
             }),
-            StatusCode::PARTIAL_CONTENT if offset > 0 => Ok(BlobDownload { response, offset }),
+            StatusCode::PARTIAL_CONTENT if offset > 0 => {
+                if range_start(&response) == Some(offset) {
+                    return Ok(BlobDownload { response, offset });
+                }
+                drop(response);
+                Box::pin(self.get_blob(repository, digest, 0)).await
+            }
             // The partial file is already whole (or longer than the blob): start again.
             StatusCode::RANGE_NOT_SATISFIABLE if offset > 0 => {
                 Box::pin(self.get_blob(repository, digest, 0)).await
@@ -181,9 +190,16 @@ fn kept_bytes(range: Option<&str>) -> Option<u64> {
     let (start, end) = range?.trim().split_once('-')?;
     match (start.parse::<u64>().ok()?, end.parse::<u64>().ok()?) {
         (0, 0) => None,
-        (0, end) => Some(end + 1),
+        (0, end) => end.checked_add(1),
         _ => None,
     }
+}
+
+/// Where a 206's body starts: `Content-Range: bytes START-END/TOTAL` (RFC 9110 §14.4).
+fn range_start(response: &Response) -> Option<u64> {
+    let value = response.headers().get(CONTENT_RANGE)?.to_str().ok()?;
+    let (start, _) = value.trim().strip_prefix("bytes ")?.split_once('-')?;
+    start.trim().parse().ok()
 }
 
 fn octet_stream() -> HeaderMap {
@@ -234,6 +250,25 @@ mod tests {
         assert_eq!(kept_bytes(None), None);
         assert_eq!(kept_bytes(Some("bytes=0-9")), None);
         assert_eq!(kept_bytes(Some("5-9")), None);
+        // The server's number: one past u64 is no answer, not an overflow.
+        assert_eq!(kept_bytes(Some("0-18446744073709551615")), None);
+    }
+
+    #[test]
+    fn range_start_from_content_range() {
+        let with = |v: &str| {
+            let http = hyper::Response::builder()
+                .status(206)
+                .header(CONTENT_RANGE, v)
+                .body(String::new())
+                .unwrap();
+            range_start(&Response::from(http))
+        };
+        assert_eq!(with("bytes 100-999/1000"), Some(100));
+        assert_eq!(with("bytes 0-9/*"), Some(0));
+        assert_eq!(with("bytes */1000"), None);
+        assert_eq!(with("items 1-2/3"), None);
+        assert_eq!(with("bytes -5-9/10"), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use super::challenge::{parse_challenge, unsupported_challenge, Challenge};
 use super::error::{self, RedactedUrl, RegistryError};
 use super::scope::{self, Scope};
+use super::timeouts::{self, backoff, host_of, Notice, Timeouts};
 use super::token::{self, Grant, Token, TokenRequest};
 use super::trust::{self, HostPolicy};
 use crate::credentials::{Credential, CredentialSource};
@@ -46,6 +47,9 @@ pub struct ClientOptions {
     pub log: Option<RequestLog>,
     /// TLS settings of every other host (a token realm elsewhere): never the registry's.
     pub hosts: Arc<dyn HostPolicy>,
+    pub timeouts: Timeouts,
+    /// Told what hoist waits for when a wait passes a few seconds.
+    pub notice: Option<Notice>,
 }
 
 impl Default for ClientOptions {
@@ -57,6 +61,8 @@ impl Default for ClientOptions {
             retries: 4,
             log: None,
             hosts: trust::system_trust_only(),
+            timeouts: Timeouts::default(),
+            notice: None,
         }
     }
 }
@@ -132,6 +138,11 @@ impl RegistryClient {
         &self.registry
     }
 
+    /// How long this client waits, for callers that read a small blob's body themselves.
+    pub fn timeouts(&self) -> Timeouts {
+        self.options.timeouts
+    }
+
     pub fn requests_sent(&self) -> u64 {
         *self.sent.lock().unwrap()
     }
@@ -174,7 +185,9 @@ impl RegistryClient {
     }
 
     /// `GET /v2/`: picks the scheme (HTTPS, then HTTP for loopback or `--insecure` registries,
-    /// as Docker does) and returns the challenge, if any.
+    /// as Docker does) and returns the challenge, if any. Plain HTTP is tried only when HTTPS
+    /// failed fast (refused, or a TLS handshake error): a server that does not answer in time
+    /// would not answer plain HTTP either, and waiting twice doubles the silence.
     async fn ping(&self) -> Result<(url::Url, Option<Challenge>), RegistryError> {
         let schemes: &[&str] = if self.options.insecure || self.registry.is_loopback() {
             &["https", "http"]
@@ -205,6 +218,7 @@ impl RegistryClient {
                     };
                     return Ok((base, challenge));
                 }
+                Err(e) if e.is_timeout() => return Err(e),
                 Err(e) if https_error.is_none() => https_error = Some(e),
                 Err(_) => break,
             }
@@ -309,9 +323,14 @@ impl RegistryClient {
             .await?;
         // Renew a little early so a token never expires between our check and the registry's.
         let margin = (token.lifetime / 10).min(Duration::from_secs(10));
+        let now = Instant::now();
         state.auth = Some(AuthState::Bearer {
             token: token.access,
-            expires: Instant::now() + token.lifetime - margin,
+            // Lifetimes are clamped when parsed; checked all the same, since an Instant
+            // overflow panics.
+            expires: now
+                .checked_add(token.lifetime.saturating_sub(margin))
+                .unwrap_or(now),
             challenge,
         });
         Ok(())
@@ -333,6 +352,7 @@ impl RegistryClient {
             scopes,
             offline,
             allow_plain_http,
+            timeout: self.options.timeouts.attempt,
         };
         let started = Instant::now();
         let grant = match credential {
@@ -349,7 +369,14 @@ impl RegistryClient {
                 })
             }
         };
-        let result = request.fetch(grant).await;
+        let realm = challenge.param("realm").unwrap_or_default();
+        let result = timeouts::announce(
+            self.options.notice.as_ref(),
+            self.options.timeouts.notice,
+            || format!("the token service {} to answer", host_of(realm)),
+            request.fetch(grant),
+        )
+        .await;
         self.record(
             &Method::GET,
             "token service",
@@ -412,6 +439,7 @@ impl RegistryClient {
     ) -> Result<Response, RegistryError> {
         let mut attempt = 0;
         let mut reauthenticated = false;
+        let started = Instant::now();
         loop {
             let (base, auth, generation) = self.authorization().await?;
             // Not printed: an upload location carries its state, and one that is no URL
@@ -467,7 +495,26 @@ impl RegistryClient {
                 Err(e) => return Err(e),
             };
             attempt += 1;
-            tokio::time::sleep(backoff(attempt, error.retry_after())).await;
+            let wait = backoff(attempt, error.retry_after());
+            // A small request with its retries stays within `timeouts.request`: retry only
+            // when a whole attempt still fits. An upload's time is its body's, not the server's.
+            let limits = &self.options.timeouts;
+            if body.is_none()
+                && !timeouts::is_streamed()
+                && started.elapsed() + wait + limits.attempt > limits.request
+            {
+                return Err(error);
+            }
+            timeouts::announce(
+                self.options.notice.as_ref(),
+                limits.notice,
+                || {
+                    let path = target.split('?').next().unwrap_or_default();
+                    format!("a retry of {method} {path}")
+                },
+                tokio::time::sleep(wait),
+            )
+            .await;
         }
     }
 
@@ -541,6 +588,7 @@ impl RegistryClient {
             value.set_sensitive(true);
             request = request.header(AUTHORIZATION, value);
         }
+        let has_body = body.is_some();
         if let Some(body) = body {
             let body = body().await.map_err(|e| {
                 RegistryError::Protocol(format!(
@@ -550,16 +598,30 @@ impl RegistryClient {
             })?;
             request = request.body(body);
         }
+        let limits = self.options.timeouts;
         let started = Instant::now();
         *self.sent.lock().unwrap() += 1;
-        let result = request.send().await;
+        let work = timeouts::attempt(request, has_body, limits, &method, url);
+        let result = timeouts::announce(
+            self.options.notice.as_ref(),
+            limits.notice,
+            || {
+                format!(
+                    "{} to answer {method} {}",
+                    host_of(url.as_str()),
+                    url.path()
+                )
+            },
+            work,
+        )
+        .await;
         self.record(
             &method,
             &RedactedUrl(url).to_string(),
             result.as_ref().ok().map(|r| r.status().as_u16()),
             started,
         );
-        result.map_err(|source| RegistryError::transport(method.as_str(), url, source))
+        result
     }
 
     fn record(&self, method: &Method, url: &str, status: Option<u16>, started: Instant) {
@@ -578,8 +640,8 @@ fn build_http(options: &ClientOptions) -> Result<reqwest::Client, RegistryError>
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(30))
-        .read_timeout(Duration::from_secs(120))
+        .connect_timeout(options.timeouts.connect)
+        .read_timeout(options.timeouts.idle)
         .pool_max_idle_per_host(16)
         .danger_accept_invalid_certs(options.insecure);
     for pem in &options.ca_certs {
@@ -611,14 +673,6 @@ fn basic_header(username: &str, password: &Secret) -> Secret {
 fn is_temporary_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429)
         || (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED)
-}
-
-/// Exponential backoff from 200 ms, capped at 10 s; the registry's `Retry-After` wins (up to 60 s).
-fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
-    if let Some(wait) = retry_after {
-        return wait.min(Duration::from_secs(60));
-    }
-    Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6))).min(Duration::from_secs(10))
 }
 
 #[cfg(test)]

@@ -1,15 +1,5 @@
-//! Unit tests of the registry client: backoff, secret headers, the credential lookup.
+//! Unit tests of the registry client: secret headers, the credential lookup.
 use super::*;
-
-#[test]
-fn backoff_grows_and_honours_retry_after() {
-    assert!(backoff(1, None) < backoff(2, None));
-    assert_eq!(backoff(30, None), Duration::from_secs(10));
-    assert_eq!(
-        backoff(1, Some(Duration::from_secs(3))),
-        Duration::from_secs(3)
-    );
-}
 
 /// A helper that blocks until told to go on, and notes on which thread and how often it ran.
 struct SlowHelper {

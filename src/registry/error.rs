@@ -4,6 +4,7 @@
 use crate::types::escape_control;
 use reqwest::StatusCode;
 use std::fmt;
+use std::time::Duration;
 
 /// One entry of the distribution spec's error envelope: `{"errors":[{"code","message","detail"}]}`.
 #[derive(Clone, Debug, serde::Deserialize, PartialEq, Eq)]
@@ -45,6 +46,13 @@ pub enum RegistryError {
     /// A precondition hoist enforces on the user's behalf (plain HTTP, bad challenge, …).
     #[error("{}", escape_control(.0))]
     Protocol(String),
+    /// The server accepted the request but did not answer within hoist's deadline.
+    #[error("{method} {url}: timed out: no answer within {} s", .waited.as_secs_f64().ceil())]
+    TimedOut {
+        method: String,
+        url: String,
+        waited: Duration,
+    },
 }
 
 fn describe(errors: &[RegistryErrorInfo]) -> String {
@@ -99,6 +107,16 @@ impl RegistryError {
                 matches!(status.as_u16(), 408 | 429)
                     || (status.is_server_error() && *status != StatusCode::NOT_IMPLEMENTED)
             }
+            RegistryError::TimedOut { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// A deadline or idle timeout ran out: the server accepted but did not answer in time.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            RegistryError::Transport { source, .. } => source.is_timeout(),
+            RegistryError::TimedOut { .. } => true,
             _ => false,
         }
     }
@@ -189,8 +207,7 @@ pub async fn from_response(method: &str, response: reqwest::Response) -> Registr
         .headers()
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(std::time::Duration::from_secs);
+        .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
     let from_challenge = challenge_error(response.headers());
     let body = read_limited(response, 64 * 1024).await;
     #[derive(serde::Deserialize)]
@@ -209,6 +226,23 @@ pub async fn from_response(method: &str, response: reqwest::Response) -> Registr
         errors,
         retry_after,
     }
+}
+
+/// The longest `Retry-After` honoured: a server may ask for a pause, not for hoist's whole day.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// `Retry-After` (RFC 9110 §10.2.3): delta-seconds or an HTTP-date, clamped to
+/// [`MAX_RETRY_AFTER`]; a date in the past means now. Anything else is ignored.
+pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    let wait = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits but too long for a u64 is still "a long time".
+        Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX))
+    } else {
+        let at = httpdate::parse_http_date(value).ok()?;
+        at.duration_since(now).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// Why a 401's challenge says the request was refused (RFC 6750 §3.1: `error=` with
@@ -252,6 +286,28 @@ pub async fn read_limited(mut response: reqwest::Response, limit: usize) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date_and_is_clamped() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        let parse = |v: &str| parse_retry_after(v, now);
+        assert_eq!(parse(" 7 "), Some(Duration::from_secs(7)));
+        assert_eq!(parse("0"), Some(Duration::ZERO));
+        assert_eq!(parse("9223372036854775807"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse(&"9".repeat(400)), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            parse("Sun, 06 Nov 1994 08:49:47 GMT"),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(parse("Sun, 06 Nov 1994 08:00:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse("Fri, 31 Dec 9999 23:59:59 GMT"),
+            Some(MAX_RETRY_AFTER)
+        );
+        for bad in ["", "-1", "1.5", "soon", "1e9"] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn redacts_userinfo_and_secret_query_values() {

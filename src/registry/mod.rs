@@ -8,10 +8,12 @@ pub mod client;
 pub mod error;
 pub mod manifests;
 pub mod scope;
+pub mod timeouts;
 pub mod token;
 pub mod trust;
 
 pub use client::{BodySource, ClientOptions, RegistryClient, RequestLog, RequestRecord};
 pub use error::RegistryError;
 pub use scope::Scope;
+pub use timeouts::{Notice, Timeouts};
 pub use trust::{HostPolicy, HostTls};

@@ -13,6 +13,11 @@ pub const CLIENT_ID: &str = "hoist";
 /// Tokens without `expires_in` last 60 s by the spec's default.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
 
+/// The longest lifetime believed. Services say "never expires" with huge numbers (Go's
+/// MaxInt64, `1e19`); a day is longer than any pull or push, and a token the registry stops
+/// accepting earlier is renewed on its 401 anyway.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
 #[derive(Debug)]
 pub struct Token {
     pub access: Secret,
@@ -50,10 +55,12 @@ struct TokenBody {
 }
 
 impl TokenBody {
+    /// Clamped to 1 s ..= [`MAX_LIFETIME`], so adding it to an `Instant` cannot overflow.
     fn lifetime(&self) -> Duration {
         self.expires_in
             .filter(|s| *s >= 1.0)
-            .map(|s| Duration::from_secs(s as u64))
+            .map(|s| Duration::from_secs_f64(s.min(MAX_LIFETIME.as_secs_f64())).min(MAX_LIFETIME))
+            .map(|d| Duration::from_secs(d.as_secs()))
             .unwrap_or(DEFAULT_LIFETIME)
     }
 }
@@ -68,6 +75,8 @@ pub struct TokenRequest<'a> {
     /// The realm's host was named by `--insecure` (or is the registry's, which was): plain
     /// HTTP may carry credentials there. Loopback realms always may.
     pub allow_plain_http: bool,
+    /// For the whole exchange, answer included: a token is small.
+    pub timeout: Duration,
 }
 
 /// The token service a Bearer challenge names.
@@ -170,7 +179,7 @@ impl TokenRequest<'_> {
                 }
             }
         }
-        let mut request = self.http.get(url.clone());
+        let mut request = self.http.get(url.clone()).timeout(self.timeout);
         if let Grant::Password { username, password } = grant {
             request = request.basic_auth(username, Some(password.expose()));
         }
@@ -203,6 +212,7 @@ impl TokenRequest<'_> {
         }
         self.http
             .post(realm.clone())
+            .timeout(self.timeout)
             .form(&form)
             .send()
             .await
@@ -225,6 +235,15 @@ fn token_error_detail(body: &[u8]) -> Option<String> {
         .get("message")?
         .as_str()
         .map(str::to_string)
+}
+
+/// What a token answer's body yields, parsed as [`TokenRequest::fetch`] does: for the fuzz
+/// target, which checks that no body gives a lifetime out of bounds.
+#[doc(hidden)]
+pub fn parse_lifetime(body: &[u8]) -> Option<Duration> {
+    serde_json::from_slice::<TokenBody>(body)
+        .ok()
+        .map(|b| b.lifetime())
 }
 
 #[cfg(test)]
@@ -251,6 +270,11 @@ mod tests {
             DEFAULT_LIFETIME
         );
         assert_eq!(lifetime(r#"{"token":"t"}"#), DEFAULT_LIFETIME);
+        // "Never expires", as Go's MaxInt64 or a float beyond u64: a day, not a panic.
+        for huge in ["9223372036854775807", "1e19", "1.7976931348623157e308"] {
+            let json = format!(r#"{{"token":"t","expires_in":{huge}}}"#);
+            assert_eq!(lifetime(&json), MAX_LIFETIME, "{huge}");
+        }
     }
 
     #[test]

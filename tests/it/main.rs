@@ -1,6 +1,7 @@
 //! Integration tests for hoist: they drive the built binary against real
 //! registries started by the support code.
 
+mod bounds;
 mod cred_helpers;
 mod docker_cli;
 mod docs;

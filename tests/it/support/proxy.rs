@@ -11,6 +11,7 @@ use hyper::body::{Body, Frame, Incoming};
 use hyper::{Request, Response};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex};
@@ -22,7 +23,7 @@ type BoxError = std::io::Error;
 type ProxyBody = BoxBody<Bytes, BoxError>;
 
 /// Registry API endpoint classes, from the request path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     Ping,
     Manifest,
@@ -120,6 +121,12 @@ pub enum Fault {
     HoldResponseAfter(u64),
     /// Stall without forwarding or answering; [`Proxy::wait_for_hold`] returns then.
     HoldRequest,
+    /// Forward, then send the response body one byte per interval: never idle for long,
+    /// never done soon.
+    Trickle(Duration),
+    /// Forward a `Range: bytes=N-` request as `bytes=N/2-`: the registry answers 206 with a
+    /// body (and `Content-Range`) starting before where the client asked.
+    WrongRangeStart,
     /// Answer without forwarding.
     Status {
         status: u16,
@@ -175,6 +182,9 @@ struct State {
     /// Like nginx's `client_max_body_size`: larger request bodies are answered 413.
     body_limit: Option<u64>,
     faults: Vec<(Match, Fault, usize)>,
+    /// Requests of each kind being handled now (until their response headers), and the most
+    /// ever at once.
+    in_flight: std::collections::HashMap<Kind, (usize, usize)>,
 }
 
 pub struct Proxy {
@@ -265,6 +275,13 @@ impl Proxy {
         self.state.lock().unwrap().records.clear();
     }
 
+    /// The most requests of `kind` the proxy was handling at once (up to their response
+    /// headers): 1 means the client sent them one after another.
+    pub fn max_in_flight(&self, kind: Kind) -> usize {
+        let st = self.state.lock().unwrap();
+        st.in_flight.get(&kind).map_or(0, |&(_, max)| max)
+    }
+
     /// Delay added before forwarding and again before answering.
     pub fn set_latency(&self, d: Duration) {
         self.state.lock().unwrap().latency = d;
@@ -344,6 +361,8 @@ fn fault_name(f: &Fault) -> String {
         Fault::Delay(d) => format!("delay {d:?}"),
         Fault::HoldResponseAfter(n) => format!("hold-response@{n}"),
         Fault::HoldRequest => "hold-request".into(),
+        Fault::Trickle(d) => format!("trickle {d:?}"),
+        Fault::WrongRangeStart => "wrong-range-start".into(),
         Fault::Status { status, .. } => format!("status {status}"),
     }
 }
@@ -367,6 +386,7 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let _in_flight = InFlight::enter(&ctx.state, kind);
     let (latency, fault, idx) = {
         let mut st = ctx.state.lock().unwrap();
         let over_limit = st
@@ -451,6 +471,24 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
     }
 
     let (mut parts, body) = req.into_parts();
+    if let Some(Fault::WrongRangeStart) = fault {
+        let start = parts
+            .headers
+            .get("range")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("bytes=")?
+                    .strip_suffix('-')?
+                    .parse::<u64>()
+                    .ok()
+            });
+        if let Some(start) = start {
+            let range = format!("bytes={}-", start / 2);
+            parts
+                .headers
+                .insert("range", range.parse().map_err(std::io::Error::other)?);
+        }
+    }
     parts.uri = format!("http://{}{}", ctx.upstream, path)
         .parse()
         .map_err(std::io::Error::other)?;
@@ -490,6 +528,15 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         Some(Fault::HoldResponseAfter(n)) => (None, None, Some(n)),
         _ => (None, None, None),
     };
+    if let Some(Fault::Trickle(interval)) = fault {
+        let body = TrickleBody {
+            inner: body,
+            pending: Bytes::new(),
+            interval,
+            sleep: Box::pin(tokio::time::sleep(interval)),
+        };
+        return Ok(Response::from_parts(parts, body.boxed()));
+    }
     let on_hold = hold_after.map(|_| hold_notifier(ctx));
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -593,6 +640,66 @@ impl Body for FaultBody {
         }
         this.seen += data.len() as u64;
         Poll::Ready(Some(Ok(Frame::data(data))))
+    }
+}
+
+/// Counts one request in flight until dropped.
+struct InFlight(Arc<Mutex<State>>, Kind);
+
+impl InFlight {
+    fn enter(state: &Arc<Mutex<State>>, kind: Kind) -> InFlight {
+        let mut st = state.lock().unwrap();
+        let (now, max) = st.in_flight.entry(kind).or_default();
+        *now += 1;
+        *max = (*max).max(*now);
+        InFlight(state.clone(), kind)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some((now, _)) = self.0.lock().unwrap().in_flight.get_mut(&self.1) {
+            *now -= 1;
+        }
+    }
+}
+
+/// Sends a response body one byte per interval.
+struct TrickleBody {
+    inner: Incoming,
+    pending: Bytes,
+    interval: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Body for TrickleBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        while this.pending.is_empty() {
+            match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(Err(e))) => {
+                    return Poll::Ready(Some(Err(std::io::Error::other(e))))
+                }
+                Poll::Ready(Some(Ok(f))) => match f.into_data() {
+                    Ok(d) => this.pending = d,
+                    Err(other) => return Poll::Ready(Some(Ok(other))),
+                },
+            }
+        }
+        if this.sleep.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let next = tokio::time::Instant::now() + this.interval;
+        this.sleep.as_mut().reset(next);
+        Poll::Ready(Some(Ok(Frame::data(this.pending.split_to(1)))))
     }
 }
 

@@ -61,6 +61,9 @@ pub struct IssuerConfig {
     /// Test knob: these tokens (1 = the first the issuer hands out) are
     /// issued already expired, the others as usual.
     pub expired_tokens: Vec<usize>,
+    /// Test knob: answers claim this `expires_in` (any JSON number, e.g.
+    /// Go's MaxInt64 for "never") while the JWT keeps `lifetime_secs`.
+    pub claimed_expires_in: Option<Value>,
 }
 
 impl Default for IssuerConfig {
@@ -75,6 +78,7 @@ impl Default for IssuerConfig {
             refuse_post: false,
             issue_expired: false,
             expired_tokens: vec![],
+            claimed_expires_in: None,
         }
     }
 }
@@ -279,6 +283,13 @@ impl TokenIssuer {
         f(&mut self.shared.state.lock().unwrap().config);
     }
 
+    /// From now on, answers say the token lasts `expires_in` (this JSON number, e.g. `1e19`),
+    /// which other clients (skopeo) may not even parse.
+    pub fn claim_expires_in(&self, expires_in: &str) {
+        let claimed: Value = serde_json::from_str(expires_in).unwrap();
+        self.configure(|c| c.claimed_expires_in = Some(claimed));
+    }
+
     pub fn set_issue_expired(&self, on: bool) {
         self.configure(|c| c.issue_expired = on);
     }
@@ -458,6 +469,9 @@ fn handle_get(
         "expires_in": expires_in,
         "issued_at": issued_at,
     });
+    if let Some(claimed) = &st.config.claimed_expires_in {
+        body["expires_in"] = claimed.clone();
+    }
     if let (true, Some(u)) = (rec.offline, &user) {
         body["refresh_token"] = json!(new_refresh_token(st, u));
     }
@@ -510,6 +524,9 @@ fn handle_post(
     });
     if let Some(rt) = refresh {
         body["refresh_token"] = json!(rt);
+    }
+    if let Some(claimed) = &st.config.claimed_expires_in {
+        body["expires_in"] = claimed.clone();
     }
     json_response(StatusCode::OK, body)
 }

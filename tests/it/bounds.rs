@@ -1,0 +1,520 @@
+//! Nothing a server sends can crash, hang or exhaust hoist: huge token lifetimes, answers
+//! trickled a byte at a time, servers that accept and never answer, stalled blob bodies, a
+//! 206 that starts elsewhere than asked, and indexes too repetitive, long or large. Waits are shrunk with `HOIST_TEST_TIMEOUT_SCALE`
+//! (0.1: connect 1 s, one attempt 3 s, a request with retries 12 s, idle 6 s, notices every
+//! 0.5 s), so each test takes seconds where today's hoist takes minutes.
+
+use crate::login::{assert_exit, stderr, stdout};
+use crate::pull::{env, path_str, seed};
+use crate::push::{hoist_push, token_target, USER};
+use crate::support::images::{Format, ImageSpec};
+use crate::support::proxy::{Fault, Kind, Match, Proxy, Recorded};
+use crate::support::registry::{Mode, RegistryServer};
+use crate::support::token_issuer::IssuerConfig;
+use crate::support::tools::{hoist_peak_rss, run, TestEnv};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+const SCALE: &str = "0.1";
+
+fn fast_env() -> TestEnv {
+    env().env("HOIST_TEST_TIMEOUT_SCALE", SCALE)
+}
+
+fn hoist_pull(env: &TestEnv, args: &[&str]) -> Output {
+    run(env.hoist().arg("pull").args(args), None)
+}
+
+fn gets_of(proxy: &Proxy, suffix: &str) -> Vec<Recorded> {
+    proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.split('?').next().unwrap().ends_with(suffix))
+        .collect()
+}
+
+// ------------------------------------------------------------ no panic
+
+/// Go's MaxInt64 ("never expires") and a float beyond u64 used to overflow the clock when
+/// added to it: exit 101 on pull and on push.
+#[test]
+fn a_token_that_claims_to_never_expire_neither_crashes_pull_nor_push() {
+    for claimed in ["9223372036854775807", "1e19"] {
+        let target = token_target(IssuerConfig::default());
+        let image = seed(
+            &target.reg.host(),
+            "team/forever:1",
+            ImageSpec::new(80).layers(&[2000]),
+            Some(USER),
+        );
+        target.issuer.as_ref().unwrap().claim_expires_in(claimed);
+        let env = target.env_for(&target.reg.host());
+        let reference = format!("{}/team/forever:1", target.reg.host());
+        let store = env.scratch("store");
+        let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+        assert_exit(&out, 0);
+        assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+
+        let copy = format!("{}/team/forever-copy:1", target.reg.host());
+        let out = hoist_push(
+            &env,
+            &[&copy, "--from", &reference, "--store", path_str(&store)],
+        );
+        assert_exit(&out, 0);
+        assert_eq!(stdout(&out), format!("{}\n", image.digest()), "{claimed}");
+    }
+}
+
+// ------------------------------------------------------------ time bounds
+
+/// A manifest sent one byte every 200 ms never trips an idle timeout; the attempt's overall
+/// deadline ends it, the retry gets the manifest, and stderr said what hoist waited for.
+#[test]
+fn a_trickled_manifest_is_cut_at_the_deadline_and_retried() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/slow:1", ImageSpec::new(81), None);
+    proxy.inject(
+        Match::method("GET", Kind::Manifest),
+        Fault::Trickle(Duration::from_millis(200)),
+    );
+    let env = fast_env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/slow:1", proxy.host());
+    let started = Instant::now();
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let took = started.elapsed();
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    let gets = gets_of(&proxy, "/manifests/1");
+    assert_eq!(gets.len(), 2, "{gets:#?}");
+    assert!(gets[0].fault.as_deref().unwrap().starts_with("trickle"));
+    let waiting = format!(
+        "waiting for {} to answer GET /v2/app/slow/manifests/1 (",
+        proxy.host()
+    );
+    assert!(stderr(&out).contains(&waiting), "{}", stderr(&out));
+}
+
+/// A manifest GET never answered is retried only while a whole attempt still fits in the
+/// request's budget (2 minutes; 12 s here): three attempts of 3 s, not five of two minutes.
+#[test]
+fn retries_of_a_request_never_answered_stop_within_its_budget() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    seed(&reg.host(), "app/gone:1", ImageSpec::new(88), None);
+    proxy.inject_n(Match::method("GET", Kind::Manifest), Fault::HoldRequest, 5);
+    let env = fast_env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/gone:1", proxy.host());
+    let started = Instant::now();
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let took = started.elapsed();
+    assert_exit(&out, 1);
+    assert!(took < Duration::from_secs(14), "took {took:?}");
+    assert_eq!(proxy.count("GET", Kind::Manifest), 3);
+    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+}
+
+/// The config read to check `--platform` is small too: trickled, it ends at the deadline.
+#[test]
+fn a_trickled_config_is_cut_at_the_deadline() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/cfg:1", ImageSpec::new(90), None);
+    let config = image.manifests[0].config.digest.clone();
+    proxy.inject(
+        Match::method("GET", Kind::Blob).path_ends_with(&config),
+        Fault::Trickle(Duration::from_millis(200)),
+    );
+    let env = fast_env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/cfg:1", proxy.host());
+    let started = Instant::now();
+    let out = hoist_pull(
+        &env,
+        &[
+            &reference,
+            "--platform",
+            "linux/amd64",
+            "--store",
+            path_str(&store),
+        ],
+    );
+    let took = started.elapsed();
+    assert_exit(&out, 1);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(
+        stderr(&out).contains("the image config did not arrive within 3 s"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Accepts connections and never says a word (nor closes them).
+fn silent_server() -> (String, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let thread = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    (host, thread)
+}
+
+/// A loopback registry that accepts and never answers used to cost 30 s of HTTPS and then
+/// 120 s of plain HTTP, in silence. Now: one attempt's deadline, no plain-HTTP fallback
+/// after a timeout, and a notice while waiting.
+#[test]
+fn a_registry_that_never_answers_fails_after_one_deadline_and_says_so() {
+    let (host, _thread) = silent_server();
+    let env = fast_env();
+    let store = env.scratch("store");
+    let started = Instant::now();
+    let out = hoist_pull(
+        &env,
+        &[&format!("{host}/app/x:1"), "--store", path_str(&store)],
+    );
+    let took = started.elapsed();
+    assert_exit(&out, 1);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("waiting for {host} to answer GET /v2/ (")),
+        "{err}"
+    );
+    assert!(err.contains(&format!("https://{host}/v2/")), "{err}");
+    assert!(!err.contains(&format!("http://{host}/v2/")), "{err}");
+    assert!(err.contains("timed out"), "{err}");
+}
+
+/// A blob body that stops mid-way (no byte for the idle timeout) ends that attempt, and the
+/// blob resumes where it stopped.
+#[test]
+fn a_stalled_blob_resumes_after_the_idle_timeout() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(
+        &reg.host(),
+        "app/stall:1",
+        ImageSpec::new(82).layers(&[256 * 1024]),
+        None,
+    );
+    let layer = image.manifests[0].layers[0].blob.digest.clone();
+    proxy.inject(
+        Match::method("GET", Kind::Blob).path_ends_with(&layer),
+        Fault::HoldResponseAfter(100_000),
+    );
+    let env = fast_env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/stall:1", proxy.host());
+    let started = Instant::now();
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let took = started.elapsed();
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    let gets = gets_of(&proxy, &layer);
+    assert_eq!(gets.len(), 2, "{gets:#?}");
+    assert_eq!(
+        gets[1].status, 206,
+        "resumed with a Range request: {gets:#?}"
+    );
+}
+
+/// A blob GET the server accepts and never answers gets one attempt's deadline for its
+/// headers (a streamed body has no overall deadline, its headers do), then a retry.
+#[test]
+fn a_blob_request_never_answered_is_retried_after_the_deadline() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/mute:1", ImageSpec::new(87), None);
+    let layer = image.manifests[0].layers[0].blob.digest.clone();
+    proxy.inject(
+        Match::method("GET", Kind::Blob).path_ends_with(&layer),
+        Fault::HoldRequest,
+    );
+    let env = fast_env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/mute:1", proxy.host());
+    let started = Instant::now();
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let took = started.elapsed();
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert_eq!(gets_of(&proxy, &layer).len(), 2);
+    let waiting = format!(
+        "waiting for {} to answer GET /v2/app/mute/blobs/{layer} (",
+        proxy.host()
+    );
+    assert!(stderr(&out).contains(&waiting), "{}", stderr(&out));
+}
+
+// ------------------------------------------------------------ ranges
+
+/// A resumed download whose 206 starts before the offset hoist asked for would put bytes in
+/// the wrong place: the blob starts over from zero instead, and the pull succeeds.
+#[test]
+fn a_206_starting_elsewhere_than_asked_restarts_the_blob() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(
+        &reg.host(),
+        "app/range:1",
+        ImageSpec::new(83).layers(&[256 * 1024]),
+        None,
+    );
+    let layer = image.manifests[0].layers[0].blob.digest.clone();
+    let layer_get = || Match::method("GET", Kind::Blob).path_ends_with(&layer);
+    proxy.inject(layer_get(), Fault::CutResponseAfter(100_000));
+    proxy.inject(layer_get(), Fault::WrongRangeStart);
+    let env = env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/range:1", proxy.host());
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    let gets = gets_of(&proxy, &layer);
+    let statuses: Vec<u16> = gets.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 206, 200], "{gets:#?}");
+    assert_eq!(gets[1].fault.as_deref(), Some("wrong-range-start"));
+    assert_eq!(proxy.pending_faults(), 0);
+}
+
+// ------------------------------------------------------------ --platform all
+
+/// PUTs a manifest to an open registry as `repo:reference`; returns its digest.
+fn put_manifest(host: &str, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) -> String {
+    let url = format!("http://{host}/v2/{repo}/manifests/{reference}");
+    let status = crate::support::block_on(async {
+        reqwest::Client::new()
+            .put(url)
+            .header("content-type", media_type)
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status.as_u16(), 201, "PUT {repo}:{reference}");
+    crate::support::sha256_digest(bytes)
+}
+
+/// An index listing `entries` (digest, size) for linux/amd64, pushed as `repo:1`.
+fn put_index(host: &str, repo: &str, entries: &[(String, usize)]) -> String {
+    let manifests: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|(digest, size)| {
+            serde_json::json!({
+                "mediaType": Format::Oci.manifest_type(),
+                "digest": digest,
+                "size": size,
+                "platform": {"os": "linux", "architecture": "amd64"},
+            })
+        })
+        .collect();
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": Format::Oci.index_type(),
+        "manifests": manifests,
+    });
+    let bytes = serde_json::to_vec(&index).unwrap();
+    put_manifest(host, repo, "1", Format::Oci.index_type(), &bytes)
+}
+
+/// An index naming one image 5,000 times used to cost one GET per entry (7,009 GETs and
+/// counting for 15,000); each digest is fetched once.
+#[test]
+fn an_index_naming_one_image_many_times_fetches_it_once() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/dup:child", ImageSpec::new(84), None);
+    let child = &image.manifests[0].blob;
+    let entries = vec![(child.digest.clone(), child.size as usize); 5_000];
+    let index = put_index(&reg.host(), "app/dup", &entries);
+    let env = env();
+    let layout = env.scratch("out");
+    let reference = format!("{}/app/dup:1", proxy.host());
+    let out = hoist_pull(
+        &env,
+        &[
+            &reference,
+            "--platform",
+            "all",
+            "--output",
+            path_str(&layout),
+        ],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), format!("{index}\n"));
+    let gets: Vec<String> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.kind == Kind::Manifest)
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        gets,
+        [
+            "/v2/app/dup/manifests/1".to_string(),
+            format!("/v2/app/dup/manifests/{}", child.digest)
+        ]
+    );
+}
+
+/// The images of an index are fetched several at a time, within `--jobs`.
+#[test]
+fn all_platforms_fetches_the_images_concurrently_within_jobs() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/many:base", ImageSpec::new(89), None);
+    let base: serde_json::Value = serde_json::from_slice(&image.manifests[0].bytes).unwrap();
+    let entries: Vec<(String, usize)> = (0..8)
+        .map(|i| {
+            let mut child = base.clone();
+            child["annotations"] = serde_json::json!({ "n": i.to_string() });
+            let bytes = serde_json::to_vec(&child).unwrap();
+            let digest = crate::support::sha256_digest(&bytes);
+            put_manifest(
+                &reg.host(),
+                "app/many",
+                &digest,
+                Format::Oci.manifest_type(),
+                &bytes,
+            );
+            (digest, bytes.len())
+        })
+        .collect();
+    let index = put_index(&reg.host(), "app/many", &entries);
+    proxy.set_latency(Duration::from_millis(200));
+    let env = env();
+    let layout = env.scratch("out");
+    let reference = format!("{}/app/many:1", proxy.host());
+    let out = hoist_pull(
+        &env,
+        &[
+            &reference,
+            "--platform",
+            "all",
+            "--jobs",
+            "3",
+            "--output",
+            path_str(&layout),
+        ],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), format!("{index}\n"));
+    assert_eq!(proxy.count("GET", Kind::Manifest), 9);
+    assert_eq!(proxy.max_in_flight(Kind::Manifest), 3);
+}
+
+/// More entries than any image has is refused, naming the cap, before fetching any of them.
+#[test]
+fn an_index_with_too_many_entries_is_refused_naming_the_cap() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    let image = seed(&reg.host(), "app/huge:child", ImageSpec::new(85), None);
+    let child = &image.manifests[0].blob;
+    let entries = vec![(child.digest.clone(), child.size as usize); 10_001];
+    put_index(&reg.host(), "app/huge", &entries);
+    let env = env();
+    let layout = env.scratch("out");
+    let reference = format!("{}/app/huge:1", proxy.host());
+    let out = hoist_pull(
+        &env,
+        &[
+            &reference,
+            "--platform",
+            "all",
+            "--output",
+            path_str(&layout),
+        ],
+    );
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("lists 10001 manifests, more than hoist accepts (10000)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(proxy.count("GET", Kind::Manifest), 1);
+}
+
+/// A manifest over 4 MiB is not a manifest (distribution refuses to store one; the proxy
+/// serves it): refused without reading more of it.
+#[test]
+fn a_manifest_over_4_mib_is_refused() {
+    let reg = RegistryServer::start(Mode::Open);
+    let proxy = Proxy::start(&reg.host());
+    proxy.inject(
+        Match::method("GET", Kind::Manifest),
+        Fault::Status {
+            status: 200,
+            headers: vec![("Content-Type".into(), Format::Oci.manifest_type().into())],
+            body: format!(r#"{{"schemaVersion":2,"x":"{}"}}"#, "x".repeat(5 << 20)),
+        },
+    );
+    let env = env();
+    let store = env.scratch("store");
+    let reference = format!("{}/app/fat:1", proxy.host());
+    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("manifest app/fat:1 is larger than 4 MiB"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// 40 images with 4 MB manifests each (160 MB of manifests) used to be held in memory
+/// together, twice; each is now written as it arrives, a few at a time.
+#[test]
+fn all_platforms_of_a_large_index_pull_in_bounded_memory() {
+    const CHILDREN: usize = 40;
+    const LIMIT_KIB: u64 = 96 * 1024;
+    let reg = RegistryServer::start(Mode::Open);
+    let image = seed(&reg.host(), "app/wide:base", ImageSpec::new(86), None);
+    let base: serde_json::Value = serde_json::from_slice(&image.manifests[0].bytes).unwrap();
+    let padding = "x".repeat(4_000_000);
+    let entries: Vec<(String, usize)> = (0..CHILDREN)
+        .map(|i| {
+            let mut child = base.clone();
+            child["annotations"] = serde_json::json!({ "padding": format!("{i}{padding}") });
+            let bytes = serde_json::to_vec(&child).unwrap();
+            let digest = crate::support::sha256_digest(&bytes);
+            put_manifest(
+                &reg.host(),
+                "app/wide",
+                &digest,
+                Format::Oci.manifest_type(),
+                &bytes,
+            );
+            (digest, bytes.len())
+        })
+        .collect();
+    let index = put_index(&reg.host(), "app/wide", &entries);
+    let env = env();
+    let layout = env.scratch("out");
+    let reference = format!("{}/app/wide:1", reg.host());
+    let (out, rss) = hoist_peak_rss(
+        &env,
+        &[
+            "pull",
+            "--quiet",
+            "--platform",
+            "all",
+            &reference,
+            "--output",
+            path_str(&layout),
+        ],
+    );
+    assert_eq!(stdout(&out), format!("{index}\n"));
+    eprintln!("peak RSS {rss} KiB");
+    assert!(rss < LIMIT_KIB, "peak RSS {rss} KiB");
+    for (digest, _) in &entries {
+        assert!(layout.join("blobs/sha256").join(&digest[7..]).exists());
+    }
+}
