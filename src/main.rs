@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
 fn main() -> ExitCode {
+    exit_on_panic();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8)))
@@ -107,4 +108,27 @@ impl Stop {
             _ = self.hup.recv() => exit_code::HUNG_UP,
         }
     }
+}
+
+/// A panic is a bug in hoist, never a state a server may put it in: report it as an error and
+/// exit 1 at once, so that scripts never see Rust's 101. What the process leaves on disk is
+/// what a SIGKILL leaves, which the next run adopts or removes.
+fn exit_on_panic() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        to_stderr(format_args!(
+            "error: internal error{place}: {}; please report it",
+            escape_control(&message)
+        ));
+        std::process::exit(i32::from(exit_code::FAILURE));
+    }));
 }
