@@ -14,6 +14,14 @@ pub(super) const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 pub(super) const MAX_SMALL: u64 = 64 * 1024 * 1024;
 pub(super) const COPY_BUF: usize = 1024 * 1024;
 
+/// A blob the image needs, as its manifest describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobInfo {
+    pub digest: Digest,
+    pub size: u64,
+    pub media_type: String,
+}
+
 /// The parts of a manifest or index that say which blobs it needs.
 #[derive(Deserialize)]
 pub(super) struct Doc {

@@ -1,8 +1,8 @@
 //! Writes what `docker save` writes (`manifest.json`, `repositories`, config and layer
 //! blobs), for `docker load` and `skopeo copy docker-archive:`.
 
-use super::image_json::{format_err, parse_doc, Desc, COPY_BUF};
-use super::{io_err, Compression, Layout, Result, StoreError};
+use crate::store::image_json::{format_err, parse_doc, Desc, COPY_BUF};
+use crate::store::{io_err, Compression, Layout, Result, StoreError};
 use crate::types::Digest;
 use std::collections::HashSet;
 use std::io::{Read, Write};

@@ -16,7 +16,7 @@ impl Layout {
             self.inner.root.join("blobs").join("sha256"),
         );
         let _ = tokio::task::spawn_blocking(move || {
-            crate::store::partial::sweep(&dir, |hex| {
+            super::partial::sweep(&dir, |hex| {
                 hex.len() == 64
                     && hex.bytes().all(|b| b.is_ascii_hexdigit())
                     && blobs.join(hex).is_file()
