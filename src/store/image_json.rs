@@ -1,4 +1,5 @@
 //! The parts of manifest and index JSON the store reads: which blobs an image needs.
+//! Parsing only: nothing here touches the disk.
 
 use super::{Result, StoreError};
 use crate::types::Digest;

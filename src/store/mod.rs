@@ -7,7 +7,6 @@
 //! `blobs/`, and large blobs are only ever streamed, never held in memory.
 
 pub mod archive;
-mod flock;
 mod image_json;
 pub mod layout;
 mod select;

@@ -1,5 +1,6 @@
 //! Finds where each file's bytes sit inside a tar, so blobs can be read (and re-read for
-//! every upload retry) straight from the archive without extracting it.
+//! every upload retry) straight from the archive without extracting it. It knows tar only,
+//! not what an image archive lists.
 
 use crate::store::image_json::{format_err, COPY_BUF};
 use crate::store::{io_err, BlobReader, Compression, Result};

@@ -1,6 +1,7 @@
 //! `index.json`: the images a layout holds, each named by its
 //! `org.opencontainers.image.ref.name` annotation, and finding one by a name as users and other
-//! tools write it.
+//! tools write it. The matching rules live in `store/select.rs`, shared with the archives;
+//! this file only says which names an index entry carries.
 
 use super::{Layout, CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION};
 use crate::store::select::{self, Candidate, Loose};

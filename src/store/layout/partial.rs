@@ -11,7 +11,7 @@
 //! A lock is only good while the name still points at the locked file (another writer may
 //! have committed or removed it in between), so every claim checks that after locking.
 
-use crate::store::flock::{still_named, try_lock_exclusive};
+use crate::fs::lock::{still_named, try_lock_exclusive};
 use crate::store::unique_suffix;
 use std::fs::File;
 use std::io::Result;
