@@ -9,6 +9,7 @@ pub mod config;
 pub mod credentials;
 pub mod docs;
 pub mod engine;
+pub mod fs;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod reference;

@@ -2,9 +2,9 @@
 //! exclusive `flock` on `config.json.lock` beside it. The kernel drops it when its holder
 //! exits, however it exits, so a killed login never blocks the next one.
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::os::unix::io::AsRawFd;
+use crate::fs::lock::{lock_exclusive, open_lock_file, open_lock_file_read_only};
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// Held until dropped (closing the descriptor releases the lock).
@@ -19,20 +19,8 @@ impl ConfigLock {
     pub fn acquire(config: &Path) -> Option<ConfigLock> {
         let dir = config.parent()?;
         let path = config.with_file_name("config.json.lock");
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
-            .open(&path)
-            // flock needs only an open descriptor: a lock file another user created will do read-only.
-            .or_else(|_| {
-                OpenOptions::new()
-                    .read(true)
-                    .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
-                    .open(&path)
-            })
+        let file = open_lock_file(&path, 0o600)
+            .or_else(|_| open_lock_file_read_only(&path))
             .ok()?;
         // Root logging in for another user leaves the lock file theirs, as config.json is.
         if let (Ok(d), Ok(f)) = (std::fs::metadata(dir), file.metadata()) {
@@ -40,14 +28,7 @@ impl ConfigLock {
                 let _ = std::os::unix::fs::fchown(&file, Some(d.uid()), Some(d.gid()));
             }
         }
-        loop {
-            // SAFETY: flock on a descriptor this function owns.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                return Some(ConfigLock { _file: file });
-            }
-            if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-                return None;
-            }
-        }
+        lock_exclusive(&file).ok()?;
+        Some(ConfigLock { _file: file })
     }
 }

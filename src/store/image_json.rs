@@ -1,4 +1,5 @@
 //! The parts of manifest and index JSON the store reads: which blobs an image needs.
+//! Parsing only: nothing here touches the disk.
 
 use super::{Result, StoreError};
 use crate::types::Digest;
@@ -13,6 +14,14 @@ pub(super) const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 /// Manifests and configs are read into memory; nothing legitimate is bigger.
 pub(super) const MAX_SMALL: u64 = 64 * 1024 * 1024;
 pub(super) const COPY_BUF: usize = 1024 * 1024;
+
+/// A blob the image needs, as its manifest describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobInfo {
+    pub digest: Digest,
+    pub size: u64,
+    pub media_type: String,
+}
 
 /// The parts of a manifest or index that say which blobs it needs.
 #[derive(Deserialize)]

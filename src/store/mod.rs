@@ -1,26 +1,24 @@
-//! The on-disk image store: an OCI image layout that pulls stream into and pushes read from,
-//! plus readers and writers for the tarball formats other tools exchange images in.
+//! The on-disk image store: an OCI image layout that pulls stream into and pushes read from
+//! (`layout/`), readers and writers for the tarball formats other tools exchange images in
+//! (`archive/`), and [`ImageSource`], which reads an image to push from either (`source.rs`).
 //!
 //! Nothing here talks to the network or the terminal. Everything that writes is atomic
 //! (temp file + rename) so an interrupted pull never leaves a half-written blob under
 //! `blobs/`, and large blobs are only ever streamed, never held in memory.
 
-pub mod blob_writer;
-pub mod docker_archive;
-mod flock;
+pub mod archive;
 mod image_json;
 pub mod layout;
-mod partial;
+mod select;
 pub mod source;
-mod tar_index;
 #[cfg(test)]
 mod test_fixtures;
 pub mod work_dir;
 
-pub use blob_writer::BlobWriter;
-pub use docker_archive::{write_docker_archive, ArchiveOptions, BlobFiles, LayerForm};
-pub use layout::{Layout, REF_NAME_ANNOTATION};
-pub use source::{BlobInfo, BlobReader, ChildManifest, ImageSource, SourceKind};
+pub use archive::docker::{write_docker_archive, ArchiveOptions, BlobFiles, LayerForm};
+pub use image_json::BlobInfo;
+pub use layout::{BlobWriter, Layout, REF_NAME_ANNOTATION};
+pub use source::{ChildManifest, ImageSource, SourceKind};
 pub use work_dir::WorkDir;
 
 use crate::types::Digest;
@@ -103,6 +101,9 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError +
         source,
     }
 }
+
+/// The body of one blob: exactly its bytes, read from disk.
+pub type BlobReader = tokio::io::Take<tokio::fs::File>;
 
 /// How a blob's bytes are compressed, as told by their first bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,19 +1,22 @@
 //! [`ImageSource`]: an image to push, read from an OCI layout directory, an OCI archive (a
 //! tar of a layout) or a docker-archive (`docker save`, kaniko `--tarPath`, skopeo).
+//! This file walks the chosen image's manifests and serves its blobs; telling an archive's
+//! format and reading each format's listing belong to `archive/`. It never writes.
 //!
 //! Tars are never extracted: each entry's data offset and size are found once, and blobs are
 //! read straight from that byte range of the file, as often as an upload needs.
 
-use super::image_json::{
-    format_err, parse_doc, to_digest, Doc, DOCKER_CONFIG, DOCKER_MANIFEST, MAX_SMALL, OCI_CONFIG,
-    OCI_MANIFEST,
+use super::archive::{
+    self,
+    tar_index::{open_range, read_range, TarEntry},
+    Archive,
 };
-use super::layout::{find_named, ref_name_of};
-use super::tar_index::{hash_range, open_range, read_range, scan_tar, TarEntry};
-use super::{io_err, Compression, Layout, Result, StoreError};
+pub use super::image_json::BlobInfo;
+use super::image_json::{format_err, parse_doc, to_digest, Doc, MAX_SMALL};
+use super::layout::ref_name_of;
+use super::{io_err, BlobReader, Layout, Result, StoreError};
 use crate::types::Digest;
-use oci_spec::image::{Descriptor, ImageIndex};
-use serde::Deserialize;
+use oci_spec::image::Descriptor;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncReadExt;
@@ -29,14 +32,6 @@ pub enum SourceKind {
     DockerArchive,
 }
 
-/// A blob the image needs, as its manifest describes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BlobInfo {
-    pub digest: Digest,
-    pub size: u64,
-    pub media_type: String,
-}
-
 /// A manifest an index points at, to be pushed (by digest) before the index.
 #[derive(Clone, Debug)]
 pub struct ChildManifest {
@@ -45,6 +40,7 @@ pub struct ChildManifest {
     pub bytes: Vec<u8>,
 }
 
+/// Where a source's blobs are read from.
 #[derive(Clone, Debug)]
 enum Backing {
     Layout(Layout),
@@ -67,9 +63,6 @@ pub struct ImageSource {
     backing: Backing,
 }
 
-/// The body of one blob: exactly its bytes, read from disk.
-pub type BlobReader = tokio::io::Take<tokio::fs::File>;
-
 impl ImageSource {
     /// Opens `path`, telling the format from its contents, and picks the image named
     /// `name` (full reference or the short forms tools write), or the only image.
@@ -79,19 +72,27 @@ impl ImageSource {
         if meta.is_dir() {
             return Self::from_layout(Layout::open(&path).await?, name).await;
         }
-        let p = path.clone();
-        let entries = tokio::task::spawn_blocking(move || scan_tar(&p))
-            .await
-            .map_err(|e| io_err(&path)(std::io::Error::other(e)))??;
-        if entries.contains_key("oci-layout") && entries.contains_key("index.json") {
-            Self::from_oci_archive(path, entries, name).await
-        } else if entries.contains_key("manifest.json") {
-            Self::from_docker_archive(path, entries, name).await
-        } else {
-            Err(format_err(
-                &path,
-                "not an image archive: no manifest.json (docker-archive) or oci-layout (OCI archive) in it",
-            ))
+        match archive::open(&path, name).await? {
+            Archive::Oci { top, blobs } => {
+                let backing = Backing::Tar {
+                    file: path.clone(),
+                    blobs,
+                };
+                Self::from_index_entry(SourceKind::OciArchive, path, backing, *top).await
+            }
+            Archive::Docker(image) => Ok(ImageSource {
+                kind: SourceKind::DockerArchive,
+                ref_name: image.ref_name,
+                backing: Backing::Tar {
+                    file: path.clone(),
+                    blobs: image.entries,
+                },
+                path,
+                manifest: image.manifest,
+                media_type: image.media_type.to_string(),
+                children: Vec::new(),
+                blobs: image.blobs,
+            }),
         }
     }
 
@@ -103,66 +104,7 @@ impl ImageSource {
         Self::from_index_entry(SourceKind::Layout, path, backing, top).await
     }
 
-    async fn from_oci_archive(
-        path: PathBuf,
-        entries: HashMap<String, TarEntry>,
-        name: Option<&str>,
-    ) -> Result<ImageSource> {
-        let mut blobs = HashMap::new();
-        for (p, e) in &entries {
-            if let Some(hex) = p.strip_prefix("blobs/sha256/") {
-                if let Ok(d) = format!("sha256:{hex}").parse::<Digest>() {
-                    blobs.insert(d, *e);
-                }
-            }
-        }
-        let index_bytes = read_range(&path, entries["index.json"], MAX_SMALL).await?;
-        let index: ImageIndex =
-            serde_json::from_slice(&index_bytes).map_err(|source| StoreError::Json {
-                path: path.join("index.json"),
-                source,
-            })?;
-        let all = index.manifests().clone();
-        let top = match name {
-            Some(n) => {
-                find_named(&path, n, all.clone())?.ok_or_else(|| StoreError::ImageNotFound {
-                    path: path.clone(),
-                    name: n.to_string(),
-                    available: all
-                        .iter()
-                        .map(|d| {
-                            ref_name_of(d)
-                                .map(str::to_string)
-                                .unwrap_or_else(|| d.digest().to_string())
-                        })
-                        .collect(),
-                })?
-            }
-            None => match all.len() {
-                0 => return Err(StoreError::NoImage(path)),
-                1 => all[0].clone(),
-                _ => {
-                    return Err(StoreError::AmbiguousImage {
-                        path,
-                        available: all
-                            .iter()
-                            .map(|d| {
-                                ref_name_of(d)
-                                    .map(str::to_string)
-                                    .unwrap_or_else(|| d.digest().to_string())
-                            })
-                            .collect(),
-                    })
-                }
-            },
-        };
-        let backing = Backing::Tar {
-            file: path.clone(),
-            blobs,
-        };
-        Self::from_index_entry(SourceKind::OciArchive, path, backing, top).await
-    }
-
+    /// Reads the image an index entry names, and every manifest and blob it needs.
     async fn from_index_entry(
         kind: SourceKind,
         path: PathBuf,
@@ -198,183 +140,6 @@ impl ImageSource {
             children,
             blobs,
             backing,
-        })
-    }
-
-    async fn from_docker_archive(
-        path: PathBuf,
-        entries: HashMap<String, TarEntry>,
-        name: Option<&str>,
-    ) -> Result<ImageSource> {
-        #[derive(Deserialize)]
-        struct Item {
-            #[serde(rename = "Config")]
-            config: String,
-            #[serde(rename = "RepoTags", default)]
-            repo_tags: Option<Vec<String>>,
-            #[serde(rename = "Layers", default)]
-            layers: Vec<String>,
-        }
-        #[derive(Deserialize)]
-        struct RootFs {
-            #[serde(default)]
-            diff_ids: Vec<Digest>,
-        }
-        #[derive(Deserialize)]
-        struct Config {
-            rootfs: Option<RootFs>,
-        }
-        let entry = |p: &str| -> Result<TarEntry> {
-            entries
-                .get(p.trim_start_matches("./"))
-                .copied()
-                .ok_or_else(|| {
-                    format_err(
-                        &path,
-                        format!("manifest.json names {p:?}, which is not in the archive"),
-                    )
-                })
-        };
-        let listing = read_range(&path, entry("manifest.json")?, MAX_SMALL).await?;
-        let items: Vec<Item> =
-            serde_json::from_slice(&listing).map_err(|source| StoreError::Json {
-                path: path.join("manifest.json"),
-                source,
-            })?;
-        let tags_of = |i: &Item| i.repo_tags.clone().unwrap_or_default();
-        let all_tags: Vec<String> = items.iter().flat_map(tags_of).collect();
-        let item = match name {
-            Some(n) => {
-                let want = canonical(n);
-                items
-                    .iter()
-                    .find(|i| tags_of(i).iter().any(|t| t == n))
-                    .or_else(|| {
-                        items.iter().find(|i| {
-                            tags_of(i)
-                                .iter()
-                                .any(|t| want.is_some() && canonical(t) == want)
-                        })
-                    })
-                    .ok_or_else(|| StoreError::ImageNotFound {
-                        path: path.clone(),
-                        name: n.to_string(),
-                        available: all_tags.clone(),
-                    })?
-            }
-            None => match items.len() {
-                0 => return Err(StoreError::NoImage(path)),
-                1 => &items[0],
-                _ => {
-                    return Err(StoreError::AmbiguousImage {
-                        path,
-                        available: all_tags,
-                    })
-                }
-            },
-        };
-        let config_entry = entry(&item.config)?;
-        let config_bytes = read_range(&path, config_entry, MAX_SMALL).await?;
-        let config_digest = Digest::of(&config_bytes);
-        let config: Config =
-            serde_json::from_slice(&config_bytes).map_err(|source| StoreError::Json {
-                path: path.join(&item.config),
-                source,
-            })?;
-        let diff_ids = config.rootfs.map(|r| r.diff_ids).unwrap_or_default();
-        if diff_ids.len() != item.layers.len() {
-            return Err(format_err(
-                &path,
-                format!(
-                    "config lists {} layers but manifest.json lists {}",
-                    diff_ids.len(),
-                    item.layers.len()
-                ),
-            ));
-        }
-
-        let mut blob_map = HashMap::new();
-        blob_map.insert(config_digest.clone(), config_entry);
-        let mut layers = Vec::new();
-        let mut any_zstd = false;
-        for (layer_path, diff_id) in item.layers.iter().zip(&diff_ids) {
-            let e = entry(layer_path)?;
-            let head = read_range(
-                &path,
-                TarEntry {
-                    offset: e.offset,
-                    size: e.size.min(8),
-                },
-                8,
-            )
-            .await?;
-            let compression = Compression::detect(&head);
-            // An uncompressed layer's digest is its diff_id; docker save guarantees that, and
-            // the registry checks it on upload anyway. Compressed ones are hashed once.
-            let digest = match compression {
-                Compression::None => diff_id.clone(),
-                _ => hash_range(&path, e).await?,
-            };
-            any_zstd |= compression == Compression::Zstd;
-            blob_map.insert(digest.clone(), e);
-            layers.push((digest, e.size, compression));
-        }
-        // Docker schema2 has no zstd layer type, so an image with one is described as OCI.
-        let (media_type, config_type) = if any_zstd {
-            (OCI_MANIFEST, OCI_CONFIG)
-        } else {
-            (DOCKER_MANIFEST, DOCKER_CONFIG)
-        };
-        let layer_infos: Vec<BlobInfo> = layers
-            .iter()
-            .map(|(d, size, c)| BlobInfo {
-                digest: d.clone(),
-                size: *size,
-                media_type: if any_zstd {
-                    c.oci_layer_media_type()
-                } else {
-                    c.docker_layer_media_type().unwrap_or_default()
-                }
-                .to_string(),
-            })
-            .collect();
-        let manifest = serde_json::json!({
-            "schemaVersion": 2,
-            "mediaType": media_type,
-            "config": {
-                "mediaType": config_type,
-                "size": config_bytes.len(),
-                "digest": config_digest,
-            },
-            "layers": layer_infos.iter().map(|b| serde_json::json!({
-                "mediaType": b.media_type,
-                "size": b.size,
-                "digest": b.digest,
-            })).collect::<Vec<_>>(),
-        });
-        let manifest = serde_json::to_vec(&manifest).unwrap_or_default();
-        let mut blobs = vec![BlobInfo {
-            digest: config_digest,
-            size: config_bytes.len() as u64,
-            media_type: config_type.to_string(),
-        }];
-        for b in layer_infos {
-            if !blobs.iter().any(|x| x.digest == b.digest) {
-                blobs.push(b);
-            }
-        }
-        Ok(ImageSource {
-            kind: SourceKind::DockerArchive,
-            ref_name: item.repo_tags.as_ref().and_then(|t| t.first().cloned()),
-            backing: Backing::Tar {
-                file: path.clone(),
-                blobs: blob_map,
-            },
-            path,
-            manifest,
-            media_type: media_type.to_string(),
-            children: Vec::new(),
-            blobs,
         })
     }
 
@@ -440,12 +205,6 @@ impl ImageSource {
     pub async fn read_blob_bytes(&self, digest: &Digest) -> Result<Vec<u8>> {
         self.backing.read_small(digest).await
     }
-}
-
-fn canonical(name: &str) -> Option<String> {
-    crate::reference::Reference::parse(name)
-        .ok()
-        .map(|r| r.to_string())
 }
 
 impl Backing {
@@ -555,6 +314,7 @@ fn collect<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::image_json::{DOCKER_MANIFEST, OCI_MANIFEST};
     use crate::store::test_fixtures::*;
     use crate::store::{write_docker_archive, ArchiveOptions};
     use oci_spec::image::{DescriptorBuilder, MediaType};
@@ -619,88 +379,6 @@ mod tests {
         let manifest: serde_json::Value = serde_json::from_slice(src.manifest()).unwrap();
         assert_eq!(manifest["mediaType"], DOCKER_MANIFEST);
         assert_eq!(manifest["layers"].as_array().unwrap().len(), 2);
-    }
-
-    fn append(b: &mut tar::Builder<std::fs::File>, name: &str, body: &[u8]) {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(body.len() as u64);
-        h.set_mode(0o644);
-        h.set_entry_type(tar::EntryType::Regular);
-        b.append_data(&mut h, name, body).unwrap();
-    }
-
-    #[tokio::test]
-    async fn detects_hand_built_archives() {
-        let tmp = tempfile::tempdir().unwrap();
-        // Classic docker save: <id>/layer.tar (uncompressed), a symlinked duplicate, and
-        // kaniko-style gzip layers, all in one image.
-        let plain = layer_tar("a.txt", b"a");
-        let gz = gzip(&layer_tar("b.txt", b"b"));
-        let diff_ids = [Digest::of(&plain), Digest::of(&layer_tar("b.txt", b"b"))];
-        let config = config_for(&diff_ids);
-        let path = tmp.path().join("save.tar");
-        let mut b = tar::Builder::new(std::fs::File::create(&path).unwrap());
-        append(&mut b, "./aaaa/layer.tar", &plain);
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(tar::EntryType::Symlink);
-        h.set_size(0);
-        b.append_link(&mut h, "bbbb/layer.tar", "../aaaa/layer.tar")
-            .unwrap();
-        append(&mut b, "cccc.tar.gz", &gz);
-        append(&mut b, "cfg.json", &config);
-        let listing = serde_json::json!([{
-            "Config": "cfg.json",
-            "RepoTags": ["alpine:3.19"],
-            "Layers": ["aaaa/layer.tar", "cccc.tar.gz"],
-        }]);
-        append(&mut b, "manifest.json", listing.to_string().as_bytes());
-        b.into_inner().unwrap();
-
-        let src = ImageSource::open(&path, Some("docker.io/library/alpine:3.19"))
-            .await
-            .unwrap();
-        assert_eq!(src.kind(), SourceKind::DockerArchive);
-        let b = src.blobs();
-        assert_eq!(b[0].digest, Digest::of(&config));
-        assert_eq!(b[1].digest, diff_ids[0]);
-        assert_eq!(
-            b[1].media_type,
-            "application/vnd.docker.image.rootfs.diff.tar"
-        );
-        assert_eq!(b[2].digest, Digest::of(&gz));
-        assert_eq!(b[2].size, gz.len() as u64);
-        assert_eq!(read_all(&src, &b[1].digest).await, plain);
-        assert_eq!(read_all(&src, &b[2].digest).await, gz);
-        assert_eq!(read_all(&src, &b[2].digest).await, gz);
-        let m: serde_json::Value = serde_json::from_slice(src.manifest()).unwrap();
-        assert_eq!(m["config"]["digest"], Digest::of(&config).to_string());
-        assert_eq!(m["layers"][1]["size"], gz.len());
-
-        // An OCI archive built by taring a layout ourselves.
-        let dir = tmp.path().join("layout");
-        let img = test_image(&dir).await;
-        let path = tmp.path().join("oci.tar");
-        let mut b = tar::Builder::new(std::fs::File::create(&path).unwrap());
-        b.append_dir_all(".", &dir).unwrap();
-        b.into_inner().unwrap();
-        let src = ImageSource::open(&path, None).await.unwrap();
-        assert_eq!(src.kind(), SourceKind::OciArchive);
-        assert_eq!(src.manifest_digest(), Digest::of(&img.manifest));
-        assert_eq!(
-            read_all(&src, &img.config).await.len() as u64,
-            src.blobs()[0].size
-        );
-
-        // Neither format; a compressed tarball.
-        let junk = tmp.path().join("junk.tar");
-        let mut b = tar::Builder::new(std::fs::File::create(&junk).unwrap());
-        append(&mut b, "readme", b"x");
-        b.into_inner().unwrap();
-        assert!(ImageSource::open(&junk, None).await.is_err());
-        let tgz = tmp.path().join("save.tar.gz");
-        std::fs::write(&tgz, gzip(&std::fs::read(&path).unwrap())).unwrap();
-        let err = ImageSource::open(&tgz, None).await.unwrap_err().to_string();
-        assert!(err.contains("decompress"), "{err}");
     }
 
     #[tokio::test]

@@ -3,8 +3,8 @@
 //! `flock` on `.hoist/work.lock` inside it; the one that finishes last removes it. A pull that
 //! is interrupted or killed leaves it (its lock dies with it) for the next run to resume from.
 
-use super::flock::{open_lock_file, still_named, try_lock_exclusive, try_lock_shared};
 use super::{io_err, Result, StoreError};
+use crate::fs::lock::{open_lock_file, still_named, try_lock_exclusive, try_lock_shared};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -46,7 +46,7 @@ impl WorkDir {
                     ));
                 }
                 std::fs::create_dir_all(&dir2).map_err(io_err(&dir2))?;
-                let file = open_lock_file(&path2).map_err(io_err(&path2))?;
+                let file = open_lock_file(&path2, 0o644).map_err(io_err(&path2))?;
                 if try_lock_shared(&file).map_err(io_err(&path2))?
                     && still_named(&file, &path2).map_err(io_err(&path2))?
                 {

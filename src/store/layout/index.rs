@@ -1,8 +1,10 @@
 //! `index.json`: the images a layout holds, each named by its
 //! `org.opencontainers.image.ref.name` annotation, and finding one by a name as users and other
-//! tools write it.
+//! tools write it. The matching rules live in `store/select.rs`, shared with the archives;
+//! this file only says which names an index entry carries.
 
 use super::{Layout, CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION};
+use crate::store::select::{self, Candidate, Loose};
 use crate::store::{io_err, write_atomic, Result, StoreError};
 use oci_spec::image::{Descriptor, ImageIndex, MediaType};
 use serde_json::{Map, Value};
@@ -109,45 +111,19 @@ impl Layout {
     /// `alpine:latest` as written by skopeo finds `docker.io/library/alpine:latest` and vice
     /// versa. Several loose matches and no exact one is an error, not a guess.
     pub async fn find_image(&self, name: &str) -> Result<Option<Descriptor>> {
-        let images = self.images().await?;
-        find_named(self.root(), name, images.into_iter().map(|(_, d)| d))
+        let all = self.index().await?.manifests().clone();
+        Ok(find_named(self.root(), name, &all)?.cloned())
     }
 
     /// The image in a layout that holds exactly one.
     pub async fn only_image(&self) -> Result<Descriptor> {
-        let images = self.images().await?;
-        match images.len() {
-            0 => Err(StoreError::NoImage(self.root().to_path_buf())),
-            1 => Ok(images
-                .into_iter()
-                .next()
-                .map(|(_, d)| d)
-                .expect("one image")),
-            _ => Err(StoreError::AmbiguousImage {
-                path: self.root().to_path_buf(),
-                available: images.iter().map(|(n, d)| display_name(n, d)).collect(),
-            }),
-        }
+        self.select_image(None).await
     }
 
     /// `find_image(name)` when a name is given (and it must exist), else `only_image()`.
     pub async fn select_image(&self, name: Option<&str>) -> Result<Descriptor> {
-        match name {
-            None => self.only_image().await,
-            Some(name) => match self.find_image(name).await? {
-                Some(d) => Ok(d),
-                None => Err(StoreError::ImageNotFound {
-                    path: self.root().to_path_buf(),
-                    name: name.to_string(),
-                    available: self
-                        .images()
-                        .await?
-                        .iter()
-                        .map(|(n, d)| display_name(n, d))
-                        .collect(),
-                }),
-            },
-        }
+        let all = self.index().await?.manifests().clone();
+        Ok(select_named(self.root(), name, &all)?.clone())
     }
 }
 
@@ -199,66 +175,33 @@ fn annotation<'a>(d: &'a Descriptor, key: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
-fn display_name(name: &Option<String>, d: &Descriptor) -> String {
-    match name {
-        Some(n) => n.clone(),
-        None => d.digest().to_string(),
+/// An index entry as the name matcher sees it: named by its annotations, listed by its
+/// ref-name or else its digest.
+fn candidate(d: &Descriptor) -> Candidate {
+    let ref_name = ref_name_of(d);
+    let names = [ref_name, annotation(d, CONTAINERD_NAME_ANNOTATION)];
+    Candidate {
+        names: names.into_iter().flatten().map(str::to_string).collect(),
+        listed: vec![ref_name.map_or_else(|| d.digest().to_string(), str::to_string)],
+        key: d.digest().to_string(),
     }
 }
 
-/// A name split into an optional canonical repository (`docker.io/library/alpine`) and a tag.
-fn name_parts(name: &str) -> (Option<String>, Option<String>) {
-    if name.contains('/') || name.contains(':') {
-        if let Ok(r) = crate::reference::Reference::parse(name) {
-            if r.digest().is_none() {
-                return (Some(r.name()), r.tag().map(str::to_string));
-            }
-        }
-        return (None, None);
-    }
-    // A bare word: skopeo's `oci:DIR:latest` writes only the tag.
-    (None, Some(name.to_string()))
+/// The entry of `all` that `name` picks, or the only one; shared by layouts and OCI archives.
+pub(crate) fn select_named<'a>(
+    root: &Path,
+    name: Option<&str>,
+    all: &'a [Descriptor],
+) -> Result<&'a Descriptor> {
+    let candidates: Vec<Candidate> = all.iter().map(candidate).collect();
+    Ok(&all[select::select(root, name, &candidates, Loose::RepoAndTag)?])
 }
 
-/// Shared by layouts and OCI archives: exact annotation match first, then loose matches.
-pub(crate) fn find_named(
+fn find_named<'a>(
     root: &Path,
     name: &str,
-    descriptors: impl IntoIterator<Item = Descriptor>,
-) -> Result<Option<Descriptor>> {
-    let all: Vec<Descriptor> = descriptors.into_iter().collect();
-    if let Some(d) = all.iter().find(|d| {
-        ref_name_of(d) == Some(name) || annotation(d, CONTAINERD_NAME_ANNOTATION) == Some(name)
-    }) {
-        return Ok(Some(d.clone()));
-    }
-    let (want_repo, want_tag) = name_parts(name);
-    let mut found: Vec<&Descriptor> = Vec::new();
-    for d in &all {
-        let names = [ref_name_of(d), annotation(d, CONTAINERD_NAME_ANNOTATION)];
-        let hit = names.into_iter().flatten().any(|have| {
-            let (have_repo, have_tag) = name_parts(have);
-            let tags_agree = have_tag.is_some() && have_tag == want_tag;
-            let repos_agree = match (&have_repo, &want_repo) {
-                (Some(a), Some(b)) => a == b,
-                // One side is a bare tag: the tag alone decides.
-                _ => true,
-            };
-            tags_agree && repos_agree
-        });
-        if hit && !found.iter().any(|f| f.digest() == d.digest()) {
-            found.push(d);
-        }
-    }
-    match found.len() {
-        0 => Ok(None),
-        1 => Ok(Some(found[0].clone())),
-        _ => Err(StoreError::AmbiguousImage {
-            path: root.to_path_buf(),
-            available: found
-                .iter()
-                .map(|d| display_name(&ref_name_of(d).map(str::to_string), d))
-                .collect(),
-        }),
-    }
+    all: &'a [Descriptor],
+) -> Result<Option<&'a Descriptor>> {
+    let candidates: Vec<Candidate> = all.iter().map(candidate).collect();
+    Ok(select::find(root, name, &candidates, Loose::RepoAndTag)?.map(|i| &all[i]))
 }

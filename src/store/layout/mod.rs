@@ -3,20 +3,23 @@
 //! and which repositories each blob is known to live in, for cross-repository mounts).
 //!
 //! This file has the directory and its blobs; `index.rs` the images `index.json` names,
-//! `locations.rs` the record of where blobs live, and `meta_lock.rs` the lock and clean-up that
-//! let several hoists share a layout.
+//! `locations.rs` the record of where blobs live, `lock.rs` the lock and clean-up that let
+//! several hoists share a layout, and `blob_writer.rs` with `partial.rs` the streaming of a
+//! blob into it through a resumable partial file.
 //!
 //! A layout opened with [`Layout::open`] is read-only: nothing is created or modified, so it
 //! works on a read-only filesystem. [`Layout::create_or_open`] gives a writable one.
 
+pub mod blob_writer;
 mod index;
 mod locations;
-mod meta_lock;
+mod lock;
+mod partial;
 
+pub use blob_writer::BlobWriter;
 use index::empty_index;
-pub(crate) use index::{find_named, ref_name_of};
+pub(crate) use index::{ref_name_of, select_named};
 
-use super::blob_writer::BlobWriter;
 use super::{io_err, synced_temp_beside, Result, StoreError};
 use crate::types::Digest;
 use std::collections::HashSet;
@@ -270,8 +273,7 @@ impl Layout {
         let written = tokio::task::spawn_blocking(move || -> Result<()> {
             use std::io::Write;
             // Locked like a partial download, so that a sweep never takes it for a leftover.
-            let mut tmp =
-                super::partial::create_private(&dir, &hex, ".tmp").map_err(io_err(&dir))?;
+            let mut tmp = partial::create_private(&dir, &hex, ".tmp").map_err(io_err(&dir))?;
             let result = (|| {
                 tmp.file.write_all(&bytes)?;
                 tmp.file.sync_all()?;

@@ -11,8 +11,8 @@
 //! A lock is only good while the name still points at the locked file (another writer may
 //! have committed or removed it in between), so every claim checks that after locking.
 
-use super::flock::{still_named, try_lock_exclusive};
-use super::unique_suffix;
+use crate::fs::lock::{still_named, try_lock_exclusive};
+use crate::store::unique_suffix;
 use std::fs::File;
 use std::io::Result;
 use std::os::unix::fs::OpenOptionsExt;

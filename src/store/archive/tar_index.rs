@@ -1,8 +1,9 @@
 //! Finds where each file's bytes sit inside a tar, so blobs can be read (and re-read for
-//! every upload retry) straight from the archive without extracting it.
+//! every upload retry) straight from the archive without extracting it. It knows tar only,
+//! not what an image archive lists.
 
-use super::image_json::{format_err, COPY_BUF};
-use super::{io_err, BlobReader, Compression, Result};
+use crate::store::image_json::{format_err, COPY_BUF};
+use crate::store::{io_err, BlobReader, Compression, Result};
 use crate::types::{Digest, DigestHasher};
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
@@ -11,13 +12,13 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// Where an entry's bytes are inside a tar file.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct TarEntry {
-    pub(super) offset: u64,
-    pub(super) size: u64,
+pub(in crate::store) struct TarEntry {
+    pub(in crate::store) offset: u64,
+    pub(in crate::store) size: u64,
 }
 
 /// Lists a tar's regular files (following links) with where their data starts.
-pub(super) fn scan_tar(path: &Path) -> Result<HashMap<String, TarEntry>> {
+pub(in crate::store) fn scan_tar(path: &Path) -> Result<HashMap<String, TarEntry>> {
     let mut file = std::fs::File::open(path).map_err(io_err(path))?;
     let mut head = [0u8; 8];
     let n = file.read(&mut head).map_err(io_err(path))?;
@@ -77,11 +78,11 @@ pub(super) fn scan_tar(path: &Path) -> Result<HashMap<String, TarEntry>> {
     Ok(files)
 }
 
-pub(super) fn normalize(p: &str) -> String {
+pub(in crate::store) fn normalize(p: &str) -> String {
     resolve_relative("", p)
 }
 
-pub(super) fn resolve_relative(dir: &str, target: &str) -> String {
+pub(in crate::store) fn resolve_relative(dir: &str, target: &str) -> String {
     let mut parts: Vec<&str> = dir
         .split('/')
         .filter(|s| !s.is_empty() && *s != ".")
@@ -98,7 +99,7 @@ pub(super) fn resolve_relative(dir: &str, target: &str) -> String {
     parts.join("/")
 }
 
-pub(super) async fn open_range(file: &Path, e: TarEntry) -> Result<BlobReader> {
+pub(in crate::store) async fn open_range(file: &Path, e: TarEntry) -> Result<BlobReader> {
     let mut f = tokio::fs::File::open(file).await.map_err(io_err(file))?;
     f.seek(SeekFrom::Start(e.offset))
         .await
@@ -106,7 +107,7 @@ pub(super) async fn open_range(file: &Path, e: TarEntry) -> Result<BlobReader> {
     Ok(f.take(e.size))
 }
 
-pub(super) async fn read_range(file: &Path, e: TarEntry, limit: u64) -> Result<Vec<u8>> {
+pub(in crate::store) async fn read_range(file: &Path, e: TarEntry, limit: u64) -> Result<Vec<u8>> {
     if e.size > limit {
         return Err(format_err(
             file,
@@ -125,7 +126,7 @@ pub(super) async fn read_range(file: &Path, e: TarEntry, limit: u64) -> Result<V
     Ok(buf)
 }
 
-pub(super) async fn hash_range(file: &Path, e: TarEntry) -> Result<Digest> {
+pub(in crate::store) async fn hash_range(file: &Path, e: TarEntry) -> Result<Digest> {
     let mut r = open_range(file, e).await?;
     let mut hasher = DigestHasher::new();
     let mut buf = vec![0u8; COPY_BUF];

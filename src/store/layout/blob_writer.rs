@@ -13,9 +13,9 @@
 //! rather than keeping the network's buffers until they are written lets the HTTP client
 //! reuse its read buffer; otherwise every chunk lands in freshly faulted-in memory.
 
-use super::layout::Layout;
 use super::partial::{self, Claimed};
-use super::{io_err, Result, StoreError};
+use super::Layout;
+use crate::store::{io_err, Result, StoreError};
 use crate::types::{Digest, DigestHasher};
 use std::io::{Read, Seek, Write};
 use std::path::PathBuf;

@@ -1,8 +1,9 @@
 //! Writes what `docker save` writes (`manifest.json`, `repositories`, config and layer
-//! blobs), for `docker load` and `skopeo copy docker-archive:`.
+//! blobs), for `docker load` and `skopeo copy docker-archive:`. It only reads the layout it
+//! writes from, and the archive appears under its name complete or not at all.
 
-use super::image_json::{format_err, parse_doc, Desc, COPY_BUF};
-use super::{io_err, Compression, Layout, Result, StoreError};
+use crate::store::image_json::{format_err, parse_doc, Desc, COPY_BUF};
+use crate::store::{io_err, Compression, Layout, Result, StoreError};
 use crate::types::Digest;
 use std::collections::HashSet;
 use std::io::{Read, Write};

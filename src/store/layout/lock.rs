@@ -16,7 +16,7 @@ impl Layout {
             self.inner.root.join("blobs").join("sha256"),
         );
         let _ = tokio::task::spawn_blocking(move || {
-            crate::store::partial::sweep(&dir, |hex| {
+            super::partial::sweep(&dir, |hex| {
                 hex.len() == 64
                     && hex.bytes().all(|b| b.is_ascii_hexdigit())
                     && blobs.join(hex).is_file()
@@ -35,7 +35,7 @@ impl Layout {
         let deadline = std::time::Instant::now() + LOCK_WAIT;
         let mut pause = std::time::Duration::from_millis(1);
         loop {
-            if crate::store::flock::try_lock_exclusive(&file).map_err(io_err(&path))? {
+            if crate::fs::lock::try_lock_exclusive(&file).map_err(io_err(&path))? {
                 self.remove_dead_meta_temps().await;
                 return Ok(MetaLock { _file: file });
             }
@@ -74,7 +74,7 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 async fn open_lock_file(path: &Path) -> Result<std::fs::File> {
     let owned = path.to_path_buf();
-    tokio::task::spawn_blocking(move || crate::store::flock::open_lock_file(&owned))
+    tokio::task::spawn_blocking(move || crate::fs::lock::open_lock_file(&owned, 0o644))
         .await
         .map_err(|e| io_err(path)(std::io::Error::other(e)))?
         .map_err(io_err(path))
