@@ -1,8 +1,9 @@
 //! `hoist login` / `logout` with the real `docker-credential-pass` helper (a throwaway gpg key
 //! and pass store per test), cross-checked against what `docker login` does in the same setup.
 
-use crate::login::{assert_exit, hoist_login, stderr, stdout, token_setup};
+use crate::login::{hoist_login, token_setup};
 use crate::support::registry::{Mode, RegistryServer};
+use crate::support::tools::{assert_exit, stderr, stdout};
 use crate::support::tools::{run, run_ok, PassStore, TestEnv};
 use serde_json::Value;
 

@@ -2,9 +2,10 @@
 //! write the same bytes after the same login, and each uses or removes what the other stored.
 //! Every test sets up its own config deliberately and hides credential helpers.
 
-use crate::login::{assert_exit, b64, hoist_login, stderr, stdout, token_setup};
+use crate::login::{b64, hoist_login, token_setup};
 use crate::support::images::{push_with_skopeo, ImageSpec};
 use crate::support::registry::{Mode, RegistryServer};
+use crate::support::tools::{assert_exit, stderr, stdout};
 use crate::support::tools::{run, run_ok, TestEnv};
 use std::process::Output;
 

@@ -8,9 +8,8 @@
 use crate::support::images::{push_with_skopeo, ImageLayout, ImageSpec};
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer};
-use crate::support::tools::{run_ok, TestEnv};
+use crate::support::tools::{path_str, run_ok, stderr, TestEnv};
 use crate::support::{files_under, wait_for_partial};
-use std::path::Path;
 use std::process::{Child, Output, Stdio};
 
 /// A config and two layers; with `--jobs 1` they download in that order.
@@ -56,14 +55,6 @@ fn signal_when(proxy: &Proxy, mut child: Child, name: &str, ready: impl FnOnce()
     let out = child.wait_with_output().unwrap();
     crate::support::secrets_log::record_output(&out);
     out
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[test]

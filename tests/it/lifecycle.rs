@@ -5,7 +5,7 @@
 use crate::support::images::{push_with_skopeo, ImageLayout, ImageSpec};
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer};
-use crate::support::tools::{run_ok, TestEnv};
+use crate::support::tools::{path_str, run_ok, stderr, TestEnv};
 use crate::support::{largest_file, wait_for_partial};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -17,14 +17,6 @@ fn seed(host: &str, repo_tag: &str, seed: u64) -> ImageLayout {
         .build("seed");
     push_with_skopeo(&image, &format!("{host}/{repo_tag}"), None);
     image
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Runs `cmd` to completion, or kills it and fails once `limit` has passed.

@@ -3,18 +3,10 @@
 
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::token_issuer::{IssuerConfig, TokenIssuer};
-use crate::support::tools::{run, run_ok, TestEnv};
+use crate::support::tools::{assert_exit, run, run_ok, stderr, stdout, TestEnv};
 use base64::Engine;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
-
-pub fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-pub fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 pub fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
@@ -27,16 +19,6 @@ pub fn hoist_login(env: &TestEnv, host: &str, user: &str, stdin: &[u8]) -> Outpu
             .args(["login", host, "-u", user, "--password-stdin"]),
         Some(stdin),
     )
-}
-
-pub fn assert_exit(o: &Output, code: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(o),
-        stderr(o)
-    );
 }
 
 /// Docker's bytes for a config holding exactly one `auths` entry with `auth`.

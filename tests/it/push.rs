@@ -3,74 +3,15 @@
 //! registries, checked by reading the result back with skopeo and with `hoist pull`; mounts,
 //! re-pushes and what the user sees. Faults, chunks and memory are in `push_faults.rs`.
 
-use crate::login::{stderr, stdout};
-use crate::pull::{docker_config_with, entry, env, path_str, read_json, seed};
 use crate::support::images::{push_with_skopeo, remote_manifest_with_skopeo, Format, ImageSpec};
+use crate::support::layout::{entry, read_json};
 use crate::support::proxy::{Kind, Proxy, Recorded};
 use crate::support::registry::{Mode, RegistryServer};
+use crate::support::scenario::{docker_config_with, env, requests_of, seed, Target, USER};
 use crate::support::sha256_digest;
-use crate::support::token_issuer::{IssuerConfig, TokenIssuer};
-use crate::support::tools::{run, run_ok, TestEnv};
+use crate::support::token_issuer::IssuerConfig;
+use crate::support::tools::{hoist_push, hoist_push_ok, path_str, run_ok, stderr, stdout, TestEnv};
 use std::path::{Path, PathBuf};
-use std::process::Output;
-
-pub(crate) const USER: (&str, &str) = ("alice", "s3cret");
-
-pub(crate) fn hoist_push(env: &TestEnv, args: &[&str]) -> Output {
-    run(env.hoist().arg("push").args(args), None)
-}
-
-pub(crate) fn hoist_push_ok(env: &TestEnv, args: &[&str]) -> Output {
-    run_ok(env.hoist().arg("push").args(args), None)
-}
-
-/// A destination registry and what it takes to log in to it.
-pub(crate) struct Target {
-    pub reg: RegistryServer,
-    pub issuer: Option<TokenIssuer>,
-    pub creds: Option<(&'static str, &'static str)>,
-}
-
-pub(crate) fn open_target() -> Target {
-    Target {
-        reg: RegistryServer::start(Mode::Open),
-        issuer: None,
-        creds: None,
-    }
-}
-
-fn basic_target() -> Target {
-    Target {
-        reg: RegistryServer::start(Mode::Htpasswd(&[USER])),
-        issuer: None,
-        creds: Some(USER),
-    }
-}
-
-/// A token registry where alice may pull and push under `team/`, and nothing else.
-pub(crate) fn token_target(config: IssuerConfig) -> Target {
-    let issuer = TokenIssuer::start(config.user(USER.0, USER.1).allow(
-        USER.0,
-        "team/*",
-        &["pull", "push"],
-    ));
-    Target {
-        reg: RegistryServer::start(Mode::Token(&issuer)),
-        issuer: Some(issuer),
-        creds: Some(USER),
-    }
-}
-
-impl Target {
-    /// A test environment whose config.json holds the target's credentials under `host`.
-    pub fn env_for(&self, host: &str) -> TestEnv {
-        let env = env();
-        if let Some((user, pass)) = self.creds {
-            docker_config_with(&env, host, user, pass);
-        }
-        env
-    }
-}
 
 /// What a registry serves for `reference` is `digest`, for skopeo and for `hoist pull`;
 /// returns the OCI layout hoist pulled it into, for checking its blobs.
@@ -119,14 +60,6 @@ fn pull_into(env: &TestEnv, reference: &str, store: &Path) {
             .args(["pull", "--quiet", reference, "--store", path_str(store)]),
         None,
     );
-}
-
-pub(crate) fn requests_of(proxy: &Proxy, method: &str, kind: Kind) -> Vec<Recorded> {
-    proxy
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == method && r.kind == kind)
-        .collect()
 }
 
 fn skopeo_copy(env: &TestEnv, from: &str, to: &str, preserve_digests: bool) {
@@ -239,17 +172,17 @@ fn push_every_source(target: Target) {
 
 #[test]
 fn every_source_pushes_to_an_open_registry() {
-    push_every_source(open_target());
+    push_every_source(Target::open());
 }
 
 #[test]
 fn every_source_pushes_to_a_basic_auth_registry() {
-    push_every_source(basic_target());
+    push_every_source(Target::basic());
 }
 
 #[test]
 fn every_source_pushes_to_a_token_registry_with_one_token() {
-    push_every_source(token_target(IssuerConfig::default()));
+    push_every_source(Target::token(IssuerConfig::default()));
 }
 
 #[test]
@@ -347,7 +280,7 @@ fn docker_manifest_list_pushes_every_child_then_the_list() {
 
 /// Pushes as `reader`, who may only pull under `team/`, and checks the refusal.
 fn refused_push(repository: &str) -> String {
-    let target = token_target(IssuerConfig::default().user("reader", "pw").allow(
+    let target = Target::token(IssuerConfig::default().user("reader", "pw").allow(
         "reader",
         "team/*",
         &["pull"],
@@ -425,7 +358,7 @@ fn pulled_into_store(target: &Target, proxy: &Proxy, repo: &str, puller: (&str, 
 
 #[test]
 fn stored_image_is_mounted_from_the_repository_it_came_from() {
-    let target = token_target(IssuerConfig::default());
+    let target = Target::token(IssuerConfig::default());
     let proxy = Proxy::start(&target.reg.host());
     let env = pulled_into_store(&target, &proxy, "team/src", USER);
     let issuer = target.issuer.as_ref().unwrap();
@@ -463,7 +396,7 @@ fn stored_image_is_mounted_from_the_repository_it_came_from() {
 fn refused_mount_falls_back_to_an_upload() {
     // The image lives in other/src, which alice may not read: the registry refuses the
     // mount (she holds no pull on the source), and the blobs are uploaded instead.
-    let target = token_target(IssuerConfig::default().user("admin", "pw").allow(
+    let target = Target::token(IssuerConfig::default().user("admin", "pw").allow(
         "admin",
         "*",
         &["*"],

@@ -2,19 +2,16 @@
 //! larger than the memory it may use. Every push must still end with the registry serving
 //! exactly the image: skopeo's digest, and the blobs pulled back byte for byte.
 
-use crate::login::{stderr, stdout};
-use crate::pull::env;
-use crate::push::{
-    assert_served, hoist_push, hoist_push_ok, open_target, requests_of, token_target, Target,
-};
+use crate::push::assert_served;
 use crate::support::images::{
     big_layer_layout, remote_manifest_with_skopeo, sha256_file, ImageLayout, ImageSpec,
 };
 use crate::support::proxy::{Fault, Kind, Match, Proxy, Recorded};
 use crate::support::registry::{Mode, RegistryServer};
+use crate::support::scenario::{env, requests_of, Target};
 use crate::support::sha256_digest;
 use crate::support::token_issuer::IssuerConfig;
-use crate::support::tools::{hoist_peak_rss, TestEnv};
+use crate::support::tools::{hoist_peak_rss, hoist_push, hoist_push_ok, stderr, stdout, TestEnv};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -36,7 +33,7 @@ struct Case {
 impl Case {
     /// To an open registry.
     fn new(repo: &str, seed: u64, layer: usize) -> Case {
-        Case::to(open_target(), repo, seed, layer)
+        Case::to(Target::open(), repo, seed, layer)
     }
 
     fn to(target: Target, repo: &str, seed: u64, layer: usize) -> Case {
@@ -346,7 +343,7 @@ fn token_expiring_during_a_large_upload_is_replaced() {
     // before the upload. The renewed token is already expired, so the registry refuses that
     // chunk; hoist must get another token and carry on.
     let config = IssuerConfig::default().lifetime(10).expire_token(2);
-    let case = Case::to(token_target(config), "team/expiring", 28, 2_000_000);
+    let case = Case::to(Target::token(config), "team/expiring", 28, 2_000_000);
     case.proxy.inject(
         Match::method("PATCH", Kind::Upload).skip(1),
         Fault::Delay(Duration::from_millis(10_500)),
@@ -379,7 +376,7 @@ fn token_refused_on_a_large_whole_blob_put_is_replaced() {
     // 401 before reading its body; hoist must hear the refusal, not a broken connection,
     // and send the layer again with a new token.
     let config = IssuerConfig::default().lifetime(2).expire_token(2);
-    let case = Case::to(token_target(config), "team/big-put", 30, 8_000_000);
+    let case = Case::to(Target::token(config), "team/big-put", 30, 8_000_000);
     case.proxy.inject(
         Match::method("POST", Kind::Upload).skip(1),
         Fault::Delay(Duration::from_millis(2500)),

@@ -1,10 +1,10 @@
 //! Usage errors are caught before any work: exit 2, a message naming the argument, and not
 //! one request to the registry.
 
-use crate::login::{assert_exit, stderr};
 use crate::support::images::{push_with_skopeo, ImageSpec};
 use crate::support::proxy::Proxy;
 use crate::support::registry::{Mode, RegistryServer};
+use crate::support::tools::{assert_exit, stderr};
 use crate::support::tools::{run, TestEnv};
 
 /// A registry reached through the recording proxy, holding `team/app:v1`.

@@ -4,8 +4,10 @@
 
 pub mod forward_proxy;
 pub mod images;
+pub mod layout;
 pub mod proxy;
 pub mod registry;
+pub mod scenario;
 pub mod secrets_log;
 pub mod tls;
 pub mod tls_relay;
