@@ -2,21 +2,19 @@
 //! a partial download is adopted or removed, and files are created exclusively beside their
 //! target, never through a name someone else planted.
 
-use crate::support::images::{push_with_skopeo, ImageLayout, ImageSpec};
-use crate::support::proxy::{Fault, Kind, Match, Proxy};
+use crate::support::images::{ImageLayout, ImageSpec};
+use crate::support::proxy::{Fault, Kind, Match};
 use crate::support::registry::{Mode, RegistryServer};
+use crate::support::scenario::{seed, Scenario};
 use crate::support::tools::{path_str, run_ok, stderr, TestEnv};
 use crate::support::{largest_file, wait_for_partial};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn seed(host: &str, repo_tag: &str, seed: u64) -> ImageLayout {
-    let image = ImageSpec::new(seed)
-        .layers(&[4096, 64 * 1024])
-        .build("seed");
-    push_with_skopeo(&image, &format!("{host}/{repo_tag}"), None);
-    image
+/// A config and two small layers.
+fn two_layers(seed: u64) -> ImageSpec {
+    ImageSpec::new(seed).layers(&[4096, 64 * 1024])
 }
 
 /// Runs `cmd` to completion, or kills it and fails once `limit` has passed.
@@ -46,7 +44,7 @@ fn run_within(cmd: &mut Command, limit: Duration) -> Output {
 #[test]
 fn a_lock_file_left_by_a_killed_hoist_does_not_delay_the_next_run() {
     let reg = RegistryServer::start(Mode::Open);
-    let image = seed(&reg.host(), "app/stale-lock:1", 400);
+    let image = seed(&reg.host(), "app/stale-lock:1", two_layers(400), None);
     let env = TestEnv::new().without_credential_helpers();
     let store = env.scratch("store");
     let reference = format!("{}/app/stale-lock:1", reg.host());
@@ -79,8 +77,8 @@ fn a_lock_file_left_by_a_killed_hoist_does_not_delay_the_next_run() {
 #[test]
 fn a_pull_into_a_layout_keeps_index_fields_hoist_does_not_know() {
     let reg = RegistryServer::start(Mode::Open);
-    let a = seed(&reg.host(), "app/index-a:1", 401);
-    let b = seed(&reg.host(), "app/index-b:1", 402);
+    let a = seed(&reg.host(), "app/index-a:1", two_layers(401), None);
+    let b = seed(&reg.host(), "app/index-b:1", two_layers(402), None);
     let env = TestEnv::new().without_credential_helpers();
     let dir = env.scratch("layout");
     let pull = |tag: &str| {
@@ -160,7 +158,7 @@ fn assert_archive_of(env: &TestEnv, tarball: &Path, image: &ImageLayout) {
 #[test]
 fn a_symlink_planted_at_the_old_partial_name_is_not_followed() {
     let reg = RegistryServer::start(Mode::Open);
-    let image = seed(&reg.host(), "app/planted:1", 403);
+    let image = seed(&reg.host(), "app/planted:1", two_layers(403), None);
     let env = TestEnv::new().without_credential_helpers();
     let dest = env.scratch("dest");
     let victim = env.scratch("elsewhere").join("precious");
@@ -186,18 +184,18 @@ fn a_symlink_planted_at_the_old_partial_name_is_not_followed() {
 /// under the other (which then failed), and both wrote one fixed partial file.
 #[test]
 fn two_pulls_to_one_tarball_both_succeed() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/two-pulls:1", 404);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let image = sc.seed("app/two-pulls:1", two_layers(404));
     let last = image.manifests[0].layers[1].blob.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&last),
         Fault::HoldResponseAfter(1024),
     );
-    let env = TestEnv::new().without_credential_helpers();
+    let env = &sc.env;
     let dest = env.scratch("dest");
     let tarball = dest.join("image.tar");
-    let reference = format!("{}/app/two-pulls:1", proxy.host());
+    let reference = sc.reference("app/two-pulls:1");
     let args = ["pull", &reference, "--output", path_str(&tarball)];
     // The first stalls in the middle of its last layer; the second runs start to finish.
     let first = env
@@ -217,7 +215,7 @@ fn two_pulls_to_one_tarball_both_succeed() {
         String::from_utf8_lossy(&second.stdout),
         format!("{}\n", image.digest())
     );
-    assert_archive_of(&env, &tarball, &image);
+    assert_archive_of(env, &tarball, &image);
 
     proxy.release_holds();
     let first = first.wait_with_output().unwrap();
@@ -227,7 +225,7 @@ fn two_pulls_to_one_tarball_both_succeed() {
         String::from_utf8_lossy(&first.stdout),
         format!("{}\n", image.digest())
     );
-    assert_archive_of(&env, &tarball, &image);
+    assert_archive_of(env, &tarball, &image);
     // The last one out removed the working layout.
     assert_eq!(names_in(&dest), ["image.tar"]);
 }
@@ -239,10 +237,12 @@ fn two_pulls_to_one_tarball_both_succeed() {
 /// resumes with a Range request, and nothing is left in the temp area.
 #[test]
 fn after_sigkill_the_next_pull_adopts_the_partial_download_and_resumes() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = ImageSpec::new(405).layers(&[4096, 3 << 20]).build("seed");
-    push_with_skopeo(&image, &format!("{}/app/sigkill:1", reg.host()), None);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let image = sc.seed(
+        "app/sigkill:1",
+        ImageSpec::new(405).layers(&[4096, 3 << 20]),
+    );
     let big = image.manifests[0].layers[1].blob.clone();
     assert!(
         big.size > 2 << 20,
@@ -252,17 +252,17 @@ fn after_sigkill_the_next_pull_adopts_the_partial_download_and_resumes() {
         Match::method("GET", Kind::Blob).path_ends_with(&big.digest),
         Fault::HoldResponseAfter(2 << 20),
     );
-    let env = TestEnv::new().without_credential_helpers();
-    let store = env.scratch("store");
+    let env = &sc.env;
+    let store = &sc.store;
     let partial_dir = store.join(".hoist/partial");
-    let reference = format!("{}/app/sigkill:1", proxy.host());
+    let reference = sc.reference("app/sigkill:1");
     let mut child = env
         .hoist()
         .args([
             "pull",
             &reference,
             "--store",
-            path_str(&store),
+            path_str(store),
             "--jobs",
             "1",
         ])
@@ -281,7 +281,7 @@ fn after_sigkill_the_next_pull_adopts_the_partial_download_and_resumes() {
     proxy.clear();
     let out = run_ok(
         env.hoist()
-            .args(["pull", &reference, "--store", path_str(&store)]),
+            .args(["pull", &reference, "--store", path_str(store)]),
         None,
     );
     assert_eq!(
@@ -310,13 +310,13 @@ fn after_sigkill_the_next_pull_adopts_the_partial_download_and_resumes() {
 /// adopted too, and leftovers of blobs that are stored by now are removed.
 #[test]
 fn leftover_partial_files_are_adopted_or_removed() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/leftovers:1", 406);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let image = sc.seed("app/leftovers:1", two_layers(406));
     let layer = &image.manifests[0].layers[1];
     let config = &image.manifests[0].config;
-    let env = TestEnv::new().without_credential_helpers();
-    let store = env.scratch("store");
+    let env = &sc.env;
+    let store = &sc.store;
     let partial_dir = store.join(".hoist/partial");
     std::fs::create_dir_all(&partial_dir).unwrap();
     std::fs::write(
@@ -347,10 +347,10 @@ fn leftover_partial_files_are_adopted_or_removed() {
     )
     .unwrap();
 
-    let reference = format!("{}/app/leftovers:1", proxy.host());
+    let reference = sc.reference("app/leftovers:1");
     let out = run_ok(
         env.hoist()
-            .args(["pull", &reference, "--store", path_str(&store)]),
+            .args(["pull", &reference, "--store", path_str(store)]),
         None,
     );
     assert_eq!(
@@ -374,22 +374,22 @@ fn leftover_partial_files_are_adopted_or_removed() {
 /// first is still writing (it downloads into a file of its own), and both finish.
 #[test]
 fn a_live_pulls_partial_download_is_never_taken() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/shared-store:1", 407);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let image = sc.seed("app/shared-store:1", two_layers(407));
     let last = image.manifests[0].layers[1].blob.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&last),
         Fault::HoldResponseAfter(16 * 1024),
     );
-    let env = TestEnv::new().without_credential_helpers();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/shared-store:1", proxy.host());
+    let env = &sc.env;
+    let store = &sc.store;
+    let reference = sc.reference("app/shared-store:1");
     let args = [
         "pull",
         &reference,
         "--store",
-        path_str(&store),
+        path_str(store),
         "--jobs",
         "1",
     ];

@@ -7,7 +7,9 @@ use crate::support::images::{push_with_skopeo, remote_manifest_with_skopeo, Form
 use crate::support::layout::{entry, read_json};
 use crate::support::proxy::{Kind, Proxy, Recorded};
 use crate::support::registry::{Mode, RegistryServer};
-use crate::support::scenario::{docker_config_with, env, requests_of, seed, Target, USER};
+use crate::support::scenario::{
+    docker_config_with, env, requests_of, seed, Scenario, Target, USER,
+};
 use crate::support::sha256_digest;
 use crate::support::token_issuer::IssuerConfig;
 use crate::support::tools::{hoist_push, hoist_push_ok, path_str, run_ok, stderr, stdout, TestEnv};
@@ -222,19 +224,19 @@ fn from_another_reference_pushes_a_stored_image_under_a_new_name() {
 }
 
 fn multi_platform_case(format: Format) {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
     let image = ImageSpec::new(4)
         .format(format)
         .multi_platform()
         .build("multi");
-    let env = env();
-    let reference = format!("{}/app/multi:1", proxy.host());
+    let env = &sc.env;
+    let reference = sc.reference("app/multi:1");
     let from = format!("{}:multi", image.root.display());
-    let out = hoist_push_ok(&env, &[&reference, "--from", &from]);
+    let out = hoist_push_ok(env, &[&reference, "--from", &from]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     // Every child by digest first, the index under the tag last.
-    let puts: Vec<String> = requests_of(&proxy, "PUT", Kind::Manifest)
+    let puts: Vec<String> = requests_of(proxy, "PUT", Kind::Manifest)
         .into_iter()
         .map(|r| r.path.rsplit('/').next().unwrap().to_string())
         .collect();
@@ -257,7 +259,7 @@ fn multi_platform_case(format: Format) {
         let by_digest = format!("{}/app/multi@{}", proxy.host(), m.blob.digest);
         assert_eq!(remote_manifest_with_skopeo(&by_digest, None), m.bytes);
     }
-    let layout = assert_served(&env, &reference, image.digest(), None);
+    let layout = assert_served(env, &reference, image.digest(), None);
     for m in &image.manifests {
         for l in &m.layers {
             let bytes = std::fs::read(layout.join("blobs/sha256").join(&l.blob.digest[7..]));
@@ -443,13 +445,13 @@ fn refused_mount_falls_back_to_an_upload() {
 
 #[test]
 fn pushing_an_unchanged_image_again_uploads_nothing() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
     let image = ImageSpec::new(7).build("img");
-    let env = env();
+    let env = &sc.env;
     let from = format!("{}:img", image.root.display());
-    let reference = format!("{}/app/same:1", proxy.host());
-    hoist_push_ok(&env, &[&reference, "--from", &from]);
+    let reference = sc.reference("app/same:1");
+    hoist_push_ok(env, &[&reference, "--from", &from]);
     let uploads = |p: &Proxy| -> Vec<Recorded> {
         p.requests()
             .into_iter()
@@ -459,9 +461,9 @@ fn pushing_an_unchanged_image_again_uploads_nothing() {
 
     // The tag already points at this digest: one HEAD of the manifest and nothing else.
     proxy.clear();
-    let out = hoist_push_ok(&env, &[&reference, "--from", &from]);
+    let out = hoist_push_ok(env, &[&reference, "--from", &from]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    assert!(uploads(&proxy).is_empty(), "{:#?}", proxy.requests());
+    assert!(uploads(proxy).is_empty(), "{:#?}", proxy.requests());
     assert_eq!(proxy.count("HEAD", Kind::Blob), 0);
     assert_eq!(proxy.count("HEAD", Kind::Manifest), 1);
     let err = stderr(&out);
@@ -470,22 +472,22 @@ fn pushing_an_unchanged_image_again_uploads_nothing() {
 
     // A new tag: each blob is found by HEAD, and only the manifest goes up.
     proxy.clear();
-    let retag = format!("{}/app/same:2", proxy.host());
-    let out = hoist_push_ok(&env, &[&retag, "--from", &from]);
+    let retag = sc.reference("app/same:2");
+    let out = hoist_push_ok(env, &[&retag, "--from", &from]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    let sent = uploads(&proxy);
+    let sent = uploads(proxy);
     assert_eq!(sent.len(), 1, "{sent:#?}");
     assert!(sent[0].path.ends_with("/manifests/2"), "{sent:#?}");
     assert_eq!(proxy.count("HEAD", Kind::Blob), 3);
     assert_eq!(stderr(&out).matches("Layer already exists").count(), 3);
 
     // From the store under its own name (no --from): up to date as well.
-    let store = env.scratch("store");
-    pull_into(&env, &reference, &store);
+    let store = &sc.store;
+    pull_into(env, &reference, store);
     proxy.clear();
-    let out = hoist_push_ok(&env, &[&reference, "--store", path_str(&store)]);
+    let out = hoist_push_ok(env, &[&reference, "--store", path_str(store)]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    assert!(uploads(&proxy).is_empty(), "{:#?}", proxy.requests());
+    assert!(uploads(proxy).is_empty(), "{:#?}", proxy.requests());
 }
 
 // ----------------------------------------------------------------- output

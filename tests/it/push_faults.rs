@@ -6,12 +6,12 @@ use crate::push::assert_served;
 use crate::support::images::{
     big_layer_layout, remote_manifest_with_skopeo, sha256_file, ImageLayout, ImageSpec,
 };
-use crate::support::proxy::{Fault, Kind, Match, Proxy, Recorded};
+use crate::support::proxy::{Fault, Kind, Match, Recorded};
 use crate::support::registry::{Mode, RegistryServer};
-use crate::support::scenario::{env, requests_of, Target};
+use crate::support::scenario::{env, requests_of, Scenario, Target};
 use crate::support::sha256_digest;
 use crate::support::token_issuer::IssuerConfig;
-use crate::support::tools::{hoist_peak_rss, hoist_push, hoist_push_ok, stderr, stdout, TestEnv};
+use crate::support::tools::{hoist_peak_rss, hoist_push, stderr, stdout};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -21,13 +21,19 @@ const CHUNKED: [&str; 4] = ["--chunk-size", "100000", "--jobs", "1"];
 const WHOLE: [&str; 2] = ["--jobs", "1"];
 
 /// One push through a proxy: the destination, and a config and one gzipped layer as an OCI
-/// layout. Faults go into `proxy` before [`Case::push`].
+/// layout. Faults go into the scenario before [`Case::push`].
 struct Case {
-    target: Target,
-    proxy: Proxy,
+    sc: Scenario,
     reference: String,
     image: ImageLayout,
-    env: TestEnv,
+}
+
+/// The scenario's registry, proxy and environment, as `case.proxy`, `case.env`.
+impl std::ops::Deref for Case {
+    type Target = Scenario;
+    fn deref(&self) -> &Scenario {
+        &self.sc
+    }
 }
 
 impl Case {
@@ -37,24 +43,20 @@ impl Case {
     }
 
     fn to(target: Target, repo: &str, seed: u64, layer: usize) -> Case {
-        let proxy = Proxy::start(&target.reg.host());
-        let env = target.env_for(&proxy.host());
+        let sc = Scenario::new(target);
         Case {
-            reference: format!("{}/{repo}:1", proxy.host()),
+            reference: sc.reference(&format!("{repo}:1")),
             image: ImageSpec::new(seed).layers(&[layer]).build("img"),
-            target,
-            proxy,
-            env,
+            sc,
         }
     }
 
     /// Pushes, which must succeed, print the digest and use up every fault injected.
     fn push(&self, args: &[&str]) {
         let from = format!("{}:img", self.image.root.display());
-        let out = hoist_push_ok(
-            &self.env,
-            &[&[&self.reference, "--from", &from], args].concat(),
-        );
+        let out = self
+            .sc
+            .push_ok(&[&[&self.reference, "--from", &from], args].concat());
         assert_eq!(stdout(&out), format!("{}\n", self.image.digest()));
         assert_eq!(self.proxy.pending_faults(), 0);
     }

@@ -5,9 +5,9 @@ use super::one_big_layer;
 use crate::support::files_under;
 use crate::support::images::ImageSpec;
 use crate::support::layout::{assert_blobs_verified, assert_has_image, blob_path, index_entries};
-use crate::support::proxy::{Fault, Kind, Match, Proxy};
+use crate::support::proxy::{Fault, Kind, Match};
 use crate::support::registry::{Mode, RegistryServer};
-use crate::support::scenario::{docker_config_with, env, seed};
+use crate::support::scenario::{docker_config_with, env, seed, Scenario, Target};
 use crate::support::token_issuer::{IssuerConfig, TokenIssuer};
 use crate::support::tools::{hoist_pull, hoist_pull_ok, path_str, stderr, stdout};
 
@@ -15,23 +15,21 @@ use crate::support::tools::{hoist_pull, hoist_pull_ok, path_str, stderr, stdout}
 
 #[test]
 fn cut_connection_mid_layer_resumes_with_range() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/cut:1", one_big_layer(50), None);
+    let sc = Scenario::open();
+    let image = sc.seed("app/cut:1", one_big_layer(50));
     let layer = image.manifests[0].layers[0].blob.clone();
     // The first two blob GETs (config and layer, in either order) are cut
     // after 100 000 bytes: only the layer is that long.
-    proxy.inject_n(
+    sc.faults(
         Match::method("GET", Kind::Blob),
         Fault::CutResponseAfter(100_000),
         2,
     );
-    let env = env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/cut:1", proxy.host());
-    let out = hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
+    let (store, reference) = (&sc.store, sc.reference("app/cut:1"));
+    let out = sc.pull_to_store_ok(&reference, &[]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    let layer_gets: Vec<_> = proxy
+    let layer_gets: Vec<_> = sc
+        .proxy
         .requests()
         .into_iter()
         .filter(|r| r.method == "GET" && r.path.ends_with(&layer.digest))
@@ -41,27 +39,24 @@ fn cut_connection_mid_layer_resumes_with_range() {
     // 206: the registry answered a Range request, so the download resumed
     // rather than starting over.
     assert_eq!(layer_gets[1].status, 206, "{layer_gets:#?}");
-    assert_has_image(&store, &image, &["amd64"]);
-    assert_blobs_verified(&store);
+    assert_has_image(store, &image, &["amd64"]);
+    assert_blobs_verified(store);
     assert!(files_under(&store.join(".hoist/partial")).is_empty());
 }
 
 #[test]
 fn corrupted_blob_is_rejected_and_nothing_corrupt_is_kept() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/bad:1", one_big_layer(51), None);
+    let sc = Scenario::open();
+    let image = sc.seed("app/bad:1", one_big_layer(51));
     let layer = image.manifests[0].layers[0].blob.clone();
     // Past the end of the config, so only the layer is hit.
-    proxy.inject_n(
+    sc.faults(
         Match::method("GET", Kind::Blob),
         Fault::FlipResponseByte(50_000),
         2,
     );
-    let env = env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/bad:1", proxy.host());
-    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let (store, reference) = (&sc.store, sc.reference("app/bad:1"));
+    let out = sc.pull_to_store(&reference, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
     let err = stderr(&out);
@@ -74,8 +69,8 @@ fn corrupted_blob_is_rejected_and_nothing_corrupt_is_kept() {
         hexes.iter().any(|h| !layer.digest.ends_with(h)),
         "the actual digest is named too: {err}"
     );
-    assert!(!blob_path(&store, &layer.digest).exists());
-    assert_blobs_verified(&store);
+    assert!(!blob_path(store, &layer.digest).exists());
+    assert_blobs_verified(store);
     let partial = files_under(&store.join(".hoist/partial"));
     assert!(
         partial
@@ -84,75 +79,60 @@ fn corrupted_blob_is_rejected_and_nothing_corrupt_is_kept() {
         "{partial:?}"
     );
     // No image entry for a failed pull.
-    assert!(index_entries(&store)
+    assert!(index_entries(store)
         .iter()
         .all(|(n, _)| n.as_deref() != Some(reference.as_str())));
 
     // Nothing left behind poisons the next try.
-    let out = hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
+    let out = sc.pull_to_store_ok(&reference, &[]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    assert_has_image(&store, &image, &["amd64"]);
+    assert_has_image(store, &image, &["amd64"]);
 }
 
 #[test]
 fn server_error_once_is_retried() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/flaky:1", ImageSpec::new(52), None);
-    proxy.inject(Match::method("GET", Kind::Blob), Fault::status(503));
-    proxy.inject(Match::method("GET", Kind::Manifest), Fault::status(503));
-    let env = env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/flaky:1", proxy.host());
-    let out = hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
+    let sc = Scenario::open();
+    let image = sc.seed("app/flaky:1", ImageSpec::new(52));
+    sc.fault(Match::method("GET", Kind::Blob), Fault::status(503))
+        .fault(Match::method("GET", Kind::Manifest), Fault::status(503));
+    let out = sc.pull_to_store_ok(&sc.reference("app/flaky:1"), &[]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    assert_eq!(proxy.pending_faults(), 0);
-    let statuses: Vec<u16> = proxy.requests().iter().map(|r| r.status).collect();
+    assert_eq!(sc.proxy.pending_faults(), 0);
+    let statuses: Vec<u16> = sc.proxy.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 503).count(), 2);
-    assert_has_image(&store, &image, &["amd64"]);
+    assert_has_image(&sc.store, &image, &["amd64"]);
 }
 
 #[test]
 fn server_errors_forever_fail_with_what_and_where() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/down:1", ImageSpec::new(53), None);
+    let sc = Scenario::open();
+    let image = sc.seed("app/down:1", ImageSpec::new(53));
     let config = image.manifests[0].config.digest.clone();
-    proxy.inject_n(Match::method("GET", Kind::Blob), Fault::status(503), 1000);
-    let env = env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/down:1", proxy.host());
-    let out = hoist_pull(
-        &env,
-        &[&reference, "--store", path_str(&store), "--jobs", "1"],
-    );
+    sc.faults(Match::method("GET", Kind::Blob), Fault::status(503), 1000);
+    let out = sc.pull_to_store(&sc.reference("app/down:1"), &["--jobs", "1"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("503"), "{err}");
     assert!(err.contains(&config), "{err}");
-    let tries = proxy.count("GET", Kind::Blob);
+    let tries = sc.proxy.count("GET", Kind::Blob);
     assert!((2..=10).contains(&tries), "bounded retries: {tries}");
 }
 
 #[test]
 fn too_many_requests_waits_for_retry_after() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/busy:1", ImageSpec::new(54), None);
-    proxy.inject(Match::method("GET", Kind::Blob), Fault::too_many(1));
-    let env = env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/busy:1", proxy.host());
+    let sc = Scenario::open();
+    let image = sc.seed("app/busy:1", ImageSpec::new(54));
+    sc.fault(Match::method("GET", Kind::Blob), Fault::too_many(1));
     let started = std::time::Instant::now();
-    let out = hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
+    let out = sc.pull_to_store_ok(&sc.reference("app/busy:1"), &[]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    assert_eq!(proxy.pending_faults(), 0);
+    assert_eq!(sc.proxy.pending_faults(), 0);
     assert!(
         started.elapsed() >= std::time::Duration::from_millis(950),
         "Retry-After honoured: {:?}",
         started.elapsed()
     );
-    assert_has_image(&store, &image, &["amd64"]);
+    assert_has_image(&sc.store, &image, &["amd64"]);
 }
 
 #[test]
@@ -162,21 +142,16 @@ fn token_rejected_mid_pull_gets_a_new_token() {
         "*",
         &["*"],
     ));
-    let reg = RegistryServer::start(Mode::Token(&issuer));
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(
-        &reg.host(),
-        "team/expiring:1",
-        ImageSpec::new(55),
-        Some(("bob", "pw")),
-    );
+    let sc = Scenario::new(Target::with_issuer(issuer, ("bob", "pw")));
+    let issuer = sc.target.issuer();
+    let image = sc.seed("team/expiring:1", ImageSpec::new(55));
     issuer.clear_requests();
     let challenge = format!(
         r#"Bearer realm="{}",service="{}",scope="repository:team/expiring:pull",error="invalid_token""#,
         issuer.realm(),
         issuer.service()
     );
-    proxy.inject(
+    sc.fault(
         Match::method("GET", Kind::Blob),
         Fault::Status {
             status: 401,
@@ -184,18 +159,14 @@ fn token_rejected_mid_pull_gets_a_new_token() {
             body: r#"{"errors":[{"code":"UNAUTHORIZED","message":"token expired"}]}"#.into(),
         },
     );
-    let env = env();
-    docker_config_with(&env, &proxy.host(), "bob", "pw");
-    let store = env.scratch("store");
-    let reference = format!("{}/team/expiring:1", proxy.host());
-    let out = hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
+    let out = sc.pull_to_store_ok(&sc.reference("team/expiring:1"), &[]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    assert_eq!(proxy.pending_faults(), 0);
+    assert_eq!(sc.proxy.pending_faults(), 0);
     assert_eq!(issuer.request_count(), 2, "{:#?}", issuer.requests());
     // The pull went on; it did not start over.
-    assert_eq!(proxy.count("GET", Kind::Manifest), 1);
-    assert_eq!(proxy.count("GET", Kind::Blob), 4);
-    assert_has_image(&store, &image, &["amd64"]);
+    assert_eq!(sc.proxy.count("GET", Kind::Manifest), 1);
+    assert_eq!(sc.proxy.count("GET", Kind::Blob), 4);
+    assert_has_image(&sc.store, &image, &["amd64"]);
 }
 
 #[test]

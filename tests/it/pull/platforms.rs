@@ -5,9 +5,9 @@ use super::host_arch;
 use crate::support::files_under;
 use crate::support::images::{Format, ImageSpec};
 use crate::support::layout::{assert_blobs_verified, assert_has_image, blob_path, entry};
-use crate::support::proxy::{Fault, Kind, Match, Proxy};
+use crate::support::proxy::{Fault, Kind, Match};
 use crate::support::registry::{Mode, RegistryServer};
-use crate::support::scenario::{env, seed};
+use crate::support::scenario::{env, seed, Scenario};
 use crate::support::tools::{hoist_pull, hoist_pull_ok, path_str, run_ok, stderr, stdout};
 use serde_json::Value;
 
@@ -142,19 +142,19 @@ fn docker_schema2_single_image() {
 
 #[test]
 fn manifest_pulled_by_digest_is_verified() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/mverify:1", ImageSpec::new(90), None);
+    let sc = Scenario::open();
+    let image = sc.seed("app/mverify:1", ImageSpec::new(90));
     // Inside a JSON string of the pretty-printed manifest: still parses as
     // the same length, but the digest differs.
-    proxy.inject(
+    sc.fault(
         Match::method("GET", Kind::Manifest),
         Fault::FlipResponseByte(40),
     );
-    let env = env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/mverify@{}", proxy.host(), image.digest());
-    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let (proxy, store) = (&sc.proxy, &sc.store);
+    let out = sc.pull_to_store(
+        &sc.reference(&format!("app/mverify@{}", image.digest())),
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
     let err = stderr(&out);
@@ -274,10 +274,9 @@ fn closed_stderr_neither_stops_a_pull_nor_hides_its_exit_code() {
 
 #[test]
 fn schema1_manifest_is_refused_clearly() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    seed(&reg.host(), "app/ancient:1", ImageSpec::new(91), None);
-    proxy.inject(
+    let sc = Scenario::open();
+    sc.seed("app/ancient:1", ImageSpec::new(91));
+    sc.fault(
         Match::method("GET", Kind::Manifest),
         Fault::Status {
             status: 200,
@@ -290,10 +289,7 @@ fn schema1_manifest_is_refused_clearly() {
                     .into(),
         },
     );
-    let env = env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/ancient:1", proxy.host());
-    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let out = sc.pull_to_store(&sc.reference("app/ancient:1"), &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -304,27 +300,18 @@ fn schema1_manifest_is_refused_clearly() {
 
 #[test]
 fn all_platforms_into_a_docker_archive_is_refused_before_downloading() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    seed(
-        &reg.host(),
-        "app/manyarch:1",
-        ImageSpec::new(92).multi_platform(),
-        None,
-    );
-    let env = env();
+    let sc = Scenario::open();
+    sc.seed("app/manyarch:1", ImageSpec::new(92).multi_platform());
+    let (env, proxy) = (&sc.env, &sc.proxy);
     let dest = env.scratch("dest");
-    let reference = format!("{}/app/manyarch:1", proxy.host());
-    let out = hoist_pull(
-        &env,
-        &[
-            &reference,
-            "--platform",
-            "all",
-            "--output",
-            path_str(&dest.join("x.tar")),
-        ],
-    );
+    let reference = sc.reference("app/manyarch:1");
+    let out = sc.pull(&[
+        &reference,
+        "--platform",
+        "all",
+        "--output",
+        path_str(&dest.join("x.tar")),
+    ]);
     assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -335,16 +322,13 @@ fn all_platforms_into_a_docker_archive_is_refused_before_downloading() {
     assert!(files_under(&dest).is_empty(), "{:?}", files_under(&dest));
 
     // One platform of the same image makes a fine tarball.
-    let out = hoist_pull_ok(
-        &env,
-        &[
-            &reference,
-            "--platform",
-            "linux/arm64",
-            "--output",
-            path_str(&dest.join("x.tar")),
-        ],
-    );
+    let out = sc.pull_ok(&[
+        &reference,
+        "--platform",
+        "linux/arm64",
+        "--output",
+        path_str(&dest.join("x.tar")),
+    ]);
     assert!(!stdout(&out).is_empty());
     let mut c = env.skopeo();
     c.arg("inspect")

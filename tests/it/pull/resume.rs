@@ -9,7 +9,7 @@ use crate::support::layout::{
 };
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer};
-use crate::support::scenario::{env, seed};
+use crate::support::scenario::{env, seed, Scenario};
 use crate::support::tools::{
     hoist_peak_rss, hoist_pull, hoist_pull_ok, path_str, run_ok, stderr, stdout,
 };
@@ -60,9 +60,10 @@ fn half_gigabyte_layer_pulls_in_bounded_memory() {
 
 #[test]
 fn interrupted_pull_resumes_the_partial_blob_next_time() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/again-later:1", one_big_layer(70), None);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let reg = sc.reg();
+    let image = sc.seed("app/again-later:1", one_big_layer(70));
     let layer = image.manifests[0].layers[0].blob.digest.clone();
     // Cut every blob GET after 10 000 bytes, more often than one run
     // resumes: the first pull gives up with part of the layer on disk.
@@ -71,13 +72,13 @@ fn interrupted_pull_resumes_the_partial_blob_next_time() {
         Fault::CutResponseAfter(10_000),
         50,
     );
-    let env = env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/again-later:1", proxy.host());
-    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let env = &sc.env;
+    let store = &sc.store;
+    let reference = sc.reference("app/again-later:1");
+    let out = hoist_pull(env, &[&reference, "--store", path_str(store)]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains(&layer), "{}", stderr(&out));
-    assert!(!blob_path(&store, &layer).exists());
+    assert!(!blob_path(store, &layer).exists());
     let partial = files_under(&store.join(".hoist/partial"));
     assert!(!partial.is_empty(), "partial download kept for resuming");
 
@@ -85,7 +86,7 @@ fn interrupted_pull_resumes_the_partial_blob_next_time() {
     // continues where it stopped.
     let proxy2 = Proxy::start(&reg.host());
     let reference2 = format!("{}/app/again-later:1", proxy2.host());
-    let out = hoist_pull_ok(&env, &[&reference2, "--store", path_str(&store)]);
+    let out = hoist_pull_ok(env, &[&reference2, "--store", path_str(store)]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let layer_gets: Vec<_> = proxy2
         .requests()
@@ -94,7 +95,7 @@ fn interrupted_pull_resumes_the_partial_blob_next_time() {
         .collect();
     assert_eq!(layer_gets.len(), 1, "{layer_gets:#?}");
     assert_eq!(layer_gets[0].status, 206, "resumed with Range");
-    assert_has_image(&store, &image, &["amd64"]);
+    assert_has_image(store, &image, &["amd64"]);
     assert!(files_under(&store.join(".hoist/partial")).is_empty());
 }
 
@@ -195,12 +196,12 @@ fn concurrent_pulls_of_different_images_keep_every_entry() {
 
 #[test]
 fn a_damaged_partial_file_is_downloaded_again() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/damaged:1", one_big_layer(110), None);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let image = sc.seed("app/damaged:1", one_big_layer(110));
     let layer = image.manifests[0].layers[0].blob.digest.clone();
-    let env = env();
-    let store = env.scratch("store");
+    let env = &sc.env;
+    let store = &sc.store;
     // As a crash can leave it: the right length, the wrong bytes.
     std::fs::create_dir_all(store.join(".hoist/partial")).unwrap();
     std::fs::write(
@@ -215,8 +216,8 @@ fn a_damaged_partial_file_is_downloaded_again() {
         vec![0u8; 50_000],
     )
     .unwrap();
-    let reference = format!("{}/app/damaged:1", proxy.host());
-    let out = hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
+    let reference = sc.reference("app/damaged:1");
+    let out = hoist_pull_ok(env, &[&reference, "--store", path_str(store)]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let statuses: Vec<u16> = proxy
         .requests()
@@ -225,28 +226,28 @@ fn a_damaged_partial_file_is_downloaded_again() {
         .map(|r| r.status)
         .collect();
     assert_eq!(statuses, [206, 200], "resumed, then fetched whole");
-    assert_has_image(&store, &image, &["amd64"]);
-    assert_blobs_verified(&store);
+    assert_has_image(store, &image, &["amd64"]);
+    assert_blobs_verified(store);
 }
 
 #[test]
 fn failed_pull_to_a_tarball_leaves_no_tarball_and_retries_cleanly() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/tarfail:1", one_big_layer(111), None);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let image = sc.seed("app/tarfail:1", one_big_layer(111));
     proxy.inject_n(
         Match::method("GET", Kind::Blob),
         Fault::FlipResponseByte(50_000),
         2,
     );
-    let env = env();
+    let env = &sc.env;
     let dest = env.scratch("dest");
     let tar = dest.join("image.tar");
-    let reference = format!("{}/app/tarfail:1", proxy.host());
-    let out = hoist_pull(&env, &[&reference, "--output", path_str(&tar)]);
+    let reference = sc.reference("app/tarfail:1");
+    let out = hoist_pull(env, &[&reference, "--output", path_str(&tar)]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(!tar.exists());
-    let out = hoist_pull_ok(&env, &[&reference, "--output", path_str(&tar)]);
+    let out = hoist_pull_ok(env, &[&reference, "--output", path_str(&tar)]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let mut names: Vec<String> = std::fs::read_dir(&dest)
         .unwrap()

@@ -6,9 +6,9 @@ use crate::support::images::{Format, ImageSpec};
 use crate::support::layout::{
     assert_blobs_verified, assert_has_image, entry, index_entries, read_json,
 };
-use crate::support::proxy::{Kind, Proxy};
+use crate::support::proxy::Kind;
 use crate::support::registry::{Mode, RegistryServer};
-use crate::support::scenario::{docker_config_with, env, seed};
+use crate::support::scenario::{docker_config_with, env, seed, Scenario};
 use crate::support::token_issuer::{IssuerConfig, TokenIssuer};
 use crate::support::tools::{hoist_pull, hoist_pull_ok, path_str, run_ok, stderr, stdout};
 use serde_json::Value;
@@ -223,63 +223,48 @@ fn anonymous_pull_of_public_repo_on_token_registry() {
 
 #[test]
 fn pulling_again_replaces_the_entry_and_downloads_nothing() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let first = seed(&reg.host(), "app/again:1", ImageSpec::new(20), None);
-    let env = env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/again:1", proxy.host());
-    hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let first = sc.seed("app/again:1", ImageSpec::new(20));
+    let env = &sc.env;
+    let store = &sc.store;
+    let reference = sc.reference("app/again:1");
+    hoist_pull_ok(env, &[&reference, "--store", path_str(store)]);
     assert_eq!(proxy.count("GET", Kind::Blob), 3);
 
     proxy.clear();
-    let out = hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
+    let out = hoist_pull_ok(env, &[&reference, "--store", path_str(store)]);
     assert_eq!(stdout(&out), format!("{}\n", first.digest()));
     assert_eq!(proxy.count("GET", Kind::Blob), 0, "{:#?}", proxy.requests());
-    assert_eq!(index_entries(&store).len(), 1);
-    assert_eq!(entry(&store, &reference)["digest"], first.digest());
+    assert_eq!(index_entries(store).len(), 1);
+    assert_eq!(entry(store, &reference)["digest"], first.digest());
 
     // The tag moves: the entry follows, still only one of that name.
-    let second = seed(&reg.host(), "app/again:1", ImageSpec::new(21), None);
-    let out = hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
+    let second = sc.seed("app/again:1", ImageSpec::new(21));
+    let out = hoist_pull_ok(env, &[&reference, "--store", path_str(store)]);
     assert_eq!(stdout(&out), format!("{}\n", second.digest()));
-    assert_eq!(
-        index_entries(&store).len(),
-        1,
-        "{:#?}",
-        index_entries(&store)
-    );
-    assert_eq!(entry(&store, &reference)["digest"], second.digest());
-    assert_has_image(&store, &second, &["amd64"]);
+    assert_eq!(index_entries(store).len(), 1, "{:#?}", index_entries(store));
+    assert_eq!(entry(store, &reference)["digest"], second.digest());
+    assert_has_image(store, &second, &["amd64"]);
 }
 
 #[test]
 fn images_share_blobs_in_the_store() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
     // Same seed: the first layer is identical, configs differ.
-    let a = seed(
-        &reg.host(),
-        "app/a:1",
-        ImageSpec::new(30).layers(&[5000]),
-        None,
-    );
-    let b = seed(
-        &reg.host(),
-        "app/b:1",
-        ImageSpec::new(30).layers(&[5000, 6000]),
-        None,
-    );
+    let a = sc.seed("app/a:1", ImageSpec::new(30).layers(&[5000]));
+    let b = sc.seed("app/b:1", ImageSpec::new(30).layers(&[5000, 6000]));
     let shared = &a.manifests[0].layers[0].blob.digest;
     assert_eq!(shared, &b.manifests[0].layers[0].blob.digest);
 
-    let env = env();
-    let store = env.scratch("store");
-    let ra = format!("{}/app/a:1", proxy.host());
-    let rb = format!("{}/app/b:1", proxy.host());
-    hoist_pull_ok(&env, &[&ra, "--store", path_str(&store)]);
+    let env = &sc.env;
+    let store = &sc.store;
+    let ra = sc.reference("app/a:1");
+    let rb = sc.reference("app/b:1");
+    hoist_pull_ok(env, &[&ra, "--store", path_str(store)]);
     proxy.clear();
-    hoist_pull_ok(&env, &[&rb, "--store", path_str(&store)]);
+    hoist_pull_ok(env, &[&rb, "--store", path_str(store)]);
     let got: Vec<String> = proxy
         .requests()
         .iter()
@@ -291,11 +276,11 @@ fn images_share_blobs_in_the_store() {
         got.iter().all(|p| !p.ends_with(shared.as_str())),
         "{got:#?}"
     );
-    assert_eq!(index_entries(&store).len(), 2);
-    assert_eq!(entry(&store, &ra)["digest"], a.digest());
-    assert_eq!(entry(&store, &rb)["digest"], b.digest());
-    assert_has_image(&store, &a, &["amd64"]);
-    assert_has_image(&store, &b, &["amd64"]);
+    assert_eq!(index_entries(store).len(), 2);
+    assert_eq!(entry(store, &ra)["digest"], a.digest());
+    assert_eq!(entry(store, &rb)["digest"], b.digest());
+    assert_has_image(store, &a, &["amd64"]);
+    assert_has_image(store, &b, &["amd64"]);
 }
 
 // ---------------------------------------------------------------- interop

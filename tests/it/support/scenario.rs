@@ -8,7 +8,7 @@ use super::images::{push_with_skopeo, ImageLayout, ImageSpec};
 use super::proxy::{Fault, Kind, Match, Proxy, Recorded};
 use super::registry::{Mode, RegistryServer};
 use super::token_issuer::{IssuerConfig, TokenIssuer};
-use super::tools::{run, run_ok, TestEnv};
+use super::tools::{path_str, run, run_ok, TestEnv};
 use std::path::PathBuf;
 use std::process::Output;
 
@@ -168,6 +168,16 @@ impl Scenario {
     /// `hoist pull ARGS`, which must succeed.
     pub fn pull_ok(&self, args: &[&str]) -> Output {
         run_ok(self.env.hoist().arg("pull").args(args), None)
+    }
+
+    /// `hoist pull REFERENCE --store STORE EXTRA`.
+    pub fn pull_to_store(&self, reference: &str, extra: &[&str]) -> Output {
+        self.pull(&[&[reference, "--store", path_str(&self.store)], extra].concat())
+    }
+
+    /// `hoist pull REFERENCE --store STORE EXTRA`, which must succeed.
+    pub fn pull_to_store_ok(&self, reference: &str, extra: &[&str]) -> Output {
+        self.pull_ok(&[&[reference, "--store", path_str(&self.store)], extra].concat())
     }
 
     /// `hoist push ARGS`.
