@@ -123,6 +123,14 @@ impl Scenario {
         }
     }
 
+    /// hoist runs with `key=value` in its environment too.
+    pub fn env_var(self, key: &str, value: &str) -> Scenario {
+        Scenario {
+            env: self.env.env(key, value),
+            ..self
+        }
+    }
+
     /// An open registry behind the proxy.
     pub fn open() -> Scenario {
         Scenario::new(Target::open())
