@@ -8,19 +8,9 @@
 use crate::support::images::ImageSpec;
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::scenario::Scenario;
-use crate::support::tools::{path_str, run_ok, stderr, TestEnv};
+use crate::support::tools::{path_str, run_ok, spawn_hoist, stderr, stdout};
 use crate::support::{files_under, wait_for_partial};
-use std::process::{Child, Output, Stdio};
-
-fn spawn(env: &TestEnv, args: &[&str]) -> Child {
-    env.hoist()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("hoist runs")
-}
+use std::process::{Child, Output};
 
 /// Sends the signal `name` (as `kill -NAME` spells it) once the proxy has stalled a transfer.
 fn signal_at_hold(proxy: &Proxy, child: Child, name: &str) -> Output {
@@ -76,7 +66,7 @@ fn pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
     let env = &sc.env;
     let store = &sc.store;
     let reference = sc.reference(repo_tag);
-    let child = spawn(
+    let child = spawn_hoist(
         env,
         &[
             "pull",
@@ -122,15 +112,8 @@ fn pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
 
     // The next run fetches only the rest of the stalled layer.
     proxy.clear();
-    let out = run_ok(
-        env.hoist()
-            .args(["pull", &reference, "--store", path_str(store)]),
-        None,
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", image.digest())
-    );
+    let out = sc.pull_to_store_ok(&reference, &[]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let gets: Vec<_> = proxy
         .requests()
         .into_iter()
@@ -165,7 +148,7 @@ fn tarball_pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64)
     let dest = env.scratch("dest");
     let tarball = dest.join("image.tar");
     let reference = sc.reference(repo_tag);
-    let child = spawn(
+    let child = spawn_hoist(
         env,
         &[
             "pull",
@@ -225,7 +208,7 @@ fn push_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
     let env = &sc.env;
     let destination = sc.reference(repo_tag);
     let from = image.root.display().to_string();
-    let child = spawn(env, &["push", &destination, "--from", &from]);
+    let child = spawn_hoist(env, &["push", &destination, "--from", &from]);
     let out = signal_at_hold(proxy, child, signal);
 
     assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
@@ -244,10 +227,7 @@ fn push_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
         env.hoist().args(["push", &destination, "--from", &from]),
         None,
     );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", image.digest())
-    );
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     assert_eq!(proxy.count("PUT", Kind::Upload), 0);
     assert_eq!(proxy.count("PUT", Kind::Manifest), 1);
     assert!(stderr(&out).contains("Layer already exists"));

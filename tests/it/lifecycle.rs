@@ -6,7 +6,9 @@ use crate::support::images::{ImageLayout, ImageSpec};
 use crate::support::proxy::{Fault, Kind, Match};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::scenario::{seed, Scenario};
-use crate::support::tools::{path_str, run_ok, stderr, TestEnv};
+use crate::support::tools::{
+    hoist_pull_ok, path_str, run_ok, spawn_hoist, stderr, stdout, TestEnv,
+};
 use crate::support::{largest_file, wait_for_partial};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -48,11 +50,7 @@ fn a_lock_file_left_by_a_killed_hoist_does_not_delay_the_next_run() {
     let env = TestEnv::new().without_credential_helpers();
     let store = env.scratch("store");
     let reference = format!("{}/app/stale-lock:1", reg.host());
-    run_ok(
-        env.hoist()
-            .args(["pull", &reference, "--store", path_str(&store)]),
-        None,
-    );
+    hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
     // What a hoist killed while updating index.json leaves: the lock file, just written.
     std::fs::write(store.join(".hoist/meta.lock"), b"").unwrap();
     std::fs::remove_file(store.join("index.json")).unwrap();
@@ -64,10 +62,7 @@ fn a_lock_file_left_by_a_killed_hoist_does_not_delay_the_next_run() {
         Duration::from_secs(12),
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", image.digest())
-    );
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let index = std::fs::read_to_string(store.join("index.json")).unwrap();
     assert!(index.contains("app/stale-lock:1"), "{index}");
 }
@@ -198,33 +193,20 @@ fn two_pulls_to_one_tarball_both_succeed() {
     let reference = sc.reference("app/two-pulls:1");
     let args = ["pull", &reference, "--output", path_str(&tarball)];
     // The first stalls in the middle of its last layer; the second runs start to finish.
-    let first = env
-        .hoist()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let first = spawn_hoist(env, &args);
     assert!(
         proxy.wait_for_hold(),
         "the first pull never reached its stall"
     );
     let second = run_ok(env.hoist().args(args), None);
-    assert_eq!(
-        String::from_utf8_lossy(&second.stdout),
-        format!("{}\n", image.digest())
-    );
+    assert_eq!(stdout(&second), format!("{}\n", image.digest()));
     assert_archive_of(env, &tarball, &image);
 
     proxy.release_holds();
     let first = first.wait_with_output().unwrap();
     crate::support::secrets_log::record_output(&first);
     assert!(first.status.success(), "{}", stderr(&first));
-    assert_eq!(
-        String::from_utf8_lossy(&first.stdout),
-        format!("{}\n", image.digest())
-    );
+    assert_eq!(stdout(&first), format!("{}\n", image.digest()));
     assert_archive_of(env, &tarball, &image);
     // The last one out removed the working layout.
     assert_eq!(names_in(&dest), ["image.tar"]);
@@ -279,15 +261,8 @@ fn after_sigkill_the_next_pull_adopts_the_partial_download_and_resumes() {
     let (_, kept) = largest_file(&partial_dir).unwrap();
 
     proxy.clear();
-    let out = run_ok(
-        env.hoist()
-            .args(["pull", &reference, "--store", path_str(store)]),
-        None,
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", image.digest())
-    );
+    let out = sc.pull_to_store_ok(&reference, &[]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let gets: Vec<_> = proxy
         .requests()
         .into_iter()
@@ -315,7 +290,6 @@ fn leftover_partial_files_are_adopted_or_removed() {
     let image = sc.seed("app/leftovers:1", two_layers(406));
     let layer = &image.manifests[0].layers[1];
     let config = &image.manifests[0].config;
-    let env = &sc.env;
     let store = &sc.store;
     let partial_dir = store.join(".hoist/partial");
     std::fs::create_dir_all(&partial_dir).unwrap();
@@ -348,15 +322,8 @@ fn leftover_partial_files_are_adopted_or_removed() {
     .unwrap();
 
     let reference = sc.reference("app/leftovers:1");
-    let out = run_ok(
-        env.hoist()
-            .args(["pull", &reference, "--store", path_str(store)]),
-        None,
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", image.digest())
-    );
+    let out = sc.pull_to_store_ok(&reference, &[]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let layer_get = proxy
         .requests()
         .into_iter()
@@ -393,23 +360,13 @@ fn a_live_pulls_partial_download_is_never_taken() {
         "--jobs",
         "1",
     ];
-    let first = env
-        .hoist()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let first = spawn_hoist(env, &args);
     assert!(
         proxy.wait_for_hold(),
         "the first pull never reached its stall"
     );
     let second = run_ok(env.hoist().args(args), None);
-    assert_eq!(
-        String::from_utf8_lossy(&second.stdout),
-        format!("{}\n", image.digest())
-    );
+    assert_eq!(stdout(&second), format!("{}\n", image.digest()));
     let layer_gets: Vec<_> = proxy
         .requests()
         .into_iter()
@@ -422,10 +379,7 @@ fn a_live_pulls_partial_download_is_never_taken() {
     let first = first.wait_with_output().unwrap();
     crate::support::secrets_log::record_output(&first);
     assert!(first.status.success(), "{}", stderr(&first));
-    assert_eq!(
-        String::from_utf8_lossy(&first.stdout),
-        format!("{}\n", image.digest())
-    );
+    assert_eq!(stdout(&first), format!("{}\n", image.digest()));
     let partial_dir = store.join(".hoist/partial");
     assert!(
         names_in(&partial_dir).is_empty(),

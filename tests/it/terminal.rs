@@ -8,6 +8,7 @@
 use crate::support::images::ImageSpec;
 use crate::support::proxy::{Fault, Kind, Match};
 use crate::support::scenario::Scenario;
+use crate::support::tools::stdout;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -69,7 +70,7 @@ impl Screen {
             .output()
             .unwrap();
         assert!(out.status.success(), "capture-pane failed");
-        String::from_utf8_lossy(&out.stdout)
+        stdout(&out)
             .lines()
             .map(|l| l.trim_end().to_string() + "\n")
             .collect()

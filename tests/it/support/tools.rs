@@ -214,6 +214,17 @@ pub fn hoist_push_ok(env: &TestEnv, args: &[&str]) -> Output {
     run_ok(env.hoist().arg("push").args(args), None)
 }
 
+/// `hoist ARGS` started in `env` with piped output, for tests that signal or race it.
+pub fn spawn_hoist(env: &TestEnv, args: &[&str]) -> std::process::Child {
+    env.hoist()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hoist runs")
+}
+
 /// hoist itself, or hoist under a wrapper (`unshare ... hoist`, `env ... hoist`).
 fn runs_hoist(cmd: &Command) -> bool {
     std::iter::once(cmd.get_program())
