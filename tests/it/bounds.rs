@@ -10,7 +10,8 @@ use crate::support::registry::{Mode, RegistryServer};
 use crate::support::scenario::{env, seed, Scenario, Target, USER};
 use crate::support::token_issuer::IssuerConfig;
 use crate::support::tools::{
-    assert_exit, hoist_peak_rss, hoist_pull, hoist_push, path_str, stderr, stdout, TestEnv,
+    assert_exit, assert_stderr_has, hoist_peak_rss, hoist_pull, hoist_push, path_str, stderr,
+    stdout, TestEnv,
 };
 use std::time::{Duration, Instant};
 
@@ -114,7 +115,7 @@ fn retries_of_a_request_never_answered_stop_within_its_budget() {
     assert_exit(&out, 1);
     assert!(took < Duration::from_secs(14), "took {took:?}");
     assert_eq!(proxy.count("GET", Kind::Manifest), 3);
-    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+    assert_stderr_has(&out, "timed out");
 }
 
 /// The config read to check `--platform` is small too: trickled, it ends at the deadline.
@@ -145,11 +146,7 @@ fn a_trickled_config_is_cut_at_the_deadline() {
     let took = started.elapsed();
     assert_exit(&out, 1);
     assert!(took < Duration::from_secs(10), "took {took:?}");
-    assert!(
-        stderr(&out).contains("the image config did not arrive within 3 s"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "the image config did not arrive within 3 s");
 }
 
 /// Accepts connections and never says a word (nor closes them).
@@ -428,10 +425,9 @@ fn an_index_with_too_many_entries_is_refused_naming_the_cap() {
         ],
     );
     assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains("lists 10001 manifests, more than hoist accepts (10000)"),
-        "{}",
-        stderr(&out)
+    assert_stderr_has(
+        &out,
+        "lists 10001 manifests, more than hoist accepts (10000)",
     );
     assert_eq!(proxy.count("GET", Kind::Manifest), 1);
 }
@@ -455,11 +451,7 @@ fn a_manifest_over_4_mib_is_refused() {
     let reference = sc.reference("app/fat:1");
     let out = hoist_pull(env, &[&reference, "--store", path_str(store)]);
     assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains("manifest app/fat:1 is larger than 4 MiB"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "manifest app/fat:1 is larger than 4 MiB");
 }
 
 /// 40 images with 4 MB manifests each (160 MB of manifests) used to be held in memory

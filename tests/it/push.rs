@@ -12,7 +12,9 @@ use crate::support::scenario::{
 };
 use crate::support::sha256_digest;
 use crate::support::token_issuer::IssuerConfig;
-use crate::support::tools::{hoist_push, hoist_push_ok, path_str, run_ok, stderr, stdout, TestEnv};
+use crate::support::tools::{
+    assert_stderr_has, hoist_push, hoist_push_ok, path_str, run_ok, stderr, stdout, TestEnv,
+};
 use std::path::{Path, PathBuf};
 
 /// What a registry serves for `reference` is `digest`, for skopeo and for `hoist pull`;
@@ -216,11 +218,7 @@ fn from_another_reference_pushes_a_stored_image_under_a_new_name() {
         ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("not in the store"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "not in the store");
 }
 
 fn multi_platform_case(format: Format) {

@@ -3,7 +3,7 @@
 
 use super::{b64, hoist_login, json, mode_of, single_auth_config};
 use crate::support::registry::{Mode, RegistryServer};
-use crate::support::tools::{assert_exit, run, stderr, stdout, TestEnv};
+use crate::support::tools::{assert_exit, assert_stderr_has, run, stderr, stdout, TestEnv};
 use std::os::unix::fs::PermissionsExt;
 
 #[test]
@@ -181,7 +181,7 @@ fn config_flag_beats_docker_config_and_home_is_optional() {
         Some(b"s3cret\n"),
     );
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("DOCKER_CONFIG"), "{}", stderr(&out));
+    assert_stderr_has(&out, "DOCKER_CONFIG");
 }
 
 #[test]

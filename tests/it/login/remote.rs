@@ -3,7 +3,7 @@
 
 use super::{b64, hoist_login, json, single_auth_config, token_setup};
 use crate::support::registry::{Mode, RegistryServer};
-use crate::support::tools::{assert_exit, run, stderr, stdout, TestEnv};
+use crate::support::tools::{assert_exit, assert_stderr_has, run, stderr, stdout, TestEnv};
 use std::process::Output;
 
 /// This machine's first non-loopback IPv4 address, if it has one.
@@ -173,10 +173,9 @@ fn docker_auth_config_is_verified_but_never_copied_to_disk() {
         .env("DOCKER_AUTH_CONFIG", &layer("s3cret"));
     let out = run(env.hoist().args(["login", &reg.host()]), None);
     assert_exit(&out, 0);
-    assert!(
-        stderr(&out).contains("Authenticating with existing credentials... [Username: alice]"),
-        "{}",
-        stderr(&out)
+    assert_stderr_has(
+        &out,
+        "Authenticating with existing credentials... [Username: alice]",
     );
     assert_eq!(env.docker_config_json(), None, "the secret stays off disk");
     assert!(!stderr(&out).contains("unencrypted"), "{}", stderr(&out));
@@ -188,11 +187,7 @@ fn docker_auth_config_is_verified_but_never_copied_to_disk() {
         .env("DOCKER_AUTH_CONFIG", &layer("stale"));
     let out = run(env.hoist().args(["login", &reg.host()]), None);
     assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains("invalid or expired"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "invalid or expired");
 }
 
 #[test]
@@ -207,11 +202,7 @@ fn legacy_dockercfg_is_read_when_there_is_no_config_json() {
     std::fs::write(env.home.join(".dockercfg"), &legacy).unwrap();
     let out = run(env.hoist().args(["login", &reg.host()]), None);
     assert_exit(&out, 0);
-    assert!(
-        stderr(&out).contains("[Username: alice]"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "[Username: alice]");
     assert_eq!(
         std::fs::read_to_string(env.home.join(".dockercfg")).unwrap(),
         legacy
@@ -286,11 +277,7 @@ fn unreachable_registry_fails_and_stores_nothing() {
     let env = TestEnv::new().without_credential_helpers();
     let out = hoist_login(&env, &format!("127.0.0.1:{port}"), "alice", b"s3cret\n");
     assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains("nothing was stored"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "nothing was stored");
     assert!(!stderr(&out).contains("s3cret"));
     assert_eq!(env.docker_config_json(), None);
 }

@@ -3,7 +3,7 @@
 
 use super::{b64, hoist_login, json, single_auth_config, token_setup};
 use crate::support::registry::{Mode, RegistryServer};
-use crate::support::tools::{assert_exit, run, run_ok, stderr, stdout, TestEnv};
+use crate::support::tools::{assert_exit, assert_stderr_has, run, run_ok, stderr, stdout, TestEnv};
 
 #[test]
 fn password_stdin_succeeds_and_stores_base64_auth() {
@@ -61,11 +61,7 @@ fn empty_password_on_stdin_is_refused() {
     for input in [&b""[..], b"\n", b"\r\n"] {
         let out = hoist_login(&env, &reg.host(), "alice", input);
         assert!(!out.status.success());
-        assert!(
-            stderr(&out).contains("password is empty"),
-            "{}",
-            stderr(&out)
-        );
+        assert_stderr_has(&out, "password is empty");
     }
     assert_eq!(env.docker_config_json(), None);
 }
@@ -80,7 +76,7 @@ fn password_stdin_without_username_is_a_usage_error() {
         Some(b"pw\n"),
     );
     assert_exit(&out, 2);
-    assert!(stderr(&out).contains("--username"), "{}", stderr(&out));
+    assert_stderr_has(&out, "--username");
     assert_eq!(env.docker_config_json(), None);
 }
 
@@ -93,11 +89,7 @@ fn password_flag_warns_it_is_insecure() {
             .args(["login", &reg.host(), "-u", "alice", "-p", "s3cret"]),
         None,
     );
-    assert!(
-        stderr(&out).contains("Using --password via the CLI is insecure"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "Using --password via the CLI is insecure");
     assert!(stdout(&out).contains("Login Succeeded"));
 }
 
@@ -108,11 +100,7 @@ fn wrong_password_fails_and_writes_nothing() {
     let env = TestEnv::new().without_credential_helpers();
     let out = hoist_login(&env, &reg.host(), "alice", b"wrong\n");
     assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains("refused the credentials"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "refused the credentials");
     assert!(!stderr(&out).contains("wrong"), "{}", stderr(&out));
     assert_eq!(env.docker_config_json(), None);
     assert!(std::fs::read_dir(&env.docker_config)
@@ -136,11 +124,7 @@ fn wrong_password_on_token_registry_writes_nothing() {
     let env = TestEnv::new().without_credential_helpers();
     let out = hoist_login(&env, &reg.host(), "alice", b"nope\n");
     assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains("refused the credentials"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "refused the credentials");
     assert_eq!(env.docker_config_json(), None);
 }
 
@@ -202,10 +186,9 @@ fn stored_credentials_are_reused_without_flags() {
         .with_docker_config(&stored);
     let out = run(env.hoist().args(["login", &reg.host()]), None);
     assert_exit(&out, 0);
-    assert!(
-        stderr(&out).contains("Authenticating with existing credentials... [Username: alice]"),
-        "{}",
-        stderr(&out)
+    assert_stderr_has(
+        &out,
+        "Authenticating with existing credentials... [Username: alice]",
     );
     assert!(stdout(&out).contains("Login Succeeded"));
     assert_eq!(env.docker_config_json().unwrap(), stored);
@@ -288,10 +271,9 @@ fn token_login_stores_identity_token_not_password() {
     issuer.clear_requests();
     let out = run(env.hoist().args(["login", &reg.host()]), None);
     assert_exit(&out, 0);
-    assert!(
-        stderr(&out).contains("Authenticating with existing credentials... [Username: alice]"),
-        "{}",
-        stderr(&out)
+    assert_stderr_has(
+        &out,
+        "Authenticating with existing credentials... [Username: alice]",
     );
     let reqs = issuer.requests();
     assert_eq!(reqs.len(), 1, "{reqs:?}");
@@ -321,10 +303,6 @@ fn token_login_stores_identity_token_not_password() {
         .with_docker_config(&forged);
     let out = run(env.hoist().args(["login", &reg.host()]), None);
     assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains("invalid or expired"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "invalid or expired");
     assert_eq!(env.docker_config_json().unwrap(), forged);
 }

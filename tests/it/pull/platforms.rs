@@ -8,7 +8,9 @@ use crate::support::layout::{assert_blobs_verified, assert_has_image, blob_path,
 use crate::support::proxy::{Fault, Kind, Match};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::scenario::{env, seed, Scenario};
-use crate::support::tools::{hoist_pull, hoist_pull_ok, path_str, run_ok, stderr, stdout};
+use crate::support::tools::{
+    assert_stderr_has, hoist_pull, hoist_pull_ok, path_str, run_ok, stderr, stdout,
+};
 use serde_json::Value;
 
 // ---------------------------------------------------------- platforms and formats
@@ -182,11 +184,7 @@ fn missing_tag_or_platform_writes_no_destination() {
     for dest in [&dir, &tar] {
         let out = hoist_pull(&env, &[&missing, "--output", path_str(dest)]);
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-        assert!(
-            stderr(&out).contains("MANIFEST_UNKNOWN"),
-            "{}",
-            stderr(&out)
-        );
+        assert_stderr_has(&out, "MANIFEST_UNKNOWN");
     }
     let present = format!("{}/app/here:1", reg.host());
     let out = hoist_pull(

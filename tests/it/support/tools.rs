@@ -177,6 +177,13 @@ pub fn assert_exit(o: &Output, code: i32) {
     );
 }
 
+/// The run's stderr contains `needle`; otherwise panics showing the whole of it.
+#[track_caller]
+pub fn assert_stderr_has(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert!(err.contains(needle), "no {needle:?} in stderr:\n{err}");
+}
+
 /// Runs `cmd`, feeding `stdin` if given.
 pub fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
     if stdin.is_some() {
