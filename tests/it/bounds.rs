@@ -79,11 +79,10 @@ fn a_trickled_manifest_is_cut_at_the_deadline_and_retried() {
         Match::method("GET", Kind::Manifest),
         Fault::Trickle(Duration::from_millis(200)),
     );
-    let env = &sc.env;
     let store = &sc.store;
     let reference = sc.reference("app/slow:1");
     let started = Instant::now();
-    let out = hoist_pull(env, &[&reference, "--store", path_str(store)]);
+    let out = sc.pull(&[&reference, "--store", path_str(store)]);
     let took = started.elapsed();
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
@@ -106,11 +105,10 @@ fn retries_of_a_request_never_answered_stop_within_its_budget() {
     let proxy = &sc.proxy;
     sc.seed("app/gone:1", ImageSpec::new(88));
     proxy.inject_n(Match::method("GET", Kind::Manifest), Fault::HoldRequest, 5);
-    let env = &sc.env;
     let store = &sc.store;
     let reference = sc.reference("app/gone:1");
     let started = Instant::now();
-    let out = hoist_pull(env, &[&reference, "--store", path_str(store)]);
+    let out = sc.pull(&[&reference, "--store", path_str(store)]);
     let took = started.elapsed();
     assert_exit(&out, 1);
     assert!(took < Duration::from_secs(14), "took {took:?}");
@@ -129,20 +127,16 @@ fn a_trickled_config_is_cut_at_the_deadline() {
         Match::method("GET", Kind::Blob).path_ends_with(&config),
         Fault::Trickle(Duration::from_millis(200)),
     );
-    let env = &sc.env;
     let store = &sc.store;
     let reference = sc.reference("app/cfg:1");
     let started = Instant::now();
-    let out = hoist_pull(
-        env,
-        &[
-            &reference,
-            "--platform",
-            "linux/amd64",
-            "--store",
-            path_str(store),
-        ],
-    );
+    let out = sc.pull(&[
+        &reference,
+        "--platform",
+        "linux/amd64",
+        "--store",
+        path_str(store),
+    ]);
     let took = started.elapsed();
     assert_exit(&out, 1);
     assert!(took < Duration::from_secs(10), "took {took:?}");
@@ -200,11 +194,10 @@ fn a_stalled_blob_resumes_after_the_idle_timeout() {
         Match::method("GET", Kind::Blob).path_ends_with(&layer),
         Fault::HoldResponseAfter(100_000),
     );
-    let env = &sc.env;
     let store = &sc.store;
     let reference = sc.reference("app/stall:1");
     let started = Instant::now();
-    let out = hoist_pull(env, &[&reference, "--store", path_str(store)]);
+    let out = sc.pull(&[&reference, "--store", path_str(store)]);
     let took = started.elapsed();
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
@@ -229,11 +222,10 @@ fn a_blob_request_never_answered_is_retried_after_the_deadline() {
         Match::method("GET", Kind::Blob).path_ends_with(&layer),
         Fault::HoldRequest,
     );
-    let env = &sc.env;
     let store = &sc.store;
     let reference = sc.reference("app/mute:1");
     let started = Instant::now();
-    let out = hoist_pull(env, &[&reference, "--store", path_str(store)]);
+    let out = sc.pull(&[&reference, "--store", path_str(store)]);
     let took = started.elapsed();
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
@@ -259,10 +251,9 @@ fn a_206_starting_elsewhere_than_asked_restarts_the_blob() {
     let layer_get = || Match::method("GET", Kind::Blob).path_ends_with(&layer);
     proxy.inject(layer_get(), Fault::CutResponseAfter(100_000));
     proxy.inject(layer_get(), Fault::WrongRangeStart);
-    let env = &sc.env;
     let store = &sc.store;
     let reference = sc.reference("app/range:1");
-    let out = hoist_pull(env, &[&reference, "--store", path_str(store)]);
+    let out = sc.pull(&[&reference, "--store", path_str(store)]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let gets = gets_of(proxy, &layer);
@@ -327,16 +318,13 @@ fn an_index_naming_one_image_many_times_fetches_it_once() {
     let env = &sc.env;
     let layout = env.scratch("out");
     let reference = sc.reference("app/dup:1");
-    let out = hoist_pull(
-        env,
-        &[
-            &reference,
-            "--platform",
-            "all",
-            "--output",
-            path_str(&layout),
-        ],
-    );
+    let out = sc.pull(&[
+        &reference,
+        "--platform",
+        "all",
+        "--output",
+        path_str(&layout),
+    ]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{index}\n"));
     let gets: Vec<String> = proxy
@@ -383,18 +371,15 @@ fn all_platforms_fetches_the_images_concurrently_within_jobs() {
     let env = &sc.env;
     let layout = env.scratch("out");
     let reference = sc.reference("app/many:1");
-    let out = hoist_pull(
-        env,
-        &[
-            &reference,
-            "--platform",
-            "all",
-            "--jobs",
-            "3",
-            "--output",
-            path_str(&layout),
-        ],
-    );
+    let out = sc.pull(&[
+        &reference,
+        "--platform",
+        "all",
+        "--jobs",
+        "3",
+        "--output",
+        path_str(&layout),
+    ]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{index}\n"));
     assert_eq!(proxy.count("GET", Kind::Manifest), 9);
@@ -414,16 +399,13 @@ fn an_index_with_too_many_entries_is_refused_naming_the_cap() {
     let env = &sc.env;
     let layout = env.scratch("out");
     let reference = sc.reference("app/huge:1");
-    let out = hoist_pull(
-        env,
-        &[
-            &reference,
-            "--platform",
-            "all",
-            "--output",
-            path_str(&layout),
-        ],
-    );
+    let out = sc.pull(&[
+        &reference,
+        "--platform",
+        "all",
+        "--output",
+        path_str(&layout),
+    ]);
     assert_exit(&out, 1);
     assert_stderr_has(
         &out,
@@ -446,10 +428,9 @@ fn a_manifest_over_4_mib_is_refused() {
             body: format!(r#"{{"schemaVersion":2,"x":"{}"}}"#, "x".repeat(5 << 20)),
         },
     );
-    let env = &sc.env;
     let store = &sc.store;
     let reference = sc.reference("app/fat:1");
-    let out = hoist_pull(env, &[&reference, "--store", path_str(store)]);
+    let out = sc.pull(&[&reference, "--store", path_str(store)]);
     assert_exit(&out, 1);
     assert_stderr_has(&out, "manifest app/fat:1 is larger than 4 MiB");
 }

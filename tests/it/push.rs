@@ -231,7 +231,7 @@ fn multi_platform_case(format: Format) {
     let env = &sc.env;
     let reference = sc.reference("app/multi:1");
     let from = format!("{}:multi", image.root.display());
-    let out = hoist_push_ok(env, &[&reference, "--from", &from]);
+    let out = sc.push_ok(&[&reference, "--from", &from]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     // Every child by digest first, the index under the tag last.
     let puts: Vec<String> = requests_of(proxy, "PUT", Kind::Manifest)
@@ -449,7 +449,7 @@ fn pushing_an_unchanged_image_again_uploads_nothing() {
     let env = &sc.env;
     let from = format!("{}:img", image.root.display());
     let reference = sc.reference("app/same:1");
-    hoist_push_ok(env, &[&reference, "--from", &from]);
+    sc.push_ok(&[&reference, "--from", &from]);
     let uploads = |p: &Proxy| -> Vec<Recorded> {
         p.requests()
             .into_iter()
@@ -459,7 +459,7 @@ fn pushing_an_unchanged_image_again_uploads_nothing() {
 
     // The tag already points at this digest: one HEAD of the manifest and nothing else.
     proxy.clear();
-    let out = hoist_push_ok(env, &[&reference, "--from", &from]);
+    let out = sc.push_ok(&[&reference, "--from", &from]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     assert!(uploads(proxy).is_empty(), "{:#?}", proxy.requests());
     assert_eq!(proxy.count("HEAD", Kind::Blob), 0);
@@ -471,7 +471,7 @@ fn pushing_an_unchanged_image_again_uploads_nothing() {
     // A new tag: each blob is found by HEAD, and only the manifest goes up.
     proxy.clear();
     let retag = sc.reference("app/same:2");
-    let out = hoist_push_ok(env, &[&retag, "--from", &from]);
+    let out = sc.push_ok(&[&retag, "--from", &from]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let sent = uploads(proxy);
     assert_eq!(sent.len(), 1, "{sent:#?}");
@@ -483,7 +483,7 @@ fn pushing_an_unchanged_image_again_uploads_nothing() {
     let store = &sc.store;
     pull_into(env, &reference, store);
     proxy.clear();
-    let out = hoist_push_ok(env, &[&reference, "--store", path_str(store)]);
+    let out = sc.push_ok(&[&reference, "--store", path_str(store)]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     assert!(uploads(proxy).is_empty(), "{:#?}", proxy.requests());
 }

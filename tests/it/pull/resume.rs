@@ -10,9 +10,7 @@ use crate::support::layout::{
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::scenario::{env, seed, Scenario};
-use crate::support::tools::{
-    hoist_peak_rss, hoist_pull, hoist_pull_ok, path_str, run_ok, stderr, stdout,
-};
+use crate::support::tools::{hoist_peak_rss, hoist_pull_ok, path_str, run_ok, stderr, stdout};
 
 // ----------------------------------------------------------------- memory
 
@@ -72,10 +70,9 @@ fn interrupted_pull_resumes_the_partial_blob_next_time() {
         Fault::CutResponseAfter(10_000),
         50,
     );
-    let env = &sc.env;
     let store = &sc.store;
     let reference = sc.reference("app/again-later:1");
-    let out = hoist_pull(env, &[&reference, "--store", path_str(store)]);
+    let out = sc.pull(&[&reference, "--store", path_str(store)]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains(&layer), "{}", stderr(&out));
     assert!(!blob_path(store, &layer).exists());
@@ -86,7 +83,7 @@ fn interrupted_pull_resumes_the_partial_blob_next_time() {
     // continues where it stopped.
     let proxy2 = Proxy::start(&reg.host());
     let reference2 = format!("{}/app/again-later:1", proxy2.host());
-    let out = hoist_pull_ok(env, &[&reference2, "--store", path_str(store)]);
+    let out = sc.pull_ok(&[&reference2, "--store", path_str(store)]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let layer_gets: Vec<_> = proxy2
         .requests()
@@ -200,7 +197,6 @@ fn a_damaged_partial_file_is_downloaded_again() {
     let proxy = &sc.proxy;
     let image = sc.seed("app/damaged:1", one_big_layer(110));
     let layer = image.manifests[0].layers[0].blob.digest.clone();
-    let env = &sc.env;
     let store = &sc.store;
     // As a crash can leave it: the right length, the wrong bytes.
     std::fs::create_dir_all(store.join(".hoist/partial")).unwrap();
@@ -217,7 +213,7 @@ fn a_damaged_partial_file_is_downloaded_again() {
     )
     .unwrap();
     let reference = sc.reference("app/damaged:1");
-    let out = hoist_pull_ok(env, &[&reference, "--store", path_str(store)]);
+    let out = sc.pull_ok(&[&reference, "--store", path_str(store)]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let statuses: Vec<u16> = proxy
         .requests()
@@ -244,10 +240,10 @@ fn failed_pull_to_a_tarball_leaves_no_tarball_and_retries_cleanly() {
     let dest = env.scratch("dest");
     let tar = dest.join("image.tar");
     let reference = sc.reference("app/tarfail:1");
-    let out = hoist_pull(env, &[&reference, "--output", path_str(&tar)]);
+    let out = sc.pull(&[&reference, "--output", path_str(&tar)]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(!tar.exists());
-    let out = hoist_pull_ok(env, &[&reference, "--output", path_str(&tar)]);
+    let out = sc.pull_ok(&[&reference, "--output", path_str(&tar)]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let mut names: Vec<String> = std::fs::read_dir(&dest)
         .unwrap()

@@ -226,14 +226,13 @@ fn pulling_again_replaces_the_entry_and_downloads_nothing() {
     let sc = Scenario::open();
     let proxy = &sc.proxy;
     let first = sc.seed("app/again:1", ImageSpec::new(20));
-    let env = &sc.env;
     let store = &sc.store;
     let reference = sc.reference("app/again:1");
-    hoist_pull_ok(env, &[&reference, "--store", path_str(store)]);
+    sc.pull_ok(&[&reference, "--store", path_str(store)]);
     assert_eq!(proxy.count("GET", Kind::Blob), 3);
 
     proxy.clear();
-    let out = hoist_pull_ok(env, &[&reference, "--store", path_str(store)]);
+    let out = sc.pull_ok(&[&reference, "--store", path_str(store)]);
     assert_eq!(stdout(&out), format!("{}\n", first.digest()));
     assert_eq!(proxy.count("GET", Kind::Blob), 0, "{:#?}", proxy.requests());
     assert_eq!(index_entries(store).len(), 1);
@@ -241,7 +240,7 @@ fn pulling_again_replaces_the_entry_and_downloads_nothing() {
 
     // The tag moves: the entry follows, still only one of that name.
     let second = sc.seed("app/again:1", ImageSpec::new(21));
-    let out = hoist_pull_ok(env, &[&reference, "--store", path_str(store)]);
+    let out = sc.pull_ok(&[&reference, "--store", path_str(store)]);
     assert_eq!(stdout(&out), format!("{}\n", second.digest()));
     assert_eq!(index_entries(store).len(), 1, "{:#?}", index_entries(store));
     assert_eq!(entry(store, &reference)["digest"], second.digest());
@@ -258,13 +257,12 @@ fn images_share_blobs_in_the_store() {
     let shared = &a.manifests[0].layers[0].blob.digest;
     assert_eq!(shared, &b.manifests[0].layers[0].blob.digest);
 
-    let env = &sc.env;
     let store = &sc.store;
     let ra = sc.reference("app/a:1");
     let rb = sc.reference("app/b:1");
-    hoist_pull_ok(env, &[&ra, "--store", path_str(store)]);
+    sc.pull_ok(&[&ra, "--store", path_str(store)]);
     proxy.clear();
-    hoist_pull_ok(env, &[&rb, "--store", path_str(store)]);
+    sc.pull_ok(&[&rb, "--store", path_str(store)]);
     let got: Vec<String> = proxy
         .requests()
         .iter()
