@@ -2,8 +2,10 @@
 //! proxy, image builders and wrappers for external tools.
 #![allow(dead_code)]
 
+pub mod faults;
 pub mod forward_proxy;
 pub mod images;
+pub mod issuer_config;
 pub mod layout;
 pub mod proxy;
 pub mod registry;
