@@ -4,15 +4,15 @@
 //! (0.1: connect 1 s, one attempt 3 s, a request with retries 12 s, idle 6 s, notices every
 //! 0.5 s), so each test takes seconds where today's hoist takes minutes.
 
-use crate::login::{assert_exit, stderr, stdout};
-use crate::pull::{env, path_str, seed};
-use crate::push::{hoist_push, token_target, USER};
 use crate::support::images::{Format, ImageSpec};
 use crate::support::proxy::{Fault, Kind, Match, Proxy, Recorded};
 use crate::support::registry::{Mode, RegistryServer};
+use crate::support::scenario::{env, seed, Scenario, Target, USER};
 use crate::support::token_issuer::IssuerConfig;
-use crate::support::tools::{hoist_peak_rss, run, TestEnv};
-use std::process::Output;
+use crate::support::tools::{
+    assert_exit, assert_stderr_has, hoist_peak_rss, hoist_pull, hoist_push, path_str, stderr,
+    stdout, TestEnv,
+};
 use std::time::{Duration, Instant};
 
 const SCALE: &str = "0.1";
@@ -21,8 +21,9 @@ fn fast_env() -> TestEnv {
     env().env("HOIST_TEST_TIMEOUT_SCALE", SCALE)
 }
 
-fn hoist_pull(env: &TestEnv, args: &[&str]) -> Output {
-    run(env.hoist().arg("pull").args(args), None)
+/// An open registry behind the fault proxy, with hoist's waits shrunk.
+fn fast() -> Scenario {
+    Scenario::open().env_var("HOIST_TEST_TIMEOUT_SCALE", SCALE)
 }
 
 fn gets_of(proxy: &Proxy, suffix: &str) -> Vec<Recorded> {
@@ -40,7 +41,7 @@ fn gets_of(proxy: &Proxy, suffix: &str) -> Vec<Recorded> {
 #[test]
 fn a_token_that_claims_to_never_expire_neither_crashes_pull_nor_push() {
     for claimed in ["9223372036854775807", "1e19"] {
-        let target = token_target(IssuerConfig::default());
+        let target = Target::token(IssuerConfig::default());
         let image = seed(
             &target.reg.host(),
             "team/forever:1",
@@ -71,23 +72,22 @@ fn a_token_that_claims_to_never_expire_neither_crashes_pull_nor_push() {
 /// deadline ends it, the retry gets the manifest, and stderr said what hoist waited for.
 #[test]
 fn a_trickled_manifest_is_cut_at_the_deadline_and_retried() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/slow:1", ImageSpec::new(81), None);
+    let sc = fast();
+    let proxy = &sc.proxy;
+    let image = sc.seed("app/slow:1", ImageSpec::new(81));
     proxy.inject(
         Match::method("GET", Kind::Manifest),
         Fault::Trickle(Duration::from_millis(200)),
     );
-    let env = fast_env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/slow:1", proxy.host());
+    let store = &sc.store;
+    let reference = sc.reference("app/slow:1");
     let started = Instant::now();
-    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let out = sc.pull(&[&reference, "--store", path_str(store)]);
     let took = started.elapsed();
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     assert!(took < Duration::from_secs(20), "took {took:?}");
-    let gets = gets_of(&proxy, "/manifests/1");
+    let gets = gets_of(proxy, "/manifests/1");
     assert_eq!(gets.len(), 2, "{gets:#?}");
     assert!(gets[0].fault.as_deref().unwrap().starts_with("trickle"));
     let waiting = format!(
@@ -101,55 +101,46 @@ fn a_trickled_manifest_is_cut_at_the_deadline_and_retried() {
 /// request's budget (2 minutes; 12 s here): three attempts of 3 s, not five of two minutes.
 #[test]
 fn retries_of_a_request_never_answered_stop_within_its_budget() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    seed(&reg.host(), "app/gone:1", ImageSpec::new(88), None);
+    let sc = fast();
+    let proxy = &sc.proxy;
+    sc.seed("app/gone:1", ImageSpec::new(88));
     proxy.inject_n(Match::method("GET", Kind::Manifest), Fault::HoldRequest, 5);
-    let env = fast_env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/gone:1", proxy.host());
+    let store = &sc.store;
+    let reference = sc.reference("app/gone:1");
     let started = Instant::now();
-    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let out = sc.pull(&[&reference, "--store", path_str(store)]);
     let took = started.elapsed();
     assert_exit(&out, 1);
     assert!(took < Duration::from_secs(14), "took {took:?}");
     assert_eq!(proxy.count("GET", Kind::Manifest), 3);
-    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+    assert_stderr_has(&out, "timed out");
 }
 
 /// The config read to check `--platform` is small too: trickled, it ends at the deadline.
 #[test]
 fn a_trickled_config_is_cut_at_the_deadline() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/cfg:1", ImageSpec::new(90), None);
+    let sc = fast();
+    let proxy = &sc.proxy;
+    let image = sc.seed("app/cfg:1", ImageSpec::new(90));
     let config = image.manifests[0].config.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&config),
         Fault::Trickle(Duration::from_millis(200)),
     );
-    let env = fast_env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/cfg:1", proxy.host());
+    let store = &sc.store;
+    let reference = sc.reference("app/cfg:1");
     let started = Instant::now();
-    let out = hoist_pull(
-        &env,
-        &[
-            &reference,
-            "--platform",
-            "linux/amd64",
-            "--store",
-            path_str(&store),
-        ],
-    );
+    let out = sc.pull(&[
+        &reference,
+        "--platform",
+        "linux/amd64",
+        "--store",
+        path_str(store),
+    ]);
     let took = started.elapsed();
     assert_exit(&out, 1);
     assert!(took < Duration::from_secs(10), "took {took:?}");
-    assert!(
-        stderr(&out).contains("the image config did not arrive within 3 s"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "the image config did not arrive within 3 s");
 }
 
 /// Accepts connections and never says a word (nor closes them).
@@ -195,29 +186,23 @@ fn a_registry_that_never_answers_fails_after_one_deadline_and_says_so() {
 /// blob resumes where it stopped.
 #[test]
 fn a_stalled_blob_resumes_after_the_idle_timeout() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(
-        &reg.host(),
-        "app/stall:1",
-        ImageSpec::new(82).layers(&[256 * 1024]),
-        None,
-    );
+    let sc = fast();
+    let proxy = &sc.proxy;
+    let image = sc.seed("app/stall:1", ImageSpec::new(82).layers(&[256 * 1024]));
     let layer = image.manifests[0].layers[0].blob.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&layer),
         Fault::HoldResponseAfter(100_000),
     );
-    let env = fast_env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/stall:1", proxy.host());
+    let store = &sc.store;
+    let reference = sc.reference("app/stall:1");
     let started = Instant::now();
-    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let out = sc.pull(&[&reference, "--store", path_str(store)]);
     let took = started.elapsed();
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     assert!(took < Duration::from_secs(30), "took {took:?}");
-    let gets = gets_of(&proxy, &layer);
+    let gets = gets_of(proxy, &layer);
     assert_eq!(gets.len(), 2, "{gets:#?}");
     assert_eq!(
         gets[1].status, 206,
@@ -229,24 +214,23 @@ fn a_stalled_blob_resumes_after_the_idle_timeout() {
 /// headers (a streamed body has no overall deadline, its headers do), then a retry.
 #[test]
 fn a_blob_request_never_answered_is_retried_after_the_deadline() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/mute:1", ImageSpec::new(87), None);
+    let sc = fast();
+    let proxy = &sc.proxy;
+    let image = sc.seed("app/mute:1", ImageSpec::new(87));
     let layer = image.manifests[0].layers[0].blob.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&layer),
         Fault::HoldRequest,
     );
-    let env = fast_env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/mute:1", proxy.host());
+    let store = &sc.store;
+    let reference = sc.reference("app/mute:1");
     let started = Instant::now();
-    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let out = sc.pull(&[&reference, "--store", path_str(store)]);
     let took = started.elapsed();
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     assert!(took < Duration::from_secs(20), "took {took:?}");
-    assert_eq!(gets_of(&proxy, &layer).len(), 2);
+    assert_eq!(gets_of(proxy, &layer).len(), 2);
     let waiting = format!(
         "waiting for {} to answer GET /v2/app/mute/blobs/{layer} (",
         proxy.host()
@@ -260,25 +244,19 @@ fn a_blob_request_never_answered_is_retried_after_the_deadline() {
 /// the wrong place: the blob starts over from zero instead, and the pull succeeds.
 #[test]
 fn a_206_starting_elsewhere_than_asked_restarts_the_blob() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(
-        &reg.host(),
-        "app/range:1",
-        ImageSpec::new(83).layers(&[256 * 1024]),
-        None,
-    );
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let image = sc.seed("app/range:1", ImageSpec::new(83).layers(&[256 * 1024]));
     let layer = image.manifests[0].layers[0].blob.digest.clone();
     let layer_get = || Match::method("GET", Kind::Blob).path_ends_with(&layer);
     proxy.inject(layer_get(), Fault::CutResponseAfter(100_000));
     proxy.inject(layer_get(), Fault::WrongRangeStart);
-    let env = env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/range:1", proxy.host());
-    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let store = &sc.store;
+    let reference = sc.reference("app/range:1");
+    let out = sc.pull(&[&reference, "--store", path_str(store)]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    let gets = gets_of(&proxy, &layer);
+    let gets = gets_of(proxy, &layer);
     let statuses: Vec<u16> = gets.iter().map(|r| r.status).collect();
     assert_eq!(statuses, [200, 206, 200], "{gets:#?}");
     assert_eq!(gets[1].fault.as_deref(), Some("wrong-range-start"));
@@ -330,25 +308,23 @@ fn put_index(host: &str, repo: &str, entries: &[(String, usize)]) -> String {
 /// counting for 15,000); each digest is fetched once.
 #[test]
 fn an_index_naming_one_image_many_times_fetches_it_once() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/dup:child", ImageSpec::new(84), None);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let reg = sc.reg();
+    let image = sc.seed("app/dup:child", ImageSpec::new(84));
     let child = &image.manifests[0].blob;
     let entries = vec![(child.digest.clone(), child.size as usize); 5_000];
     let index = put_index(&reg.host(), "app/dup", &entries);
-    let env = env();
+    let env = &sc.env;
     let layout = env.scratch("out");
-    let reference = format!("{}/app/dup:1", proxy.host());
-    let out = hoist_pull(
-        &env,
-        &[
-            &reference,
-            "--platform",
-            "all",
-            "--output",
-            path_str(&layout),
-        ],
-    );
+    let reference = sc.reference("app/dup:1");
+    let out = sc.pull(&[
+        &reference,
+        "--platform",
+        "all",
+        "--output",
+        path_str(&layout),
+    ]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{index}\n"));
     let gets: Vec<String> = proxy
@@ -369,9 +345,10 @@ fn an_index_naming_one_image_many_times_fetches_it_once() {
 /// The images of an index are fetched several at a time, within `--jobs`.
 #[test]
 fn all_platforms_fetches_the_images_concurrently_within_jobs() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/many:base", ImageSpec::new(89), None);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let reg = sc.reg();
+    let image = sc.seed("app/many:base", ImageSpec::new(89));
     let base: serde_json::Value = serde_json::from_slice(&image.manifests[0].bytes).unwrap();
     let entries: Vec<(String, usize)> = (0..8)
         .map(|i| {
@@ -391,21 +368,18 @@ fn all_platforms_fetches_the_images_concurrently_within_jobs() {
         .collect();
     let index = put_index(&reg.host(), "app/many", &entries);
     proxy.set_latency(Duration::from_millis(200));
-    let env = env();
+    let env = &sc.env;
     let layout = env.scratch("out");
-    let reference = format!("{}/app/many:1", proxy.host());
-    let out = hoist_pull(
-        &env,
-        &[
-            &reference,
-            "--platform",
-            "all",
-            "--jobs",
-            "3",
-            "--output",
-            path_str(&layout),
-        ],
-    );
+    let reference = sc.reference("app/many:1");
+    let out = sc.pull(&[
+        &reference,
+        "--platform",
+        "all",
+        "--jobs",
+        "3",
+        "--output",
+        path_str(&layout),
+    ]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{index}\n"));
     assert_eq!(proxy.count("GET", Kind::Manifest), 9);
@@ -415,30 +389,27 @@ fn all_platforms_fetches_the_images_concurrently_within_jobs() {
 /// More entries than any image has is refused, naming the cap, before fetching any of them.
 #[test]
 fn an_index_with_too_many_entries_is_refused_naming_the_cap() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/huge:child", ImageSpec::new(85), None);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let reg = sc.reg();
+    let image = sc.seed("app/huge:child", ImageSpec::new(85));
     let child = &image.manifests[0].blob;
     let entries = vec![(child.digest.clone(), child.size as usize); 10_001];
     put_index(&reg.host(), "app/huge", &entries);
-    let env = env();
+    let env = &sc.env;
     let layout = env.scratch("out");
-    let reference = format!("{}/app/huge:1", proxy.host());
-    let out = hoist_pull(
-        &env,
-        &[
-            &reference,
-            "--platform",
-            "all",
-            "--output",
-            path_str(&layout),
-        ],
-    );
+    let reference = sc.reference("app/huge:1");
+    let out = sc.pull(&[
+        &reference,
+        "--platform",
+        "all",
+        "--output",
+        path_str(&layout),
+    ]);
     assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains("lists 10001 manifests, more than hoist accepts (10000)"),
-        "{}",
-        stderr(&out)
+    assert_stderr_has(
+        &out,
+        "lists 10001 manifests, more than hoist accepts (10000)",
     );
     assert_eq!(proxy.count("GET", Kind::Manifest), 1);
 }
@@ -447,8 +418,8 @@ fn an_index_with_too_many_entries_is_refused_naming_the_cap() {
 /// serves it): refused without reading more of it.
 #[test]
 fn a_manifest_over_4_mib_is_refused() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
     proxy.inject(
         Match::method("GET", Kind::Manifest),
         Fault::Status {
@@ -457,16 +428,11 @@ fn a_manifest_over_4_mib_is_refused() {
             body: format!(r#"{{"schemaVersion":2,"x":"{}"}}"#, "x".repeat(5 << 20)),
         },
     );
-    let env = env();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/fat:1", proxy.host());
-    let out = hoist_pull(&env, &[&reference, "--store", path_str(&store)]);
+    let store = &sc.store;
+    let reference = sc.reference("app/fat:1");
+    let out = sc.pull(&[&reference, "--store", path_str(store)]);
     assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains("manifest app/fat:1 is larger than 4 MiB"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "manifest app/fat:1 is larger than 4 MiB");
 }
 
 /// 40 images with 4 MB manifests each (160 MB of manifests) used to be held in memory

@@ -1,8 +1,9 @@
 //! `hoist login` / `logout` with the real `docker-credential-pass` helper (a throwaway gpg key
 //! and pass store per test), cross-checked against what `docker login` does in the same setup.
 
-use crate::login::{assert_exit, hoist_login, stderr, stdout, token_setup};
+use crate::login::{hoist_login, token_setup};
 use crate::support::registry::{Mode, RegistryServer};
+use crate::support::tools::{assert_exit, assert_stderr_has, stderr, stdout};
 use crate::support::tools::{run, run_ok, PassStore, TestEnv};
 use serde_json::Value;
 
@@ -81,10 +82,9 @@ fn login_stores_in_pass_with_dockers_empty_entry_and_bytes() {
     // A later login without flags finds them in pass.
     let out = run(env.hoist().args(["login", &reg.host()]), None);
     assert_exit(&out, 0);
-    assert!(
-        stderr(&out).contains("Authenticating with existing credentials... [Username: alice]"),
-        "{}",
-        stderr(&out)
+    assert_stderr_has(
+        &out,
+        "Authenticating with existing credentials... [Username: alice]",
     );
     assert_eq!(env.docker_config_json().unwrap(), text);
 }
@@ -117,11 +117,7 @@ fn token_login_keeps_the_identity_token_in_pass() {
     issuer.clear_requests();
     let out = run(denv.hoist().args(["login", &reg.host()]), None);
     assert_exit(&out, 0);
-    assert!(
-        stderr(&out).contains("Authenticating with existing credentials"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "Authenticating with existing credentials");
     let reqs = issuer.requests();
     assert_eq!(reqs.len(), 1, "{reqs:?}");
     assert_eq!(
@@ -153,11 +149,7 @@ fn cred_helpers_entry_beats_creds_store() {
     // Another host goes to credsStore, which is missing: proof that the store was consulted.
     let out = run(env.hoist().args(["logout", "other.example.com"]), None);
     assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains("docker-credential-nonexistent"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "docker-credential-nonexistent");
 }
 
 #[test]
@@ -172,10 +164,9 @@ fn empty_auths_entry_does_not_shadow_the_helper() {
     pass_store(&env, &reg.host(), "alice", "s3cret");
     let out = run(env.hoist().args(["login", &reg.host()]), None);
     assert_exit(&out, 0);
-    assert!(
-        stderr(&out).contains("Authenticating with existing credentials... [Username: alice]"),
-        "{}",
-        stderr(&out)
+    assert_stderr_has(
+        &out,
+        "Authenticating with existing credentials... [Username: alice]",
     );
 }
 
@@ -196,11 +187,7 @@ fn missing_helper_is_named_with_the_setting_that_chose_it() {
     // Reusing stored credentials asks the helper too.
     let out = run(env.hoist().args(["login", &reg.host()]), None);
     assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains("docker-credential-nonexistent"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "docker-credential-nonexistent");
 
     let config = format!(
         "{{\"credHelpers\": {{\"{}\": \"nonexistent\"}}}}",

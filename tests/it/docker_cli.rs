@@ -2,9 +2,10 @@
 //! write the same bytes after the same login, and each uses or removes what the other stored.
 //! Every test sets up its own config deliberately and hides credential helpers.
 
-use crate::login::{assert_exit, b64, hoist_login, stderr, stdout, token_setup};
+use crate::login::{b64, hoist_login, token_setup};
 use crate::support::images::{push_with_skopeo, ImageSpec};
 use crate::support::registry::{Mode, RegistryServer};
+use crate::support::tools::{assert_exit, assert_stderr_has, stderr, stdout};
 use crate::support::tools::{run, run_ok, TestEnv};
 use std::process::Output;
 
@@ -119,10 +120,9 @@ fn hoist_reuses_credentials_docker_stored() {
     let stored = env.docker_config_json().unwrap();
     let out = run(env.hoist().args(["login", &reg.host()]), None);
     assert_exit(&out, 0);
-    assert!(
-        stderr(&out).contains("Authenticating with existing credentials... [Username: alice]"),
-        "{}",
-        stderr(&out)
+    assert_stderr_has(
+        &out,
+        "Authenticating with existing credentials... [Username: alice]",
     );
     assert!(stdout(&out).contains("Login Succeeded"));
     assert_eq!(env.docker_config_json().unwrap(), stored);
@@ -138,10 +138,9 @@ fn hoist_reuses_identity_token_docker_stored() {
     issuer.clear_requests();
     let out = run(env.hoist().args(["login", &reg.host()]), None);
     assert_exit(&out, 0);
-    assert!(
-        stderr(&out).contains("Authenticating with existing credentials... [Username: alice]"),
-        "{}",
-        stderr(&out)
+    assert_stderr_has(
+        &out,
+        "Authenticating with existing credentials... [Username: alice]",
     );
     let reqs = issuer.requests();
     assert_eq!(reqs.len(), 1, "{reqs:?}");
@@ -313,10 +312,6 @@ fn password_flag_and_stdin_together_is_a_usage_error() {
         Some(b"x\n"),
     );
     assert_exit(&out, 2);
-    assert!(
-        stderr(&out).contains("mutually exclusive"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "mutually exclusive");
     assert_eq!(env.docker_config_json(), None);
 }

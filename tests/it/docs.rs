@@ -2,15 +2,10 @@
 //! and the demo script. (That the committed man pages and completions match the command line
 //! is a unit test in src/docs.)
 
-use crate::support::tools::{run_ok, TestEnv};
+use crate::support::tools::{run_ok, stdout, TestEnv};
 use std::path::Path;
-use std::process::Output;
 
 const COMMANDS: [&str; 5] = ["login", "logout", "pull", "push", "completions"];
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn help(env: &TestEnv, args: &[&str]) -> String {
     stdout(&run_ok(env.hoist().args(args), None))

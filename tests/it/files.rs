@@ -3,10 +3,11 @@
 //! a malformed config.json never stops a public pull nor gets overwritten. A result that
 //! cannot reach stdout is an error, and registry text reaches the terminal escaped.
 
-use crate::login::{assert_exit, b64, hoist_login, stderr, stdout};
+use crate::login::{b64, hoist_login};
 use crate::support::images::{push_with_skopeo, ImageSpec};
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer};
+use crate::support::tools::{assert_exit, stderr, stdout};
 use crate::support::tools::{run, TestEnv};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

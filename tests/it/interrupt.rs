@@ -5,34 +5,12 @@
 //! A hold fault in the proxy stalls one transfer for good, so the interrupt lands at a known
 //! point (the test waits for the stall itself, not for time to pass).
 
-use crate::support::images::{push_with_skopeo, ImageLayout, ImageSpec};
+use crate::support::images::ImageSpec;
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
-use crate::support::registry::{Mode, RegistryServer};
-use crate::support::tools::{run_ok, TestEnv};
+use crate::support::scenario::Scenario;
+use crate::support::tools::{path_str, run_ok, spawn_hoist, stderr, stdout};
 use crate::support::{files_under, wait_for_partial};
-use std::path::Path;
-use std::process::{Child, Output, Stdio};
-
-/// A config and two layers; with `--jobs 1` they download in that order.
-fn seed(host: &str, repo_tag: &str, seed: u64) -> ImageLayout {
-    seed_layers(host, repo_tag, seed, &[4096, 256 * 1024])
-}
-
-fn seed_layers(host: &str, repo_tag: &str, seed: u64, layers: &[usize]) -> ImageLayout {
-    let image = ImageSpec::new(seed).layers(layers).build("seed");
-    push_with_skopeo(&image, &format!("{host}/{repo_tag}"), None);
-    image
-}
-
-fn spawn(env: &TestEnv, args: &[&str]) -> Child {
-    env.hoist()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("hoist runs")
-}
+use std::process::{Child, Output};
 
 /// Sends the signal `name` (as `kill -NAME` spells it) once the proxy has stalled a transfer.
 fn signal_at_hold(proxy: &Proxy, child: Child, name: &str) -> Output {
@@ -58,14 +36,6 @@ fn signal_when(proxy: &Proxy, mut child: Child, name: &str, ready: impl FnOnce()
     out
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 #[test]
 fn interrupted_pull_says_what_finished_and_the_next_run_resumes() {
     pull_stopped_by("INT", 130, "app/ctrl-c:1", 300);
@@ -84,30 +54,30 @@ fn sighup_mid_pull_exits_129_and_the_next_run_resumes() {
 }
 
 fn pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
     // The stalled layer outlasts one write batch, so its bytes on disk prove hoist read them.
-    let image = seed_layers(&reg.host(), repo_tag, seed_n, &[4096, 3 << 20]);
+    let image = sc.seed(repo_tag, ImageSpec::new(seed_n).layers(&[4096, 3 << 20]));
     let last = image.manifests[0].layers[1].blob.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&last),
         Fault::HoldResponseAfter(2 << 20),
     );
-    let env = TestEnv::new().without_credential_helpers();
-    let store = env.scratch("store");
-    let reference = format!("{}/{repo_tag}", proxy.host());
-    let child = spawn(
-        &env,
+    let env = &sc.env;
+    let store = &sc.store;
+    let reference = sc.reference(repo_tag);
+    let child = spawn_hoist(
+        env,
         &[
             "pull",
             &reference,
             "--store",
-            path_str(&store),
+            path_str(store),
             "--jobs",
             "1",
         ],
     );
-    let out = signal_when(&proxy, child, signal, || {
+    let out = signal_when(proxy, child, signal, || {
         wait_for_partial(&store.join(".hoist/partial"), 1)
     });
 
@@ -142,15 +112,8 @@ fn pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
 
     // The next run fetches only the rest of the stalled layer.
     proxy.clear();
-    let out = run_ok(
-        env.hoist()
-            .args(["pull", &reference, "--store", path_str(&store)]),
-        None,
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", image.digest())
-    );
+    let out = sc.pull_to_store_ok(&reference, &[]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let gets: Vec<_> = proxy
         .requests()
         .into_iter()
@@ -172,20 +135,21 @@ fn sigterm_mid_pull_to_a_tarball_leaves_no_tarball() {
 }
 
 fn tarball_pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), repo_tag, seed_n);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    // A config and two layers; with `--jobs 1` they download in that order.
+    let image = sc.seed(repo_tag, ImageSpec::new(seed_n).layers(&[4096, 256 * 1024]));
     let last = image.manifests[0].layers[1].blob.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&last),
         Fault::HoldResponseAfter(1024),
     );
-    let env = TestEnv::new().without_credential_helpers();
+    let env = &sc.env;
     let dest = env.scratch("dest");
     let tarball = dest.join("image.tar");
-    let reference = format!("{}/{repo_tag}", proxy.host());
-    let child = spawn(
-        &env,
+    let reference = sc.reference(repo_tag);
+    let child = spawn_hoist(
+        env,
         &[
             "pull",
             &reference,
@@ -195,7 +159,7 @@ fn tarball_pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64)
             "1",
         ],
     );
-    let out = signal_at_hold(&proxy, child, signal);
+    let out = signal_at_hold(proxy, child, signal);
 
     assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
     assert!(!tarball.exists());
@@ -235,17 +199,17 @@ fn sigterm_mid_push_exits_143_and_the_next_run_finishes() {
 }
 
 fn push_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
     let image = ImageSpec::new(seed_n)
         .layers(&[4096, 64 * 1024])
         .build("app:1");
     proxy.inject(Match::method("PUT", Kind::Manifest), Fault::HoldRequest);
-    let env = TestEnv::new().without_credential_helpers();
-    let destination = format!("{}/{repo_tag}", proxy.host());
+    let env = &sc.env;
+    let destination = sc.reference(repo_tag);
     let from = image.root.display().to_string();
-    let child = spawn(&env, &["push", &destination, "--from", &from]);
-    let out = signal_at_hold(&proxy, child, signal);
+    let child = spawn_hoist(env, &["push", &destination, "--from", &from]);
+    let out = signal_at_hold(proxy, child, signal);
 
     assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
@@ -263,10 +227,7 @@ fn push_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
         env.hoist().args(["push", &destination, "--from", &from]),
         None,
     );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", image.digest())
-    );
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     assert_eq!(proxy.count("PUT", Kind::Upload), 0);
     assert_eq!(proxy.count("PUT", Kind::Manifest), 1);
     assert!(stderr(&out).contains("Layer already exists"));

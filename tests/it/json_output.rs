@@ -1,10 +1,10 @@
 //! `--json` on pull and push: one JSON object on stdout that says which blobs moved and how,
 //! checked against what really happened on a real registry.
 
-use crate::pull::{env, path_str, seed};
 use crate::support::images::ImageSpec;
 use crate::support::registry::{Mode, RegistryServer};
-use crate::support::tools::{run_ok, TestEnv};
+use crate::support::scenario::{env, seed};
+use crate::support::tools::{path_str, run_ok, TestEnv};
 use serde_json::Value;
 
 fn hoist_json(env: &TestEnv, args: &[&str]) -> Value {

@@ -2,29 +2,21 @@
 //! a partial download is adopted or removed, and files are created exclusively beside their
 //! target, never through a name someone else planted.
 
-use crate::support::images::{push_with_skopeo, ImageLayout, ImageSpec};
-use crate::support::proxy::{Fault, Kind, Match, Proxy};
+use crate::support::images::{ImageLayout, ImageSpec};
+use crate::support::proxy::{Fault, Kind, Match};
 use crate::support::registry::{Mode, RegistryServer};
-use crate::support::tools::{run_ok, TestEnv};
+use crate::support::scenario::{seed, Scenario};
+use crate::support::tools::{
+    hoist_pull_ok, path_str, run_ok, spawn_hoist, stderr, stdout, TestEnv,
+};
 use crate::support::{largest_file, wait_for_partial};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn seed(host: &str, repo_tag: &str, seed: u64) -> ImageLayout {
-    let image = ImageSpec::new(seed)
-        .layers(&[4096, 64 * 1024])
-        .build("seed");
-    push_with_skopeo(&image, &format!("{host}/{repo_tag}"), None);
-    image
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+/// A config and two small layers.
+fn two_layers(seed: u64) -> ImageSpec {
+    ImageSpec::new(seed).layers(&[4096, 64 * 1024])
 }
 
 /// Runs `cmd` to completion, or kills it and fails once `limit` has passed.
@@ -54,15 +46,11 @@ fn run_within(cmd: &mut Command, limit: Duration) -> Output {
 #[test]
 fn a_lock_file_left_by_a_killed_hoist_does_not_delay_the_next_run() {
     let reg = RegistryServer::start(Mode::Open);
-    let image = seed(&reg.host(), "app/stale-lock:1", 400);
+    let image = seed(&reg.host(), "app/stale-lock:1", two_layers(400), None);
     let env = TestEnv::new().without_credential_helpers();
     let store = env.scratch("store");
     let reference = format!("{}/app/stale-lock:1", reg.host());
-    run_ok(
-        env.hoist()
-            .args(["pull", &reference, "--store", path_str(&store)]),
-        None,
-    );
+    hoist_pull_ok(&env, &[&reference, "--store", path_str(&store)]);
     // What a hoist killed while updating index.json leaves: the lock file, just written.
     std::fs::write(store.join(".hoist/meta.lock"), b"").unwrap();
     std::fs::remove_file(store.join("index.json")).unwrap();
@@ -74,10 +62,7 @@ fn a_lock_file_left_by_a_killed_hoist_does_not_delay_the_next_run() {
         Duration::from_secs(12),
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", image.digest())
-    );
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let index = std::fs::read_to_string(store.join("index.json")).unwrap();
     assert!(index.contains("app/stale-lock:1"), "{index}");
 }
@@ -87,8 +72,8 @@ fn a_lock_file_left_by_a_killed_hoist_does_not_delay_the_next_run() {
 #[test]
 fn a_pull_into_a_layout_keeps_index_fields_hoist_does_not_know() {
     let reg = RegistryServer::start(Mode::Open);
-    let a = seed(&reg.host(), "app/index-a:1", 401);
-    let b = seed(&reg.host(), "app/index-b:1", 402);
+    let a = seed(&reg.host(), "app/index-a:1", two_layers(401), None);
+    let b = seed(&reg.host(), "app/index-b:1", two_layers(402), None);
     let env = TestEnv::new().without_credential_helpers();
     let dir = env.scratch("layout");
     let pull = |tag: &str| {
@@ -168,7 +153,7 @@ fn assert_archive_of(env: &TestEnv, tarball: &Path, image: &ImageLayout) {
 #[test]
 fn a_symlink_planted_at_the_old_partial_name_is_not_followed() {
     let reg = RegistryServer::start(Mode::Open);
-    let image = seed(&reg.host(), "app/planted:1", 403);
+    let image = seed(&reg.host(), "app/planted:1", two_layers(403), None);
     let env = TestEnv::new().without_credential_helpers();
     let dest = env.scratch("dest");
     let victim = env.scratch("elsewhere").join("precious");
@@ -194,48 +179,35 @@ fn a_symlink_planted_at_the_old_partial_name_is_not_followed() {
 /// under the other (which then failed), and both wrote one fixed partial file.
 #[test]
 fn two_pulls_to_one_tarball_both_succeed() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/two-pulls:1", 404);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let image = sc.seed("app/two-pulls:1", two_layers(404));
     let last = image.manifests[0].layers[1].blob.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&last),
         Fault::HoldResponseAfter(1024),
     );
-    let env = TestEnv::new().without_credential_helpers();
+    let env = &sc.env;
     let dest = env.scratch("dest");
     let tarball = dest.join("image.tar");
-    let reference = format!("{}/app/two-pulls:1", proxy.host());
+    let reference = sc.reference("app/two-pulls:1");
     let args = ["pull", &reference, "--output", path_str(&tarball)];
     // The first stalls in the middle of its last layer; the second runs start to finish.
-    let first = env
-        .hoist()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let first = spawn_hoist(env, &args);
     assert!(
         proxy.wait_for_hold(),
         "the first pull never reached its stall"
     );
     let second = run_ok(env.hoist().args(args), None);
-    assert_eq!(
-        String::from_utf8_lossy(&second.stdout),
-        format!("{}\n", image.digest())
-    );
-    assert_archive_of(&env, &tarball, &image);
+    assert_eq!(stdout(&second), format!("{}\n", image.digest()));
+    assert_archive_of(env, &tarball, &image);
 
     proxy.release_holds();
     let first = first.wait_with_output().unwrap();
     crate::support::secrets_log::record_output(&first);
     assert!(first.status.success(), "{}", stderr(&first));
-    assert_eq!(
-        String::from_utf8_lossy(&first.stdout),
-        format!("{}\n", image.digest())
-    );
-    assert_archive_of(&env, &tarball, &image);
+    assert_eq!(stdout(&first), format!("{}\n", image.digest()));
+    assert_archive_of(env, &tarball, &image);
     // The last one out removed the working layout.
     assert_eq!(names_in(&dest), ["image.tar"]);
 }
@@ -247,10 +219,12 @@ fn two_pulls_to_one_tarball_both_succeed() {
 /// resumes with a Range request, and nothing is left in the temp area.
 #[test]
 fn after_sigkill_the_next_pull_adopts_the_partial_download_and_resumes() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = ImageSpec::new(405).layers(&[4096, 3 << 20]).build("seed");
-    push_with_skopeo(&image, &format!("{}/app/sigkill:1", reg.host()), None);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let image = sc.seed(
+        "app/sigkill:1",
+        ImageSpec::new(405).layers(&[4096, 3 << 20]),
+    );
     let big = image.manifests[0].layers[1].blob.clone();
     assert!(
         big.size > 2 << 20,
@@ -260,17 +234,17 @@ fn after_sigkill_the_next_pull_adopts_the_partial_download_and_resumes() {
         Match::method("GET", Kind::Blob).path_ends_with(&big.digest),
         Fault::HoldResponseAfter(2 << 20),
     );
-    let env = TestEnv::new().without_credential_helpers();
-    let store = env.scratch("store");
+    let env = &sc.env;
+    let store = &sc.store;
     let partial_dir = store.join(".hoist/partial");
-    let reference = format!("{}/app/sigkill:1", proxy.host());
+    let reference = sc.reference("app/sigkill:1");
     let mut child = env
         .hoist()
         .args([
             "pull",
             &reference,
             "--store",
-            path_str(&store),
+            path_str(store),
             "--jobs",
             "1",
         ])
@@ -287,15 +261,8 @@ fn after_sigkill_the_next_pull_adopts_the_partial_download_and_resumes() {
     let (_, kept) = largest_file(&partial_dir).unwrap();
 
     proxy.clear();
-    let out = run_ok(
-        env.hoist()
-            .args(["pull", &reference, "--store", path_str(&store)]),
-        None,
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", image.digest())
-    );
+    let out = sc.pull_to_store_ok(&reference, &[]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let gets: Vec<_> = proxy
         .requests()
         .into_iter()
@@ -318,13 +285,12 @@ fn after_sigkill_the_next_pull_adopts_the_partial_download_and_resumes() {
 /// adopted too, and leftovers of blobs that are stored by now are removed.
 #[test]
 fn leftover_partial_files_are_adopted_or_removed() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/leftovers:1", 406);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let image = sc.seed("app/leftovers:1", two_layers(406));
     let layer = &image.manifests[0].layers[1];
     let config = &image.manifests[0].config;
-    let env = TestEnv::new().without_credential_helpers();
-    let store = env.scratch("store");
+    let store = &sc.store;
     let partial_dir = store.join(".hoist/partial");
     std::fs::create_dir_all(&partial_dir).unwrap();
     std::fs::write(
@@ -355,16 +321,9 @@ fn leftover_partial_files_are_adopted_or_removed() {
     )
     .unwrap();
 
-    let reference = format!("{}/app/leftovers:1", proxy.host());
-    let out = run_ok(
-        env.hoist()
-            .args(["pull", &reference, "--store", path_str(&store)]),
-        None,
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", image.digest())
-    );
+    let reference = sc.reference("app/leftovers:1");
+    let out = sc.pull_to_store_ok(&reference, &[]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let layer_get = proxy
         .requests()
         .into_iter()
@@ -382,42 +341,32 @@ fn leftover_partial_files_are_adopted_or_removed() {
 /// first is still writing (it downloads into a file of its own), and both finish.
 #[test]
 fn a_live_pulls_partial_download_is_never_taken() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/shared-store:1", 407);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let image = sc.seed("app/shared-store:1", two_layers(407));
     let last = image.manifests[0].layers[1].blob.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&last),
         Fault::HoldResponseAfter(16 * 1024),
     );
-    let env = TestEnv::new().without_credential_helpers();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/shared-store:1", proxy.host());
+    let env = &sc.env;
+    let store = &sc.store;
+    let reference = sc.reference("app/shared-store:1");
     let args = [
         "pull",
         &reference,
         "--store",
-        path_str(&store),
+        path_str(store),
         "--jobs",
         "1",
     ];
-    let first = env
-        .hoist()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let first = spawn_hoist(env, &args);
     assert!(
         proxy.wait_for_hold(),
         "the first pull never reached its stall"
     );
     let second = run_ok(env.hoist().args(args), None);
-    assert_eq!(
-        String::from_utf8_lossy(&second.stdout),
-        format!("{}\n", image.digest())
-    );
+    assert_eq!(stdout(&second), format!("{}\n", image.digest()));
     let layer_gets: Vec<_> = proxy
         .requests()
         .into_iter()
@@ -430,10 +379,7 @@ fn a_live_pulls_partial_download_is_never_taken() {
     let first = first.wait_with_output().unwrap();
     crate::support::secrets_log::record_output(&first);
     assert!(first.status.success(), "{}", stderr(&first));
-    assert_eq!(
-        String::from_utf8_lossy(&first.stdout),
-        format!("{}\n", image.digest())
-    );
+    assert_eq!(stdout(&first), format!("{}\n", image.digest()));
     let partial_dir = store.join(".hoist/partial");
     assert!(
         names_in(&partial_dir).is_empty(),

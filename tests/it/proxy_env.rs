@@ -5,7 +5,7 @@ use crate::support::forward_proxy::ForwardProxy;
 use crate::support::images::{push_with_skopeo, ImageSpec};
 use crate::support::registry::{Mode, RegistryServer, TlsOptions};
 use crate::support::tls::TestCa;
-use crate::support::tools::{run, TestEnv};
+use crate::support::tools::{run, stderr, stdout, TestEnv};
 use std::process::Output;
 
 fn pull(env: &TestEnv, extra: &[&str], reference: &str) -> Output {
@@ -16,14 +16,6 @@ fn pull(env: &TestEnv, extra: &[&str], reference: &str) -> Output {
         .args(["pull", reference, "--output"])
         .arg(&out);
     run(&mut cmd, None)
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
@@ -42,7 +34,7 @@ fn https_goes_through_the_https_proxy_tunnel() {
     let env = TestEnv::new().env("HTTPS_PROXY", &proxy.url());
     ca.docker_certs_d(&env.docker_config, &host, None);
     let out = pull(&env, &[], &format!("{host}/app:v1"));
-    assert_eq!(stdout(&out), image.digest(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), image.digest(), "{}", stderr(&out));
     let seen = proxy.seen();
     assert!(!seen.is_empty());
     assert!(
@@ -63,7 +55,7 @@ fn plain_http_goes_through_the_http_proxy_unless_no_proxy_says_otherwise() {
         .env("HTTP_PROXY", &proxy.url())
         .env("HTTPS_PROXY", &proxy.url());
     let out = pull(&env, &["--insecure", &host], &format!("{host}/app:v1"));
-    assert_eq!(stdout(&out), image.digest(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), image.digest(), "{}", stderr(&out));
     // Every request is seen, the config's and each layer's GET too: a proxy that recorded only
     // the first request of a kept-alive connection once hid them (a flaky failure).
     let manifest = &image.manifests[0];
@@ -82,6 +74,6 @@ fn plain_http_goes_through_the_http_proxy_unless_no_proxy_says_otherwise() {
     let before = proxy.seen().len();
     let env = env.env("NO_PROXY", "127.0.0.1");
     let out = pull(&env, &[], &format!("{}/app:v1", registry.host()));
-    assert_eq!(stdout(&out), image.digest(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), image.digest(), "{}", stderr(&out));
     assert_eq!(proxy.seen().len(), before, "{:?}", proxy.seen());
 }

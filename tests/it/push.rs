@@ -3,74 +3,19 @@
 //! registries, checked by reading the result back with skopeo and with `hoist pull`; mounts,
 //! re-pushes and what the user sees. Faults, chunks and memory are in `push_faults.rs`.
 
-use crate::login::{stderr, stdout};
-use crate::pull::{docker_config_with, entry, env, path_str, read_json, seed};
 use crate::support::images::{push_with_skopeo, remote_manifest_with_skopeo, Format, ImageSpec};
+use crate::support::layout::{entry, read_json};
 use crate::support::proxy::{Kind, Proxy, Recorded};
 use crate::support::registry::{Mode, RegistryServer};
+use crate::support::scenario::{
+    docker_config_with, env, requests_of, seed, Scenario, Target, USER,
+};
 use crate::support::sha256_digest;
-use crate::support::token_issuer::{IssuerConfig, TokenIssuer};
-use crate::support::tools::{run, run_ok, TestEnv};
+use crate::support::token_issuer::IssuerConfig;
+use crate::support::tools::{
+    assert_stderr_has, hoist_push, hoist_push_ok, path_str, run_ok, stderr, stdout, TestEnv,
+};
 use std::path::{Path, PathBuf};
-use std::process::Output;
-
-pub(crate) const USER: (&str, &str) = ("alice", "s3cret");
-
-pub(crate) fn hoist_push(env: &TestEnv, args: &[&str]) -> Output {
-    run(env.hoist().arg("push").args(args), None)
-}
-
-pub(crate) fn hoist_push_ok(env: &TestEnv, args: &[&str]) -> Output {
-    run_ok(env.hoist().arg("push").args(args), None)
-}
-
-/// A destination registry and what it takes to log in to it.
-pub(crate) struct Target {
-    pub reg: RegistryServer,
-    pub issuer: Option<TokenIssuer>,
-    pub creds: Option<(&'static str, &'static str)>,
-}
-
-pub(crate) fn open_target() -> Target {
-    Target {
-        reg: RegistryServer::start(Mode::Open),
-        issuer: None,
-        creds: None,
-    }
-}
-
-fn basic_target() -> Target {
-    Target {
-        reg: RegistryServer::start(Mode::Htpasswd(&[USER])),
-        issuer: None,
-        creds: Some(USER),
-    }
-}
-
-/// A token registry where alice may pull and push under `team/`, and nothing else.
-pub(crate) fn token_target(config: IssuerConfig) -> Target {
-    let issuer = TokenIssuer::start(config.user(USER.0, USER.1).allow(
-        USER.0,
-        "team/*",
-        &["pull", "push"],
-    ));
-    Target {
-        reg: RegistryServer::start(Mode::Token(&issuer)),
-        issuer: Some(issuer),
-        creds: Some(USER),
-    }
-}
-
-impl Target {
-    /// A test environment whose config.json holds the target's credentials under `host`.
-    pub fn env_for(&self, host: &str) -> TestEnv {
-        let env = env();
-        if let Some((user, pass)) = self.creds {
-            docker_config_with(&env, host, user, pass);
-        }
-        env
-    }
-}
 
 /// What a registry serves for `reference` is `digest`, for skopeo and for `hoist pull`;
 /// returns the OCI layout hoist pulled it into, for checking its blobs.
@@ -119,14 +64,6 @@ fn pull_into(env: &TestEnv, reference: &str, store: &Path) {
             .args(["pull", "--quiet", reference, "--store", path_str(store)]),
         None,
     );
-}
-
-pub(crate) fn requests_of(proxy: &Proxy, method: &str, kind: Kind) -> Vec<Recorded> {
-    proxy
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == method && r.kind == kind)
-        .collect()
 }
 
 fn skopeo_copy(env: &TestEnv, from: &str, to: &str, preserve_digests: bool) {
@@ -239,17 +176,17 @@ fn push_every_source(target: Target) {
 
 #[test]
 fn every_source_pushes_to_an_open_registry() {
-    push_every_source(open_target());
+    push_every_source(Target::open());
 }
 
 #[test]
 fn every_source_pushes_to_a_basic_auth_registry() {
-    push_every_source(basic_target());
+    push_every_source(Target::basic());
 }
 
 #[test]
 fn every_source_pushes_to_a_token_registry_with_one_token() {
-    push_every_source(token_target(IssuerConfig::default()));
+    push_every_source(Target::token(IssuerConfig::default()));
 }
 
 #[test]
@@ -281,27 +218,23 @@ fn from_another_reference_pushes_a_stored_image_under_a_new_name() {
         ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("not in the store"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "not in the store");
 }
 
 fn multi_platform_case(format: Format) {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
     let image = ImageSpec::new(4)
         .format(format)
         .multi_platform()
         .build("multi");
-    let env = env();
-    let reference = format!("{}/app/multi:1", proxy.host());
+    let env = &sc.env;
+    let reference = sc.reference("app/multi:1");
     let from = format!("{}:multi", image.root.display());
-    let out = hoist_push_ok(&env, &[&reference, "--from", &from]);
+    let out = sc.push_ok(&[&reference, "--from", &from]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     // Every child by digest first, the index under the tag last.
-    let puts: Vec<String> = requests_of(&proxy, "PUT", Kind::Manifest)
+    let puts: Vec<String> = requests_of(proxy, "PUT", Kind::Manifest)
         .into_iter()
         .map(|r| r.path.rsplit('/').next().unwrap().to_string())
         .collect();
@@ -324,7 +257,7 @@ fn multi_platform_case(format: Format) {
         let by_digest = format!("{}/app/multi@{}", proxy.host(), m.blob.digest);
         assert_eq!(remote_manifest_with_skopeo(&by_digest, None), m.bytes);
     }
-    let layout = assert_served(&env, &reference, image.digest(), None);
+    let layout = assert_served(env, &reference, image.digest(), None);
     for m in &image.manifests {
         for l in &m.layers {
             let bytes = std::fs::read(layout.join("blobs/sha256").join(&l.blob.digest[7..]));
@@ -347,7 +280,7 @@ fn docker_manifest_list_pushes_every_child_then_the_list() {
 
 /// Pushes as `reader`, who may only pull under `team/`, and checks the refusal.
 fn refused_push(repository: &str) -> String {
-    let target = token_target(IssuerConfig::default().user("reader", "pw").allow(
+    let target = Target::token(IssuerConfig::default().user("reader", "pw").allow(
         "reader",
         "team/*",
         &["pull"],
@@ -425,7 +358,7 @@ fn pulled_into_store(target: &Target, proxy: &Proxy, repo: &str, puller: (&str, 
 
 #[test]
 fn stored_image_is_mounted_from_the_repository_it_came_from() {
-    let target = token_target(IssuerConfig::default());
+    let target = Target::token(IssuerConfig::default());
     let proxy = Proxy::start(&target.reg.host());
     let env = pulled_into_store(&target, &proxy, "team/src", USER);
     let issuer = target.issuer.as_ref().unwrap();
@@ -463,7 +396,7 @@ fn stored_image_is_mounted_from_the_repository_it_came_from() {
 fn refused_mount_falls_back_to_an_upload() {
     // The image lives in other/src, which alice may not read: the registry refuses the
     // mount (she holds no pull on the source), and the blobs are uploaded instead.
-    let target = token_target(IssuerConfig::default().user("admin", "pw").allow(
+    let target = Target::token(IssuerConfig::default().user("admin", "pw").allow(
         "admin",
         "*",
         &["*"],
@@ -510,13 +443,13 @@ fn refused_mount_falls_back_to_an_upload() {
 
 #[test]
 fn pushing_an_unchanged_image_again_uploads_nothing() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
     let image = ImageSpec::new(7).build("img");
-    let env = env();
+    let env = &sc.env;
     let from = format!("{}:img", image.root.display());
-    let reference = format!("{}/app/same:1", proxy.host());
-    hoist_push_ok(&env, &[&reference, "--from", &from]);
+    let reference = sc.reference("app/same:1");
+    sc.push_ok(&[&reference, "--from", &from]);
     let uploads = |p: &Proxy| -> Vec<Recorded> {
         p.requests()
             .into_iter()
@@ -526,9 +459,9 @@ fn pushing_an_unchanged_image_again_uploads_nothing() {
 
     // The tag already points at this digest: one HEAD of the manifest and nothing else.
     proxy.clear();
-    let out = hoist_push_ok(&env, &[&reference, "--from", &from]);
+    let out = sc.push_ok(&[&reference, "--from", &from]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    assert!(uploads(&proxy).is_empty(), "{:#?}", proxy.requests());
+    assert!(uploads(proxy).is_empty(), "{:#?}", proxy.requests());
     assert_eq!(proxy.count("HEAD", Kind::Blob), 0);
     assert_eq!(proxy.count("HEAD", Kind::Manifest), 1);
     let err = stderr(&out);
@@ -537,22 +470,22 @@ fn pushing_an_unchanged_image_again_uploads_nothing() {
 
     // A new tag: each blob is found by HEAD, and only the manifest goes up.
     proxy.clear();
-    let retag = format!("{}/app/same:2", proxy.host());
-    let out = hoist_push_ok(&env, &[&retag, "--from", &from]);
+    let retag = sc.reference("app/same:2");
+    let out = sc.push_ok(&[&retag, "--from", &from]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    let sent = uploads(&proxy);
+    let sent = uploads(proxy);
     assert_eq!(sent.len(), 1, "{sent:#?}");
     assert!(sent[0].path.ends_with("/manifests/2"), "{sent:#?}");
     assert_eq!(proxy.count("HEAD", Kind::Blob), 3);
     assert_eq!(stderr(&out).matches("Layer already exists").count(), 3);
 
     // From the store under its own name (no --from): up to date as well.
-    let store = env.scratch("store");
-    pull_into(&env, &reference, &store);
+    let store = &sc.store;
+    pull_into(env, &reference, store);
     proxy.clear();
-    let out = hoist_push_ok(&env, &[&reference, "--store", path_str(&store)]);
+    let out = sc.push_ok(&[&reference, "--store", path_str(store)]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    assert!(uploads(&proxy).is_empty(), "{:#?}", proxy.requests());
+    assert!(uploads(proxy).is_empty(), "{:#?}", proxy.requests());
 }
 
 // ----------------------------------------------------------------- output

@@ -2,19 +2,16 @@
 //! larger than the memory it may use. Every push must still end with the registry serving
 //! exactly the image: skopeo's digest, and the blobs pulled back byte for byte.
 
-use crate::login::{stderr, stdout};
-use crate::pull::env;
-use crate::push::{
-    assert_served, hoist_push, hoist_push_ok, open_target, requests_of, token_target, Target,
-};
+use crate::push::assert_served;
 use crate::support::images::{
     big_layer_layout, remote_manifest_with_skopeo, sha256_file, ImageLayout, ImageSpec,
 };
-use crate::support::proxy::{Fault, Kind, Match, Proxy, Recorded};
+use crate::support::proxy::{Fault, Kind, Match, Recorded};
 use crate::support::registry::{Mode, RegistryServer};
+use crate::support::scenario::{env, requests_of, Scenario, Target};
 use crate::support::sha256_digest;
 use crate::support::token_issuer::IssuerConfig;
-use crate::support::tools::{hoist_peak_rss, TestEnv};
+use crate::support::tools::{hoist_peak_rss, hoist_push, stderr, stdout};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -24,40 +21,42 @@ const CHUNKED: [&str; 4] = ["--chunk-size", "100000", "--jobs", "1"];
 const WHOLE: [&str; 2] = ["--jobs", "1"];
 
 /// One push through a proxy: the destination, and a config and one gzipped layer as an OCI
-/// layout. Faults go into `proxy` before [`Case::push`].
+/// layout. Faults go into the scenario before [`Case::push`].
 struct Case {
-    target: Target,
-    proxy: Proxy,
+    sc: Scenario,
     reference: String,
     image: ImageLayout,
-    env: TestEnv,
+}
+
+/// The scenario's registry, proxy and environment, as `case.proxy`, `case.env`.
+impl std::ops::Deref for Case {
+    type Target = Scenario;
+    fn deref(&self) -> &Scenario {
+        &self.sc
+    }
 }
 
 impl Case {
     /// To an open registry.
     fn new(repo: &str, seed: u64, layer: usize) -> Case {
-        Case::to(open_target(), repo, seed, layer)
+        Case::to(Target::open(), repo, seed, layer)
     }
 
     fn to(target: Target, repo: &str, seed: u64, layer: usize) -> Case {
-        let proxy = Proxy::start(&target.reg.host());
-        let env = target.env_for(&proxy.host());
+        let sc = Scenario::new(target);
         Case {
-            reference: format!("{}/{repo}:1", proxy.host()),
+            reference: sc.reference(&format!("{repo}:1")),
             image: ImageSpec::new(seed).layers(&[layer]).build("img"),
-            target,
-            proxy,
-            env,
+            sc,
         }
     }
 
     /// Pushes, which must succeed, print the digest and use up every fault injected.
     fn push(&self, args: &[&str]) {
         let from = format!("{}:img", self.image.root.display());
-        let out = hoist_push_ok(
-            &self.env,
-            &[&[&self.reference, "--from", &from], args].concat(),
-        );
+        let out = self
+            .sc
+            .push_ok(&[&[&self.reference, "--from", &from], args].concat());
         assert_eq!(stdout(&out), format!("{}\n", self.image.digest()));
         assert_eq!(self.proxy.pending_faults(), 0);
     }
@@ -346,7 +345,7 @@ fn token_expiring_during_a_large_upload_is_replaced() {
     // before the upload. The renewed token is already expired, so the registry refuses that
     // chunk; hoist must get another token and carry on.
     let config = IssuerConfig::default().lifetime(10).expire_token(2);
-    let case = Case::to(token_target(config), "team/expiring", 28, 2_000_000);
+    let case = Case::to(Target::token(config), "team/expiring", 28, 2_000_000);
     case.proxy.inject(
         Match::method("PATCH", Kind::Upload).skip(1),
         Fault::Delay(Duration::from_millis(10_500)),
@@ -379,7 +378,7 @@ fn token_refused_on_a_large_whole_blob_put_is_replaced() {
     // 401 before reading its body; hoist must hear the refusal, not a broken connection,
     // and send the layer again with a new token.
     let config = IssuerConfig::default().lifetime(2).expire_token(2);
-    let case = Case::to(token_target(config), "team/big-put", 30, 8_000_000);
+    let case = Case::to(Target::token(config), "team/big-put", 30, 8_000_000);
     case.proxy.inject(
         Match::method("POST", Kind::Upload).skip(1),
         Fault::Delay(Duration::from_millis(2500)),

@@ -5,10 +5,10 @@
 //! No sleeps as synchronisation: the screen is polled until a pattern appears, with a deadline.
 //! Needs tmux (`apt-get install -y tmux`).
 
-use crate::support::images::{push_with_skopeo, ImageLayout, ImageSpec};
-use crate::support::proxy::{Fault, Kind, Match, Proxy};
-use crate::support::registry::{Mode, RegistryServer};
-use crate::support::tools::TestEnv;
+use crate::support::images::ImageSpec;
+use crate::support::proxy::{Fault, Kind, Match};
+use crate::support::scenario::Scenario;
+use crate::support::tools::stdout;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -70,7 +70,7 @@ impl Screen {
             .output()
             .unwrap();
         assert!(out.status.success(), "capture-pane failed");
-        String::from_utf8_lossy(&out.stdout)
+        stdout(&out)
             .lines()
             .map(|l| l.trim_end().to_string() + "\n")
             .collect()
@@ -148,27 +148,28 @@ fn bar_remnants(text: &str) -> Vec<&str> {
         .collect()
 }
 
-fn seed(host: &str, repo_tag: &str, seed: u64, layers: &[usize]) -> ImageLayout {
-    let image = ImageSpec::new(seed).layers(layers).build("seed");
-    push_with_skopeo(&image, &format!("{host}/{repo_tag}"), None);
-    image
-}
-
 #[test]
 fn overall_line_shows_bytes_rate_and_ctrl_c_clears_the_bars() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/tty:1", 500, &[4096, 64 * 1024, 1 << 20]);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let image = sc.seed(
+        "app/tty:1",
+        ImageSpec::new(500).layers(&[4096, 64 * 1024, 1 << 20]),
+    );
     let last = image.manifests[0].layers[2].blob.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&last),
         Fault::HoldResponseAfter(256 * 1024),
     );
-    let env = TestEnv::new().without_credential_helpers();
-    let store = env.scratch("store");
+    let env = &sc.env;
+    let store = &sc.store;
     let mut cmd = env.hoist();
-    cmd.args(["pull", &format!("{}/app/tty:1", proxy.host())])
-        .args(["--jobs", "1", "--store", store.to_str().unwrap()]);
+    cmd.args(["pull", &sc.reference("app/tty:1")]).args([
+        "--jobs",
+        "1",
+        "--store",
+        store.to_str().unwrap(),
+    ]);
     let screen = Screen::run(&cmd);
 
     let manifest = &image.manifests[0];
@@ -209,14 +210,14 @@ fn overall_line_shows_bytes_rate_and_ctrl_c_clears_the_bars() {
 /// 8 MiB/s link). The finished line then reads `Pulled SIZE (resumed at OFFSET)`.
 #[test]
 fn resumed_pull_rates_only_the_bytes_it_moves() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/tty-resume:1", 501, &[6 << 20]);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let image = sc.seed("app/tty-resume:1", ImageSpec::new(501).layers(&[6 << 20]));
     let layer = image.manifests[0].layers[0].blob.digest.clone();
     let held = Match::method("GET", Kind::Blob).path_ends_with(&layer);
-    let env = TestEnv::new().without_credential_helpers();
-    let store = env.scratch("store");
-    let reference = format!("{}/app/tty-resume:1", proxy.host());
+    let env = &sc.env;
+    let store = &sc.store;
+    let reference = sc.reference("app/tty-resume:1");
     let mut cmd = env.hoist();
     cmd.args(["pull", &reference, "--store", store.to_str().unwrap()]);
 
@@ -268,23 +269,22 @@ fn resumed_pull_rates_only_the_bytes_it_moves() {
 /// goes the same way) land above the bars, whole, and the bars stay below them intact.
 #[test]
 fn lines_printed_during_a_transfer_go_above_the_bars() {
-    let reg = RegistryServer::start(Mode::Open);
-    let proxy = Proxy::start(&reg.host());
-    let image = seed(&reg.host(), "app/tty-debug:1", 502, &[4096, 512 * 1024]);
+    let sc = Scenario::open();
+    let proxy = &sc.proxy;
+    let image = sc.seed(
+        "app/tty-debug:1",
+        ImageSpec::new(502).layers(&[4096, 512 * 1024]),
+    );
     let last = image.manifests[0].layers[1].blob.digest.clone();
     proxy.inject(
         Match::method("GET", Kind::Blob).path_ends_with(&last),
         Fault::HoldResponseAfter(64 * 1024),
     );
-    let env = TestEnv::new().without_credential_helpers();
-    let store = env.scratch("store");
+    let env = &sc.env;
+    let store = &sc.store;
     let mut cmd = env.hoist();
-    cmd.args([
-        "--debug",
-        "pull",
-        &format!("{}/app/tty-debug:1", proxy.host()),
-    ])
-    .args(["--jobs", "1", "--store", store.to_str().unwrap()]);
+    cmd.args(["--debug", "pull", &sc.reference("app/tty-debug:1")])
+        .args(["--jobs", "1", "--store", store.to_str().unwrap()]);
     let screen = Screen::run(&cmd);
     let held_get = format!("/blobs/{last} -> 200");
     let shown = screen.wait_for("the held blob's request logged, under live bars", |s| {

@@ -4,7 +4,7 @@
 use crate::support::images::{push_with_skopeo, ImageSpec};
 use crate::support::registry::{Mode, RegistryServer, TlsOptions};
 use crate::support::tls::TestCa;
-use crate::support::tools::{run, TestEnv};
+use crate::support::tools::{run, stdout, TestEnv};
 
 fn tls_registry(ca: &TestCa, client_cas: bool) -> (RegistryServer, String, String) {
     let options = TlsOptions {
@@ -34,15 +34,11 @@ fn pull(env: &TestEnv, extra: &[&str], reference: &str) -> std::process::Output 
 fn assert_pulls(env: &TestEnv, extra: &[&str], reference: &str, digest: &str) {
     let out = pull(env, extra, reference);
     assert_eq!(
-        stdout(&out),
+        stdout(&out).trim(),
         digest,
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 #[test]

@@ -2,17 +2,16 @@
 //! a redirect target's 401 is no challenge, `--insecure` and `certs.d` are per host, and no
 //! secret carried in a URL reaches hoist's output.
 
-use crate::login::{stderr, stdout};
-use crate::pull::{docker_config_with, env, seed};
 use crate::support::forward_proxy::ForwardProxy;
 use crate::support::images::ImageSpec;
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer, TlsOptions};
+use crate::support::scenario::{docker_config_with, env, seed};
 use crate::support::secrets_log::record_secret;
 use crate::support::tls::TestCa;
 use crate::support::tls_relay::TlsRelay;
 use crate::support::token_issuer::{IssuerConfig, TokenIssuer};
-use crate::support::tools::{run, TestEnv};
+use crate::support::tools::{run, stderr, stdout, TestEnv};
 use std::process::Output;
 
 const USER: &str = "trusting-user";

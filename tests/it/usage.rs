@@ -1,10 +1,10 @@
 //! Usage errors are caught before any work: exit 2, a message naming the argument, and not
 //! one request to the registry.
 
-use crate::login::{assert_exit, stderr};
 use crate::support::images::{push_with_skopeo, ImageSpec};
 use crate::support::proxy::Proxy;
 use crate::support::registry::{Mode, RegistryServer};
+use crate::support::tools::{assert_exit, assert_stderr_has, stderr};
 use crate::support::tools::{run, TestEnv};
 
 /// A registry reached through the recording proxy, holding `team/app:v1`.
@@ -138,11 +138,7 @@ fn an_unwritable_digest_file_or_output_stops_a_transfer_before_any_request() {
     for output in [under_file.clone(), format!("{under_file}.tar")] {
         let pulled = hoist(&env, &["pull", &reference, "--output", &output]);
         assert_usage(&pulled, "--output");
-        assert!(
-            stderr(&pulled).contains("not a directory"),
-            "{}",
-            stderr(&pulled)
-        );
+        assert_stderr_has(&pulled, "not a directory");
     }
     assert!(proxy.requests().is_empty(), "{:#?}", proxy.requests());
     assert!(!std::path::Path::new(&out).exists(), "nothing downloaded");

@@ -2,10 +2,14 @@
 //! proxy, image builders and wrappers for external tools.
 #![allow(dead_code)]
 
+pub mod faults;
 pub mod forward_proxy;
 pub mod images;
+pub mod issuer_config;
+pub mod layout;
 pub mod proxy;
 pub mod registry;
+pub mod scenario;
 pub mod secrets_log;
 pub mod tls;
 pub mod tls_relay;

@@ -151,6 +151,39 @@ impl Default for TestEnv {
     }
 }
 
+/// A run's stdout, lossily decoded: what tests compare.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A run's stderr, lossily decoded.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A temp path as an argument; test paths are always UTF-8.
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The run exited with `code`; otherwise panics showing both streams.
+pub fn assert_exit(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(o),
+        stderr(o)
+    );
+}
+
+/// The run's stderr contains `needle`; otherwise panics showing the whole of it.
+#[track_caller]
+pub fn assert_stderr_has(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert!(err.contains(needle), "no {needle:?} in stderr:\n{err}");
+}
+
 /// Runs `cmd`, feeding `stdin` if given.
 pub fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
     if stdin.is_some() {
@@ -166,6 +199,37 @@ pub fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
         crate::support::secrets_log::record_output(&out);
     }
     out
+}
+
+/// `hoist pull ARGS` in `env`.
+pub fn hoist_pull(env: &TestEnv, args: &[&str]) -> Output {
+    run(env.hoist().arg("pull").args(args), None)
+}
+
+/// `hoist pull ARGS` in `env`, which must succeed.
+pub fn hoist_pull_ok(env: &TestEnv, args: &[&str]) -> Output {
+    run_ok(env.hoist().arg("pull").args(args), None)
+}
+
+/// `hoist push ARGS` in `env`.
+pub fn hoist_push(env: &TestEnv, args: &[&str]) -> Output {
+    run(env.hoist().arg("push").args(args), None)
+}
+
+/// `hoist push ARGS` in `env`, which must succeed.
+pub fn hoist_push_ok(env: &TestEnv, args: &[&str]) -> Output {
+    run_ok(env.hoist().arg("push").args(args), None)
+}
+
+/// `hoist ARGS` started in `env` with piped output, for tests that signal or race it.
+pub fn spawn_hoist(env: &TestEnv, args: &[&str]) -> std::process::Child {
+    env.hoist()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hoist runs")
 }
 
 /// hoist itself, or hoist under a wrapper (`unshare ... hoist`, `env ... hoist`).
