@@ -192,7 +192,12 @@ pub fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
     if let Some(data) = stdin {
-        child.stdin.take().unwrap().write_all(data).unwrap();
+        // A command may exit without reading its input (a usage error, say): that is its
+        // answer to judge, not a failure of the test bed.
+        match child.stdin.take().unwrap().write_all(data) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other.unwrap(),
+        }
     }
     let out = child.wait_with_output().unwrap();
     if runs_hoist(cmd) {
