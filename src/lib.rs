@@ -14,7 +14,6 @@ pub mod fs;
 pub mod fuzzing;
 pub mod reference;
 pub mod registry;
-pub mod settings;
 pub mod store;
 pub mod types;
 pub mod ui;

@@ -1,14 +1,13 @@
 //! `hoist completions SHELL`: the completion script, from the same clap definitions as the
 //! help; and the hidden `hoist __complete-servers`, which the scripts call for SERVER.
 
-use crate::cli::CompletionsArgs;
-use crate::config::{self, DockerConfig, Environment};
+use crate::cli::plan::Settings;
+use crate::config::{ConfigDir, DockerConfig};
 use crate::reference::Registry;
-use crate::settings::Settings;
 use std::io::Write;
 
-pub fn run(args: &CompletionsArgs) -> anyhow::Result<()> {
-    let script = crate::docs::completion_script(args.shell);
+pub fn run(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    let script = crate::docs::completion_script(shell);
     let mut out = std::io::stdout().lock();
     // As for every result: a failed write is an error, a reader that closed the pipe is not.
     match out.write_all(&script).and_then(|_| out.flush()) {
@@ -21,12 +20,11 @@ pub fn run(args: &CompletionsArgs) -> anyhow::Result<()> {
 
 /// The registries config.json names, one a line. It runs while someone presses Tab: anything
 /// unreadable gives nothing rather than an error in the middle of their command line.
-pub fn servers(settings: &Settings) -> anyhow::Result<()> {
-    let env = Environment::from_process();
-    let Ok(dir) = config::resolve_config_dir(settings.config_flag.as_deref(), &env) else {
+pub fn servers(settings: &Settings, dir: Option<&ConfigDir>) -> anyhow::Result<()> {
+    let Some(dir) = dir else {
         return Ok(());
     };
-    let Ok(config) = DockerConfig::load(&dir.path, env.home.as_deref()) else {
+    let Ok(config) = DockerConfig::load(&dir.path, settings.env.home.as_deref()) else {
         return Ok(());
     };
     for server in server_names(&config) {

@@ -11,10 +11,7 @@ pub const TERMINATED: u8 = 143;
 /// Stopped by SIGHUP (the terminal went away), 128 + 1.
 pub const HUNG_UP: u8 = 129;
 
-/// A mistake in how hoist was called, found after parsing (e.g. `--password-stdin` without `-u`).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
+pub use crate::cli::UsageError;
 
 pub fn for_error(error: &anyhow::Error) -> u8 {
     if error.chain().any(|c| c.is::<UsageError>()) {

@@ -2,41 +2,33 @@
 //! against the registry, and only then store them where the Docker CLI would.
 
 use super::exit_code::UsageError;
-use crate::cli::LoginArgs;
-use crate::config::{self, Environment};
+use crate::cli::plan::{LoginPlan, PasswordFrom, Settings};
 use crate::credentials::keychain::{Keychain, Origin, StoredLogin};
 use crate::credentials::{Credential, Fixed};
 use crate::reference::Registry;
 use crate::registry::{RegistryClient, RegistryError};
-use crate::settings::Settings;
 use crate::types::Secret;
 use anyhow::Context;
 use std::io::{IsTerminal, Read};
 use std::sync::Arc;
 
-pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
+pub async fn run(settings: &Settings, plan: LoginPlan) -> anyhow::Result<()> {
     let printer = settings.printer;
-    if args.password.is_some() && args.password_stdin {
-        return Err(
-            UsageError("--password and --password-stdin are mutually exclusive".into()).into(),
-        );
-    }
-    if args.password_stdin && args.username.is_none() {
-        return Err(UsageError("Must provide --username with --password-stdin".into()).into());
-    }
-    if args.password.is_some() {
-        printer.warn("Using --password via the CLI is insecure. Use --password-stdin.");
-    }
-    let password = match (&args.password, args.password_stdin) {
-        (Some(p), _) => Some(Secret::new(p.clone())),
-        (None, true) => Some(read_password_stdin()?),
-        (None, false) => None,
+    let LoginPlan {
+        registry,
+        config_dir,
+        username,
+        password,
+    } = plan;
+    let password = match password {
+        PasswordFrom::Flag(p) => {
+            printer.warn("Using --password via the CLI is insecure. Use --password-stdin.");
+            Some(p)
+        }
+        PasswordFrom::Stdin => Some(read_password_stdin()?),
+        PasswordFrom::Ask => None,
     };
-    let registry = Registry::parse_server_arg(args.server.as_deref())
-        .map_err(|e| super::exit_code::UsageError(e.to_string()))?;
-    let env = Environment::from_process();
-    let dir = config::resolve_config_dir(settings.config_flag.as_deref(), &env)?;
-    let mut keychain = Keychain::load(&dir, &env)?;
+    let mut keychain = Keychain::load(&config_dir, &settings.env)?;
     let client = RegistryClient::new(
         registry.clone(),
         settings.client_options(&registry)?,
@@ -47,7 +39,7 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
 
     // Nothing given: try what is stored first, as `docker login` does.
     let mut stored_username = None;
-    if args.username.is_none() && password.is_none() {
+    if username.is_none() && password.is_none() {
         if let Some(stored) = keychain.lookup(&registry)? {
             let credential = stored.credential;
             stored_username = credential.username().map(str::to_string);
@@ -80,8 +72,8 @@ pub async fn run(settings: &Settings, args: &LoginArgs) -> anyhow::Result<()> {
         }
     }
 
-    let username = match &args.username {
-        Some(u) => u.clone(),
+    let username = match username {
+        Some(u) => u,
         None if terminal => prompt_username(stored_username.as_deref())?,
         None => return Err(no_tty()),
     };

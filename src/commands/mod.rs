@@ -1,4 +1,5 @@
-//! One function per command: resolve, orchestrate, report. The work happens in the layers below.
+//! One function per command, taking its plan: orchestrate and report. Arguments were resolved
+//! and checked before (`cli::plan`); the work happens in the layers below.
 
 pub mod completions;
 pub mod exit_code;
@@ -8,20 +9,21 @@ pub mod pull;
 pub mod push;
 mod transfer;
 
-use crate::cli::{Cli, Command};
-use crate::settings::Settings;
+use crate::cli::plan::{CommandPlan, Plan};
+use crate::cli::Cli;
+use crate::config::Environment;
 use crate::ui::Tally;
 use std::sync::Arc;
 
 /// `tally` records what pull and push finish, so `main` can say so after Ctrl-C.
 pub async fn run(cli: Cli, tally: Arc<Tally>) -> anyhow::Result<()> {
-    let settings = Settings::resolve(&cli.global);
-    match &cli.command {
-        Command::Login(args) => login::run(&settings, args).await,
-        Command::Logout(args) => logout::run(&settings, args).await,
-        Command::Pull(args) => pull::run(&settings, args, tally).await,
-        Command::Push(args) => push::run(&settings, args, tally).await,
-        Command::Completions(args) => completions::run(args),
-        Command::CompleteServers => completions::servers(&settings),
+    let Plan { settings, command } = Plan::resolve(cli, Environment::from_process())?;
+    match command {
+        CommandPlan::Login(plan) => login::run(&settings, plan).await,
+        CommandPlan::Logout(plan) => logout::run(&settings, plan).await,
+        CommandPlan::Pull(plan) => pull::run(&settings, plan, tally).await,
+        CommandPlan::Push(plan) => push::run(&settings, plan, tally).await,
+        CommandPlan::Completions(shell) => completions::run(shell),
+        CommandPlan::CompleteServers(dir) => completions::servers(&settings, dir.as_ref()),
     }
 }

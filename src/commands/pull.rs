@@ -1,13 +1,10 @@
 //! `hoist pull REF`: into the store, an OCI layout, or a docker-archive tarball.
 
-use super::transfer::{self, TransferCredentials};
-use crate::cli::{OutputFormat, PullArgs};
-use crate::engine::manifest::PlatformChoice;
+use super::transfer::TransferCredentials;
+use crate::cli::plan::{Destination, PullPlan, Settings};
 use crate::engine::pull;
 use crate::engine::report::Reporter;
-use crate::reference::Reference;
 use crate::registry::{RegistryClient, Scope};
-use crate::settings::Settings;
 use crate::store::layout::Layout;
 use crate::store::{ArchiveOptions, LayerForm, WorkDir};
 use crate::ui::summary::blob_summaries;
@@ -16,25 +13,15 @@ use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub async fn run(settings: &Settings, args: &PullArgs, tally: Arc<Tally>) -> anyhow::Result<()> {
-    let reference = Reference::parse(&args.reference)
-        .map_err(|e| super::exit_code::UsageError(e.to_string()))?;
-    let platform = PlatformChoice::parse(args.platform.as_deref())?;
-    let (format, layout_dir, archive) = destination(args)?;
-    if archive.is_some() && matches!(platform, PlatformChoice::All) {
-        return Err(super::exit_code::UsageError(
-            "a docker-archive holds one image: choose one with --platform os/arch, or write an OCI layout (--output DIR) to keep all platforms".into(),
-        )
-        .into());
-    }
-    if let Some(output) = &args.output {
-        transfer::check_output(output)?;
-    }
-    if let Some(file) = &args.digest_file {
-        transfer::check_digest_file(file)?;
-    }
+pub async fn run(settings: &Settings, args: PullPlan, tally: Arc<Tally>) -> anyhow::Result<()> {
+    let (reference, platform) = (&args.reference, &args.platform);
+    // A tarball is built from a working layout beside it, removed afterwards.
+    let (layout_dir, archive) = match &args.destination {
+        Destination::Store(dir) | Destination::Layout(dir) => (dir.clone(), None),
+        Destination::Archive(file) => (work_dir_for(file), Some(file.clone())),
+    };
     let printer = settings.printer;
-    let credentials = TransferCredentials::load(settings.config_flag.as_deref(), printer)?;
+    let credentials = TransferCredentials::load(args.config_dir.as_ref(), &settings.env, printer)?;
     let client = RegistryClient::new(
         reference.registry().clone(),
         settings.client_options(reference.registry())?,
@@ -42,7 +29,7 @@ pub async fn run(settings: &Settings, args: &PullArgs, tally: Arc<Tally>) -> any
         vec![Scope::pull(reference.repository())],
     )?;
     printer.status(format!("Pulling {}", reference));
-    let plan = pull::resolve(&client, &reference, &platform).await?;
+    let plan = pull::resolve(&client, reference, platform).await?;
     // Other pulls to the same tarball share its working layout; the last one out removes it.
     let work = match archive {
         Some(_) => Some(
@@ -59,7 +46,7 @@ pub async fn run(settings: &Settings, args: &PullArgs, tally: Arc<Tally>) -> any
     let progress = Arc::new(Progress::new(printer, tally.clone()));
     let pulled = pull::fetch(
         &client,
-        &reference,
+        reference,
         plan,
         &layout,
         args.jobs,
@@ -72,7 +59,7 @@ pub async fn run(settings: &Settings, args: &PullArgs, tally: Arc<Tally>) -> any
     layout
         .set_image(&name, to_oci_descriptor(&pulled.stored)?)
         .await?;
-    if let (Some(OutputFormat::DockerArchive), Some(archive)) = (format, &archive) {
+    if let Some(archive) = &archive {
         let manifest = layout.read_blob_bytes(&pulled.stored.digest).await?;
         let options = ArchiveOptions {
             repo_tags: reference
@@ -124,27 +111,6 @@ pub async fn run(settings: &Settings, args: &PullArgs, tally: Arc<Tally>) -> any
         printer.result(digest)?;
     }
     Ok(())
-}
-
-/// Where the image goes: a layout directory, and for a tarball the file it ends up in
-/// (built from a working layout beside it, removed afterwards).
-fn destination(
-    args: &PullArgs,
-) -> anyhow::Result<(Option<OutputFormat>, PathBuf, Option<PathBuf>)> {
-    let Some(output) = &args.output else {
-        return Ok((None, transfer::store_dir(args.store.as_ref())?, None));
-    };
-    let format = args
-        .format
-        .unwrap_or(if output.extension().is_some_and(|e| e == "tar") {
-            OutputFormat::DockerArchive
-        } else {
-            OutputFormat::Oci
-        });
-    Ok(match format {
-        OutputFormat::Oci => (Some(format), output.clone(), None),
-        OutputFormat::DockerArchive => (Some(format), work_dir_for(output), Some(output.clone())),
-    })
 }
 
 fn work_dir_for(archive: &Path) -> PathBuf {

@@ -1,12 +1,11 @@
 //! `hoist push REF [--from SOURCE]`: from the store, an OCI layout, or an image tarball.
 
-use super::transfer::{self, TransferCredentials};
-use crate::cli::PushArgs;
+use super::transfer::TransferCredentials;
+use crate::cli::plan::{PushFrom, PushPlan, Settings};
 use crate::engine::push::{self, BlobReader, PushOptions, PushSource};
 use crate::reference::Reference;
 use crate::registry::manifests::Manifest;
 use crate::registry::{RegistryClient, Scope};
-use crate::settings::Settings;
 use crate::store::layout::Layout;
 use crate::store::ImageSource;
 use crate::types::Digest;
@@ -15,24 +14,19 @@ use crate::ui::{Progress, Tally, TransferSummary};
 use anyhow::Context;
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 use tokio::io::AsyncSeekExt;
 
-pub async fn run(settings: &Settings, args: &PushArgs, tally: Arc<Tally>) -> anyhow::Result<()> {
-    let destination = Reference::parse(&args.reference)
-        .map_err(|e| super::exit_code::UsageError(e.to_string()))?;
-    if let Some(file) = &args.digest_file {
-        transfer::check_digest_file(file)?;
-    }
+pub async fn run(settings: &Settings, args: PushPlan, tally: Arc<Tally>) -> anyhow::Result<()> {
+    let destination = &args.destination;
     let printer = settings.printer;
-    let (source, store) = open_source(args, &destination).await?;
+    let (source, store) = open_source(&args.from).await?;
     let source: Arc<StoreSource> = Arc::new(source);
-    let mounts = push::mount_sources(source.as_ref(), &destination)?;
+    let mounts = push::mount_sources(source.as_ref(), destination)?;
     let scopes = std::iter::once(Scope::push(destination.repository()))
         .chain(mounts.iter().map(|r| Scope::pull(r)))
         .collect();
-    let credentials = TransferCredentials::load(settings.config_flag.as_deref(), printer)?;
+    let credentials = TransferCredentials::load(args.config_dir.as_ref(), &settings.env, printer)?;
     let client = RegistryClient::new(
         destination.registry().clone(),
         settings.client_options(destination.registry())?,
@@ -47,14 +41,14 @@ pub async fn run(settings: &Settings, args: &PushArgs, tally: Arc<Tally>) -> any
     };
     let pushed = push::push(
         &client,
-        &destination,
+        destination,
         source.clone(),
         &options,
         progress.clone(),
     )
     .await;
     progress.finish();
-    let pushed = pushed.map_err(|e| explain(e, &destination))?;
+    let pushed = pushed.map_err(|e| explain(e, destination))?;
     // The store remembers where its blobs now live, so a later push can mount them.
     if let Some(store) = store {
         for blob in &pushed.blobs {
@@ -91,37 +85,16 @@ pub async fn run(settings: &Settings, args: &PushArgs, tally: Arc<Tally>) -> any
     Ok(())
 }
 
-/// `--from` names a path (`PATH` or `PATH:NAME`) when one exists; otherwise it is a reference
-/// in the store. No `--from`: the store's image under the destination reference.
-async fn open_source(
-    args: &PushArgs,
-    destination: &Reference,
-) -> anyhow::Result<(StoreSource, Option<Layout>)> {
-    if let Some(from) = &args.from {
-        if Path::new(from).exists() {
-            return Ok((
-                StoreSource::new(ImageSource::open(from, None).await?, None).await?,
-                None,
-            ));
+/// A path is read as it is; an image in the store also brings the registries its blobs are
+/// known to live in, and the store to record the new ones in.
+async fn open_source(from: &PushFrom) -> anyhow::Result<(StoreSource, Option<Layout>)> {
+    let (name, dir) = match from {
+        PushFrom::Path { path, name } => {
+            let source = ImageSource::open(path, name.as_deref()).await?;
+            return Ok((StoreSource::new(source, None).await?, None));
         }
-        if let Some((path, name)) = from.rsplit_once(':') {
-            if Path::new(path).is_dir() {
-                return Ok((
-                    StoreSource::new(ImageSource::open(path, Some(name)).await?, None).await?,
-                    None,
-                ));
-            }
-        }
-    }
-    let name = match &args.from {
-        Some(from) => Reference::parse(from).map_err(|_| {
-            super::exit_code::UsageError(format!(
-                "--from {from:?} is neither an existing path nor an image reference"
-            ))
-        })?,
-        None => destination.clone(),
+        PushFrom::Stored { reference, store } => (reference, store),
     };
-    let dir = transfer::store_dir(args.store.as_ref())?;
     let layout = Layout::open(&dir)
         .await
         .with_context(|| format!("opening hoist's store at {}", dir.display()))?;

@@ -10,8 +10,8 @@ pub use docker_config::{AuthEntry, DockerConfig};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-/// The environment variables hoist's configuration depends on, read once, so that everything
-/// below is testable without touching the process environment.
+/// Every environment variable hoist depends on, read once and in this one place, so that
+/// everything else is testable without touching the process environment.
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     pub docker_config: Option<PathBuf>,
@@ -23,24 +23,33 @@ pub struct Environment {
     pub xdg_runtime_dir: Option<PathBuf>,
     /// Where `docker-credential-*` helpers are looked up.
     pub path: Option<OsString>,
+    /// The image store's directory (`HOIST_STORE`).
+    pub hoist_store: Option<PathBuf>,
+    pub xdg_data_home: Option<PathBuf>,
+    /// The test suite's factor for every timeout (`HOIST_TEST_TIMEOUT_SCALE`).
+    pub timeout_scale: Option<String>,
 }
 
 impl Environment {
     pub fn from_process() -> Environment {
-        let path = |name| {
-            std::env::var_os(name)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
+        Environment::from_vars(|name| std::env::var_os(name))
+    }
+
+    /// Docker's rule for every path variable (`DOCKER_CONFIG` in docker/cli's `config.Dir`):
+    /// an empty value counts as unset, never as the current directory.
+    pub fn from_vars(var: impl Fn(&str) -> Option<OsString>) -> Environment {
+        let path = |name| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let text = |name| var(name).and_then(|v| v.into_string().ok());
         Environment {
             docker_config: path("DOCKER_CONFIG"),
-            docker_auth_config: std::env::var("DOCKER_AUTH_CONFIG")
-                .ok()
-                .filter(|v| !v.trim().is_empty()),
+            docker_auth_config: text("DOCKER_AUTH_CONFIG").filter(|v| !v.trim().is_empty()),
             home: path("HOME"),
             registry_auth_file: path("REGISTRY_AUTH_FILE"),
             xdg_runtime_dir: path("XDG_RUNTIME_DIR"),
-            path: std::env::var_os("PATH"),
+            path: var("PATH"),
+            hoist_store: path("HOIST_STORE"),
+            xdg_data_home: path("XDG_DATA_HOME"),
+            timeout_scale: text(crate::registry::timeouts::SCALE_ENV),
         }
     }
 
@@ -84,9 +93,38 @@ pub fn resolve_config_dir(flag: Option<&Path>, env: &Environment) -> anyhow::Res
     Ok(ConfigDir { path, source })
 }
 
+/// The local store: `--store` > `HOIST_STORE` > `$XDG_DATA_HOME/hoist` > `$HOME/.local/share/hoist`.
+pub fn store_dir(flag: Option<&Path>, env: &Environment) -> Option<PathBuf> {
+    flag.map(Path::to_path_buf)
+        .or_else(|| env.hoist_store.clone())
+        .or_else(|| env.xdg_data_home.as_ref().map(|d| d.join("hoist")))
+        .or_else(|| env.home.as_ref().map(|h| h.join(".local/share/hoist")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An empty variable is unset for every path, as Docker reads `DOCKER_CONFIG`: an empty
+    /// one once made certificates come from `./certs.d` while config.json came from HOME.
+    #[test]
+    fn empty_variables_count_as_unset() {
+        let env = Environment::from_vars(|name| match name {
+            "HOME" => Some("/home/u".into()),
+            "DOCKER_AUTH_CONFIG" => Some(" ".into()),
+            _ => Some(OsString::new()),
+        });
+        assert_eq!(env.docker_config, None);
+        assert_eq!(env.docker_auth_config, None);
+        assert_eq!(env.hoist_store, None);
+        assert_eq!(env.xdg_data_home, None);
+        let dir = resolve_config_dir(None, &env).unwrap();
+        assert_eq!(dir.path, PathBuf::from("/home/u/.docker"));
+        assert_eq!(
+            store_dir(None, &env),
+            Some(PathBuf::from("/home/u/.local/share/hoist"))
+        );
+    }
 
     #[test]
     fn config_dir_precedence_and_missing_home() {

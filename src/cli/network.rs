@@ -1,12 +1,11 @@
-//! Global flags and environment, resolved once into what the commands need: the printer, and
-//! per-host client options (`--insecure`, `certs.d` CAs and client certificates, `--debug`).
-//! Each host gets only its own: a token realm on another host never inherits the registry's.
+//! One set of network settings for every command: per-host client options (`--insecure`,
+//! `certs.d` CAs and client certificates, `--debug`, notices), resolved once from the flags and
+//! the environment snapshot. Each host gets only its own: a token realm on another host never
+//! inherits the registry's. It reads no environment variable itself.
 
-use crate::cli::GlobalArgs;
 use crate::reference::Registry;
 use crate::registry::{ClientOptions, HostPolicy, HostTls, Notice, RequestLog, Timeouts};
 use crate::types::escape_control;
-use crate::ui::Printer;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,12 +13,14 @@ use std::sync::Arc;
 /// Docker's system-wide per-registry certificate directory.
 pub const SYSTEM_CERTS_DIR: &str = "/etc/docker/certs.d";
 
-pub struct Settings {
-    pub printer: Printer,
-    pub config_flag: Option<PathBuf>,
+pub struct NetworkSettings {
     hosts: Arc<Hosts>,
     /// The defaults, unless the test suite shrank them (`HOIST_TEST_TIMEOUT_SCALE`).
     timeouts: Timeouts,
+    /// Say on stderr where a redirect led (off with `--quiet`).
+    notices: bool,
+    /// `--debug`: log every request on stderr.
+    debug: bool,
 }
 
 /// `--insecure` and `certs.d`, looked up per `host[:port]`.
@@ -51,38 +52,29 @@ impl HostPolicy for Hosts {
     }
 }
 
-impl Settings {
-    pub fn resolve(global: &GlobalArgs) -> Settings {
-        let mut certs_dirs = Vec::new();
-        certs_dirs.extend(global.certs_dir.clone());
-        let docker_config = global
-            .config
-            .clone()
-            .or_else(|| std::env::var_os("DOCKER_CONFIG").map(PathBuf::from));
-        if let Some(dir) = docker_config {
-            certs_dirs.push(dir.join("certs.d"));
-        }
-        certs_dirs.push(PathBuf::from(SYSTEM_CERTS_DIR));
+impl NetworkSettings {
+    /// `certs_dirs` are searched in order: `--certs-dir`, the config directory's `certs.d`,
+    /// then [`SYSTEM_CERTS_DIR`]; the caller decides which apply.
+    pub fn new(
+        insecure: &[String],
+        certs_dirs: Vec<PathBuf>,
+        timeout_scale: Option<&str>,
+        quiet: bool,
+        debug: bool,
+    ) -> NetworkSettings {
         let hosts = Hosts {
-            insecure: global
-                .insecure
+            insecure: insecure
                 .iter()
                 .map(|h| Registry::from_server_arg(Some(h)))
                 .collect(),
             certs_dirs,
         };
-        Settings {
-            printer: Printer::new(global.quiet, global.debug),
-            config_flag: global.config.clone(),
+        NetworkSettings {
             hosts: Arc::new(hosts),
-            timeouts: std::env::var(crate::registry::timeouts::SCALE_ENV)
-                .map(|f| Timeouts::scaled(&f))
-                .unwrap_or_default(),
+            timeouts: timeout_scale.map(Timeouts::scaled).unwrap_or_default(),
+            notices: !quiet,
+            debug,
         }
-    }
-
-    pub fn is_insecure(&self, registry: &Registry) -> bool {
-        self.hosts.insecure.contains(registry)
     }
 
     /// How to reach one registry: its CAs and client certificate from `certs.d/HOST[:PORT]/`,
@@ -97,14 +89,14 @@ impl Settings {
             timeouts: self.timeouts,
             ..ClientOptions::default()
         };
-        if !self.printer.quiet {
+        if self.notices {
             // Host and path come from the server (a redirect): no control character passes.
             let notice: Notice = Arc::new(|line| {
                 crate::ui::printer::to_stderr(format_args!("{}", escape_control(line)));
             });
             options.notice = Some(notice);
         }
-        if self.printer.debug {
+        if self.debug {
             let log: RequestLog = Arc::new(|r| {
                 let status = r.status.map_or("error".to_string(), |s| s.to_string());
                 crate::ui::printer::to_stderr(format_args!(
