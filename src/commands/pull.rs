@@ -120,7 +120,7 @@ fn work_dir_for(archive: &Path) -> PathBuf {
 }
 
 pub fn to_oci_descriptor(
-    d: &crate::engine::manifest::Descriptor,
+    d: &crate::image::Descriptor,
 ) -> anyhow::Result<oci_spec::image::Descriptor> {
     use std::str::FromStr;
     let digest = oci_spec::image::Digest::from_str(&d.digest.to_string())?;

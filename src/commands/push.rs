@@ -3,8 +3,8 @@
 use super::transfer::TransferCredentials;
 use crate::cli::plan::{PushFrom, PushPlan, Settings};
 use crate::engine::push::{self, BlobReader, PushOptions, PushSource};
+use crate::image::RawManifest;
 use crate::reference::Reference;
-use crate::registry::manifests::Manifest;
 use crate::registry::{RegistryClient, Scope};
 use crate::store::layout::Layout;
 use crate::store::ImageSource;
@@ -147,14 +147,14 @@ fn explain(error: anyhow::Error, destination: &Reference) -> anyhow::Error {
 /// The store's [`ImageSource`] seen through the engine's [`PushSource`].
 struct StoreSource {
     source: Arc<ImageSource>,
-    top: Manifest,
-    children: Vec<Manifest>,
+    top: RawManifest,
+    children: Vec<RawManifest>,
     locations: HashMap<Digest, Vec<String>>,
 }
 
 impl StoreSource {
     async fn new(source: ImageSource, layout: Option<&Layout>) -> anyhow::Result<StoreSource> {
-        let top = Manifest {
+        let top = RawManifest {
             bytes: source.manifest().to_vec(),
             media_type: source.media_type().to_string(),
             digest: source.manifest_digest(),
@@ -162,7 +162,7 @@ impl StoreSource {
         let children = source
             .child_manifests()
             .iter()
-            .map(|c| Manifest {
+            .map(|c| RawManifest {
                 bytes: c.bytes.clone(),
                 media_type: c.media_type.clone(),
                 digest: c.digest.clone(),
@@ -184,11 +184,11 @@ impl StoreSource {
 }
 
 impl PushSource for StoreSource {
-    fn top(&self) -> &Manifest {
+    fn top(&self) -> &RawManifest {
         &self.top
     }
 
-    fn children(&self) -> &[Manifest] {
+    fn children(&self) -> &[RawManifest] {
         &self.children
     }
 

@@ -1,7 +1,6 @@
 //! The work of a pull or a push: plan the blobs, move them with bounded parallelism,
 //! deduplicated per digest, and report progress through [`report::Reporter`].
 
-pub mod manifest;
 pub mod pull;
 pub mod push;
 pub mod report;

@@ -1,10 +1,10 @@
 //! Pull: resolve the reference to manifests, then stream every blob the destination lacks
 //! straight to disk in parallel, verified as it arrives, resuming partial files.
 
-use super::manifest::{self, Descriptor, PlatformChoice};
 use super::report::{BlobOutcome, Reporter};
+use crate::image::platform::{self, Platform, PlatformChoice};
+use crate::image::{manifest, Descriptor, RawManifest};
 use crate::reference::Reference;
-use crate::registry::manifests::Manifest;
 use crate::registry::RegistryClient;
 use crate::store::layout::Layout;
 use crate::store::StoreError;
@@ -23,7 +23,7 @@ pub const MAX_INDEX_ENTRIES: usize = 10_000;
 /// What a pull resolved and fetched.
 pub struct PulledImage {
     /// The manifest (or index) the reference points at: its digest is what `pull` prints.
-    pub top: Manifest,
+    pub top: RawManifest,
     /// What the destination's index entry points at: `top`, or the chosen platform's manifest.
     pub stored: Descriptor,
     pub blobs: Vec<Descriptor>,
@@ -32,9 +32,9 @@ pub struct PulledImage {
 /// The manifests a reference resolved to and the blobs they need, before any blob moves and
 /// before anything is written: a pull of a missing tag leaves no destination behind.
 pub struct Plan {
-    top: Manifest,
+    top: RawManifest,
     stored: Descriptor,
-    manifests: Vec<Manifest>,
+    manifests: Vec<RawManifest>,
     /// For `--platform all`: every image of the index, once per digest, fetched by [`fetch`]
     /// and written as each arrives rather than held together in memory.
     children: Vec<Descriptor>,
@@ -112,8 +112,8 @@ pub async fn resolve(
     let mut manifests = Vec::new();
     let stored;
     let mut children = Vec::new();
-    let images: Vec<Manifest> = if manifest::is_index(&top.media_type) {
-        let index = manifest::parse_index(&top.bytes)?;
+    let images: Vec<RawManifest> = if top.is_index() {
+        let index = top.index()?;
         if index.manifests.len() > MAX_INDEX_ENTRIES {
             bail!(
                 "{}: the image index lists {} manifests, more than hoist accepts ({MAX_INDEX_ENTRIES})",
@@ -131,12 +131,12 @@ pub async fn resolve(
                     .collect();
                 vec![]
             }
-            Some(wanted) => match manifest::select(&index, wanted) {
+            Some(wanted) => match platform::select(&index, wanted) {
                 Some(d) => vec![d],
                 None => bail!(
                     "{} has no image for {wanted}; it has: {} (choose one with --platform, or --platform all)",
                     reference.original(),
-                    manifest::platforms(&index).join(", ")
+                    platform::platforms(&index).join(", ")
                 ),
             },
         };
@@ -145,8 +145,8 @@ pub async fn resolve(
             images.push(get_image_manifest(client, reference, child).await?);
         }
         stored = match images.first() {
-            Some(image) => descriptor_of(image),
-            None => descriptor_of(&top),
+            Some(image) => image.descriptor(),
+            None => top.descriptor(),
         };
         manifests.extend(images.iter().cloned());
         images
@@ -154,19 +154,10 @@ pub async fn resolve(
         if let PlatformChoice::One(wanted) = platform {
             check_platform(client, reference, &top, wanted).await?;
         }
-        stored = descriptor_of(&top);
+        stored = top.descriptor();
         vec![top.clone()]
     };
-    let mut seen = HashSet::new();
-    let mut blobs = Vec::new();
-    for image in &images {
-        let parsed = manifest::parse_manifest(&image.bytes)?;
-        for blob in std::iter::once(parsed.config).chain(parsed.layers) {
-            if seen.insert(blob.digest.clone()) {
-                blobs.push(blob);
-            }
-        }
-    }
+    let blobs = manifest::blobs_of(&images)?;
     Ok(Plan {
         top,
         stored,
@@ -181,12 +172,12 @@ async fn get_image_manifest(
     client: &RegistryClient,
     reference: &Reference,
     child: &Descriptor,
-) -> anyhow::Result<Manifest> {
+) -> anyhow::Result<RawManifest> {
     let m = client
         .get_manifest(reference.repository(), &child.digest.to_string())
         .await
         .with_context(|| format!("fetching {} of {}", child.digest, reference.original()))?;
-    if manifest::is_index(&m.media_type) {
+    if m.is_index() {
         bail!(
             "{}: nested image indexes are not supported",
             reference.original()
@@ -204,11 +195,9 @@ async fn fetch_child(
     layout: &Layout,
 ) -> anyhow::Result<Vec<Descriptor>> {
     let m = get_image_manifest(client, reference, child).await?;
-    let parsed = manifest::parse_manifest(&m.bytes)?;
+    let blobs = m.image()?.blobs().collect();
     layout.put_blob_bytes(&m.bytes).await?;
-    Ok(std::iter::once(parsed.config)
-        .chain(parsed.layers)
-        .collect())
+    Ok(blobs)
 }
 
 /// A single-platform image asked for with `--platform` must be for that platform, as with
@@ -216,10 +205,10 @@ async fn fetch_child(
 async fn check_platform(
     client: &RegistryClient,
     reference: &Reference,
-    image: &Manifest,
-    wanted: &manifest::Platform,
+    image: &RawManifest,
+    wanted: &Platform,
 ) -> anyhow::Result<()> {
-    let config = manifest::parse_manifest(&image.bytes)?.config;
+    let config = image.image()?.config;
     if config.size > CONFIG_LIMIT {
         bail!(
             "{}: the image config is {} bytes, too large to check its platform",
@@ -258,7 +247,7 @@ async fn check_platform(
             config.digest
         );
     }
-    let actual = manifest::Platform::of_config(&bytes)?;
+    let actual = Platform::of_config(&bytes)?;
     if !actual.matches(wanted) {
         bail!(
             "{} is a single-platform image for {actual}, not {wanted} (pull it without --platform to take it anyway)",
@@ -270,16 +259,6 @@ async fn check_platform(
 
 /// Image configs are a few KiB; one larger than this is not read into memory to check it.
 const CONFIG_LIMIT: u64 = 8 << 20;
-
-pub fn descriptor_of(m: &Manifest) -> Descriptor {
-    Descriptor {
-        media_type: m.media_type.clone(),
-        digest: m.digest.clone(),
-        size: m.bytes.len() as u64,
-        platform: None,
-        annotations: Default::default(),
-    }
-}
 
 /// One blob, resumed across cut connections: each attempt continues where the file ends.
 async fn fetch_blob(

@@ -5,11 +5,10 @@
 //! registry is known to hold it) → POST + one streamed PUT, or PATCH chunks with `--chunk-size`
 //! or once the registry refuses a body as too large.
 
-use super::manifest::{self, Descriptor};
 use super::report::{BlobOutcome, Reporter};
+use crate::image::{manifest, Descriptor, RawManifest};
 use crate::reference::Reference;
 use crate::registry::blobs::MountOutcome;
-use crate::registry::manifests::Manifest;
 use crate::registry::{BodySource, RegistryClient, RegistryError};
 use crate::types::Digest;
 use anyhow::Context;
@@ -34,9 +33,9 @@ pub type BlobReader = Box<dyn AsyncRead + Send + Unpin>;
 /// Where a push reads from: the store, an OCI layout, or an archive.
 pub trait PushSource: Send + Sync {
     /// The manifest or index to push under the destination tag, with its exact bytes.
-    fn top(&self) -> &Manifest;
+    fn top(&self) -> &RawManifest;
     /// For an index: its child manifests.
-    fn children(&self) -> &[Manifest];
+    fn children(&self) -> &[RawManifest];
     /// A fresh reader of the blob's bytes from `offset` on; called again for every retry.
     fn open_blob(
         &self,
@@ -155,22 +154,12 @@ pub async fn push(
 
 /// Every config and layer the source's images need, once each.
 fn blobs_of(source: &dyn PushSource) -> anyhow::Result<Vec<Descriptor>> {
-    let images: Vec<&Manifest> = if manifest::is_index(&source.top().media_type) {
+    let images: Vec<&RawManifest> = if source.top().is_index() {
         source.children().iter().collect()
     } else {
         vec![source.top()]
     };
-    let mut seen = HashSet::new();
-    let mut blobs = Vec::new();
-    for image in images {
-        let parsed = manifest::parse_manifest(&image.bytes)?;
-        for blob in std::iter::once(parsed.config).chain(parsed.layers) {
-            if seen.insert(blob.digest.clone()) {
-                blobs.push(blob);
-            }
-        }
-    }
-    Ok(blobs)
+    Ok(manifest::blobs_of(images)?)
 }
 
 async fn push_blob(

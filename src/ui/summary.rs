@@ -3,8 +3,8 @@
 //! scraping the status lines.
 
 use super::Tally;
-use crate::engine::manifest::Descriptor;
 use crate::engine::report::BlobOutcome;
+use crate::image::Descriptor;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -82,13 +82,7 @@ mod tests {
     use crate::types::Digest;
 
     fn descriptor(digest: &Digest, size: u64) -> Descriptor {
-        Descriptor {
-            media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
-            digest: digest.clone(),
-            size,
-            platform: None,
-            annotations: Default::default(),
-        }
+        Descriptor::new(crate::image::media::OCI_LAYER_GZIP, digest.clone(), size)
     }
 
     #[test]
