@@ -1,7 +1,7 @@
 //! Pull: resolve the reference to manifests, then stream every blob the destination lacks
 //! straight to disk in parallel, verified as it arrives, resuming partial files.
 
-use super::report::{BlobOutcome, Reporter};
+use super::report::{BlobOutcome, BlobResult, Reporter};
 use crate::image::platform::{self, Platform, PlatformChoice};
 use crate::image::{manifest, Descriptor, RawManifest};
 use crate::reference::Reference;
@@ -26,7 +26,8 @@ pub struct PulledImage {
     pub top: RawManifest,
     /// What the destination's index entry points at: `top`, or the chosen platform's manifest.
     pub stored: Descriptor,
-    pub blobs: Vec<Descriptor>,
+    /// Every blob in the images' order, with how it got into the layout.
+    pub blobs: Vec<BlobResult>,
 }
 
 /// The manifests a reference resolved to and the blobs they need, before any blob moves and
@@ -71,17 +72,29 @@ pub async fn fetch(
         .iter()
         .fold(0u64, |t, b| t.saturating_add(b.size));
     reporter.planned(plan.blobs.len(), total);
-    futures_util::stream::iter(plan.blobs.iter().map(Ok::<_, anyhow::Error>))
-        .try_for_each_concurrent(jobs.max(1), |blob| async move {
-            let outcome = fetch_blob(client, repository, blob, layout, reporter)
-                .await
-                .with_context(|| {
-                    format!("downloading {} from {}", blob.digest, reference.name())
-                })?;
-            reporter.blob_finished(&blob.digest, blob.size, &outcome);
-            Ok(())
-        })
-        .await?;
+    let mut results: Vec<(usize, BlobResult)> =
+        futures_util::stream::iter(plan.blobs.iter().enumerate())
+            .map(|(i, blob)| async move {
+                let outcome = fetch_blob(client, repository, blob, layout, reporter)
+                    .await
+                    .with_context(|| {
+                        format!("downloading {} from {}", blob.digest, reference.name())
+                    })?;
+                reporter.blob_finished(&blob.digest, blob.size, &outcome);
+                let descriptor = blob.clone();
+                anyhow::Ok((
+                    i,
+                    BlobResult {
+                        descriptor,
+                        outcome,
+                    },
+                ))
+            })
+            .buffer_unordered(jobs.max(1))
+            .try_collect()
+            .await?;
+    // Finished in any order; reported in the images' order.
+    results.sort_by_key(|(i, _)| *i);
     // Manifests last, so an index never points at something missing.
     for m in plan.manifests.iter().chain([&plan.top]) {
         layout.put_blob_bytes(&m.bytes).await?;
@@ -94,7 +107,7 @@ pub async fn fetch(
     Ok(PulledImage {
         top: plan.top,
         stored: plan.stored,
-        blobs: plan.blobs,
+        blobs: results.into_iter().map(|(_, r)| r).collect(),
     })
 }
 

@@ -6,7 +6,9 @@ pub mod descriptor;
 pub mod manifest;
 pub mod media;
 pub mod platform;
+pub mod source;
 
 pub use descriptor::Descriptor;
 pub use manifest::{ImageIndex, ImageManifest, RawManifest};
 pub use platform::{Platform, PlatformChoice, PlatformError};
+pub use source::{BlobReader, Source};

@@ -3,7 +3,6 @@
 
 use super::{Result, StoreError};
 use crate::types::Digest;
-use oci_spec::image::Descriptor;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -55,11 +54,4 @@ pub(super) fn parse_doc(path: &Path, bytes: &[u8]) -> Result<Doc> {
 
 pub(super) fn format_err(path: &Path, msg: impl Into<String>) -> StoreError {
     StoreError::Format(path.to_path_buf(), msg.into())
-}
-
-pub(super) fn to_digest(path: &Path, d: &Descriptor) -> Result<Digest> {
-    d.digest()
-        .to_string()
-        .parse()
-        .map_err(|e: crate::types::digest::DigestError| format_err(path, e.to_string()))
 }

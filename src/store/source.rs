@@ -12,11 +12,11 @@ use super::archive::{
     Archive,
 };
 pub use super::image_json::BlobInfo;
-use super::image_json::{format_err, parse_doc, to_digest, Doc, MAX_SMALL};
+use super::image_json::{format_err, parse_doc, Doc, MAX_SMALL};
 use super::layout::ref_name_of;
 use super::{io_err, BlobReader, Layout, Result, StoreError};
+use crate::image::Descriptor;
 use crate::types::Digest;
-use oci_spec::image::Descriptor;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncReadExt;
@@ -111,13 +111,13 @@ impl ImageSource {
         backing: Backing,
         top: Descriptor,
     ) -> Result<ImageSource> {
-        let top_digest = to_digest(&path, &top)?;
+        let top_digest = top.digest.clone();
         let manifest = backing.read_small(&top_digest).await?;
         let doc = parse_doc(&path, &manifest)?;
         let media_type = doc
             .media_type
             .clone()
-            .unwrap_or_else(|| top.media_type().to_string());
+            .unwrap_or_else(|| top.media_type.clone());
         let mut children = Vec::new();
         let mut blobs = Vec::new();
         let mut seen = HashSet::new();
@@ -317,7 +317,6 @@ mod tests {
     use crate::store::image_json::{DOCKER_MANIFEST, OCI_MANIFEST};
     use crate::store::test_fixtures::*;
     use crate::store::{write_docker_archive, ArchiveOptions};
-    use oci_spec::image::{DescriptorBuilder, MediaType};
 
     #[tokio::test]
     async fn reads_layouts_and_what_skopeo_writes() {
@@ -398,13 +397,9 @@ mod tests {
         }))
         .unwrap();
         let d = img.layout.put_blob_bytes(&index).await.unwrap();
-        let desc = DescriptorBuilder::default()
-            .media_type(MediaType::ImageIndex)
-            .digest(d.to_string().parse::<oci_spec::image::Digest>().unwrap())
-            .size(index.len() as u64)
-            .build()
-            .unwrap();
-        img.layout.set_image("multi", desc).await.unwrap();
+        let desc =
+            crate::image::Descriptor::new(crate::image::media::OCI_INDEX, d, index.len() as u64);
+        img.layout.set_image("multi", &desc).await.unwrap();
         let src = ImageSource::open(&dir, Some("multi")).await.unwrap();
         assert_eq!(src.media_type(), "application/vnd.oci.image.index.v1+json");
         assert_eq!(src.child_manifests().len(), 1);
