@@ -12,24 +12,12 @@ use tokio::io::AsyncSeekExt;
 
 pub struct StoredImage {
     image: Arc<ImageSource>,
-    top: RawManifest,
-    children: Vec<RawManifest>,
     locations: HashMap<Digest, Vec<String>>,
 }
 
 impl StoredImage {
     /// `image`, with the locations `store` knows for its blobs (none without a store).
     pub async fn new(image: ImageSource, store: Option<&Layout>) -> Result<StoredImage> {
-        let top = RawManifest::new(image.manifest().to_vec(), image.media_type());
-        let children = image
-            .child_manifests()
-            .iter()
-            .map(|c| RawManifest {
-                bytes: c.bytes.clone(),
-                media_type: c.media_type.clone(),
-                digest: c.digest.clone(),
-            })
-            .collect();
         let mut locations = HashMap::new();
         if let Some(store) = store {
             let mut all = store.all_locations().await?;
@@ -41,8 +29,6 @@ impl StoredImage {
         }
         Ok(StoredImage {
             image: Arc::new(image),
-            top,
-            children,
             locations,
         })
     }
@@ -50,11 +36,11 @@ impl StoredImage {
 
 impl image::Source for StoredImage {
     fn top(&self) -> &RawManifest {
-        &self.top
+        self.image.top()
     }
 
     fn children(&self) -> &[RawManifest] {
-        &self.children
+        self.image.child_manifests()
     }
 
     fn open_blob(

@@ -2,7 +2,8 @@
 //! blobs), for `docker load` and `skopeo copy docker-archive:`. It only reads the layout it
 //! writes from, and the archive appears under its name complete or not at all.
 
-use crate::store::image_json::{format_err, parse_doc, Desc, COPY_BUF};
+use crate::image::Descriptor;
+use crate::store::image_json::{format_err, parse_doc, COPY_BUF};
 use crate::store::{io_err, Compression, Layout, Result, StoreError};
 use crate::types::Digest;
 use std::collections::HashSet;
@@ -217,7 +218,7 @@ fn append_bytes<W: Write>(
 fn append_blob<W: Write>(
     tar: &mut tar::Builder<W>,
     blobs: &dyn BlobFiles,
-    desc: &Desc,
+    desc: &Descriptor,
     name: &str,
     partial: &Path,
     cancelled: &AtomicBool,
