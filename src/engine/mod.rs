@@ -4,4 +4,5 @@
 pub mod destination;
 pub mod pull;
 pub mod push;
+pub mod remote;
 pub mod report;

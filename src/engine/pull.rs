@@ -3,7 +3,7 @@
 
 use super::report::{BlobOutcome, BlobResult, Reporter};
 use crate::image::platform::{self, Platform, PlatformChoice};
-use crate::image::{manifest, Descriptor, RawManifest};
+use crate::image::{manifest, Descriptor, ImageIndex, RawManifest};
 use crate::reference::Reference;
 use crate::registry::RegistryClient;
 use crate::store::layout::Layout;
@@ -126,14 +126,7 @@ pub async fn resolve(
     let stored;
     let mut children = Vec::new();
     let images: Vec<RawManifest> = if top.is_index() {
-        let index = top.index()?;
-        if index.manifests.len() > MAX_INDEX_ENTRIES {
-            bail!(
-                "{}: the image index lists {} manifests, more than hoist accepts ({MAX_INDEX_ENTRIES})",
-                reference.original(),
-                index.manifests.len()
-            );
-        }
+        let index = read_index(reference, &top)?;
         let wanted: Vec<&Descriptor> = match platform.wanted() {
             None => {
                 let mut seen = HashSet::new();
@@ -180,8 +173,21 @@ pub async fn resolve(
     })
 }
 
+/// The index `top`, within [`MAX_INDEX_ENTRIES`].
+pub(super) fn read_index(reference: &Reference, top: &RawManifest) -> anyhow::Result<ImageIndex> {
+    let index = top.index()?;
+    if index.manifests.len() > MAX_INDEX_ENTRIES {
+        bail!(
+            "{}: the image index lists {} manifests, more than hoist accepts ({MAX_INDEX_ENTRIES})",
+            reference.original(),
+            index.manifests.len()
+        );
+    }
+    Ok(index)
+}
+
 /// An index's entry, which must be an image manifest (nested indexes are not supported).
-async fn get_image_manifest(
+pub(super) async fn get_image_manifest(
     client: &RegistryClient,
     reference: &Reference,
     child: &Descriptor,
