@@ -12,6 +12,7 @@ pub mod engine;
 pub mod fs;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod image;
 pub mod reference;
 pub mod registry;
 pub mod store;

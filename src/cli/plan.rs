@@ -7,7 +7,7 @@ use super::args::{Cli, Command, LoginArgs, OutputFormat, PullArgs, PushArgs};
 use super::network::{NetworkSettings, SYSTEM_CERTS_DIR};
 use super::writable::{check_digest_file, check_output};
 use crate::config::{self, ConfigDir, ConfigDirSource, Environment};
-use crate::engine::manifest::PlatformChoice;
+use crate::image::PlatformChoice;
 use crate::reference::{Reference, Registry};
 use crate::registry::ClientOptions;
 use crate::types::Secret;

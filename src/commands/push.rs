@@ -2,26 +2,21 @@
 
 use super::transfer::TransferCredentials;
 use crate::cli::plan::{PushFrom, PushPlan, Settings};
-use crate::engine::push::{self, BlobReader, PushOptions, PushSource};
+use crate::engine::push::{self, PushOptions};
 use crate::reference::Reference;
-use crate::registry::manifests::Manifest;
 use crate::registry::{RegistryClient, Scope};
 use crate::store::layout::Layout;
-use crate::store::ImageSource;
-use crate::types::Digest;
+use crate::store::{ImageSource, StoredImage};
 use crate::ui::summary::blob_summaries;
 use crate::ui::{Progress, Tally, TransferSummary};
 use anyhow::Context;
-use futures_util::future::BoxFuture;
-use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::io::AsyncSeekExt;
 
 pub async fn run(settings: &Settings, args: PushPlan, tally: Arc<Tally>) -> anyhow::Result<()> {
     let destination = &args.destination;
     let printer = settings.printer;
     let (source, store) = open_source(&args.from).await?;
-    let source: Arc<StoreSource> = Arc::new(source);
+    let source: Arc<StoredImage> = Arc::new(source);
     let mounts = push::mount_sources(source.as_ref(), destination)?;
     let scopes = std::iter::once(Scope::push(destination.repository()))
         .chain(mounts.iter().map(|r| Scope::pull(r)))
@@ -49,13 +44,15 @@ pub async fn run(settings: &Settings, args: PushPlan, tally: Arc<Tally>) -> anyh
     .await;
     progress.finish();
     let pushed = pushed.map_err(|e| explain(e, destination))?;
-    // The store remembers where its blobs now live, so a later push can mount them.
+    // The store remembers where its blobs now live, so a later push can mount them: one
+    // update of the locations file for the whole push, as in pull.
     if let Some(store) = store {
-        for blob in &pushed.blobs {
-            store
-                .record_location(&blob.digest, &destination.name())
-                .await?;
-        }
+        store
+            .record_locations(
+                pushed.blobs.iter().map(|b| &b.descriptor.digest),
+                &destination.name(),
+            )
+            .await?;
     }
     let digest = pushed.digest.to_string();
     if let Some(file) = &args.digest_file {
@@ -70,12 +67,12 @@ pub async fn run(settings: &Settings, args: PushPlan, tally: Arc<Tally>) -> anyh
     if args.json {
         let summary = TransferSummary {
             reference: destination.store_name(),
-            media_type: source.top().media_type.clone(),
+            media_type: pushed.media_type.clone(),
             platform_digest: None,
             destination: None,
             format: None,
             unchanged: Some(pushed.unchanged),
-            blobs: blob_summaries(&pushed.blobs, &tally),
+            blobs: blob_summaries(&pushed.blobs),
             digest,
         };
         printer.result(summary.to_json())?;
@@ -87,11 +84,11 @@ pub async fn run(settings: &Settings, args: PushPlan, tally: Arc<Tally>) -> anyh
 
 /// A path is read as it is; an image in the store also brings the registries its blobs are
 /// known to live in, and the store to record the new ones in.
-async fn open_source(from: &PushFrom) -> anyhow::Result<(StoreSource, Option<Layout>)> {
+async fn open_source(from: &PushFrom) -> anyhow::Result<(StoredImage, Option<Layout>)> {
     let (name, dir) = match from {
         PushFrom::Path { path, name } => {
             let source = ImageSource::open(path, name.as_deref()).await?;
-            return Ok((StoreSource::new(source, None).await?, None));
+            return Ok((StoredImage::new(source, None).await?, None));
         }
         PushFrom::Stored { reference, store } => (reference, store),
     };
@@ -107,7 +104,7 @@ async fn open_source(from: &PushFrom) -> anyhow::Result<(StoreSource, Option<Lay
             )
         })?;
     let writable = layout.is_writable().then(|| layout.clone());
-    Ok((StoreSource::new(source, Some(&layout)).await?, writable))
+    Ok((StoredImage::new(source, Some(&layout)).await?, writable))
 }
 
 /// Adds what a registry's terse refusal needs: what the user can do about it.
@@ -141,81 +138,5 @@ fn explain(error: anyhow::Error, destination: &Reference) -> anyhow::Error {
     match hint {
         Some(hint) => error.context(hint),
         None => error,
-    }
-}
-
-/// The store's [`ImageSource`] seen through the engine's [`PushSource`].
-struct StoreSource {
-    source: Arc<ImageSource>,
-    top: Manifest,
-    children: Vec<Manifest>,
-    locations: HashMap<Digest, Vec<String>>,
-}
-
-impl StoreSource {
-    async fn new(source: ImageSource, layout: Option<&Layout>) -> anyhow::Result<StoreSource> {
-        let top = Manifest {
-            bytes: source.manifest().to_vec(),
-            media_type: source.media_type().to_string(),
-            digest: source.manifest_digest(),
-        };
-        let children = source
-            .child_manifests()
-            .iter()
-            .map(|c| Manifest {
-                bytes: c.bytes.clone(),
-                media_type: c.media_type.clone(),
-                digest: c.digest.clone(),
-            })
-            .collect();
-        let mut locations = HashMap::new();
-        if let Some(layout) = layout {
-            for blob in source.blobs() {
-                locations.insert(blob.digest.clone(), layout.locations(&blob.digest).await?);
-            }
-        }
-        Ok(StoreSource {
-            source: Arc::new(source),
-            top,
-            children,
-            locations,
-        })
-    }
-}
-
-impl PushSource for StoreSource {
-    fn top(&self) -> &Manifest {
-        &self.top
-    }
-
-    fn children(&self) -> &[Manifest] {
-        &self.children
-    }
-
-    fn open_blob(
-        &self,
-        digest: &Digest,
-        offset: u64,
-    ) -> BoxFuture<'static, std::io::Result<BlobReader>> {
-        let (source, digest) = (self.source.clone(), digest.clone());
-        Box::pin(async move {
-            let mut reader = source
-                .open_blob(&digest)
-                .await
-                .map_err(std::io::Error::other)?;
-            if offset > 0 {
-                let remaining = reader.limit().saturating_sub(offset);
-                reader
-                    .get_mut()
-                    .seek(std::io::SeekFrom::Current(offset as i64))
-                    .await?;
-                reader.set_limit(remaining);
-            }
-            Ok(Box::new(reader) as BlobReader)
-        })
-    }
-
-    fn known_locations(&self, digest: &Digest) -> Vec<String> {
-        self.locations.get(digest).cloned().unwrap_or_default()
     }
 }

@@ -1,7 +1,8 @@
 //! The work of a pull or a push: plan the blobs, move them with bounded parallelism,
 //! deduplicated per digest, and report progress through [`report::Reporter`].
 
-pub mod manifest;
+pub mod destination;
 pub mod pull;
 pub mod push;
+pub mod remote;
 pub mod report;

@@ -1,10 +1,10 @@
 //! Pull: resolve the reference to manifests, then stream every blob the destination lacks
 //! straight to disk in parallel, verified as it arrives, resuming partial files.
 
-use super::manifest::{self, Descriptor, PlatformChoice};
-use super::report::{BlobOutcome, Reporter};
+use super::report::{BlobOutcome, BlobResult, Reporter};
+use crate::image::platform::{self, Platform, PlatformChoice};
+use crate::image::{manifest, Descriptor, ImageIndex, RawManifest};
 use crate::reference::Reference;
-use crate::registry::manifests::Manifest;
 use crate::registry::RegistryClient;
 use crate::store::layout::Layout;
 use crate::store::StoreError;
@@ -23,18 +23,19 @@ pub const MAX_INDEX_ENTRIES: usize = 10_000;
 /// What a pull resolved and fetched.
 pub struct PulledImage {
     /// The manifest (or index) the reference points at: its digest is what `pull` prints.
-    pub top: Manifest,
+    pub top: RawManifest,
     /// What the destination's index entry points at: `top`, or the chosen platform's manifest.
     pub stored: Descriptor,
-    pub blobs: Vec<Descriptor>,
+    /// Every blob in the images' order, with how it got into the layout.
+    pub blobs: Vec<BlobResult>,
 }
 
 /// The manifests a reference resolved to and the blobs they need, before any blob moves and
 /// before anything is written: a pull of a missing tag leaves no destination behind.
 pub struct Plan {
-    top: Manifest,
+    top: RawManifest,
     stored: Descriptor,
-    manifests: Vec<Manifest>,
+    manifests: Vec<RawManifest>,
     /// For `--platform all`: every image of the index, once per digest, fetched by [`fetch`]
     /// and written as each arrives rather than held together in memory.
     children: Vec<Descriptor>,
@@ -71,17 +72,29 @@ pub async fn fetch(
         .iter()
         .fold(0u64, |t, b| t.saturating_add(b.size));
     reporter.planned(plan.blobs.len(), total);
-    futures_util::stream::iter(plan.blobs.iter().map(Ok::<_, anyhow::Error>))
-        .try_for_each_concurrent(jobs.max(1), |blob| async move {
-            let outcome = fetch_blob(client, repository, blob, layout, reporter)
-                .await
-                .with_context(|| {
-                    format!("downloading {} from {}", blob.digest, reference.name())
-                })?;
-            reporter.blob_finished(&blob.digest, blob.size, &outcome);
-            Ok(())
-        })
-        .await?;
+    let mut results: Vec<(usize, BlobResult)> =
+        futures_util::stream::iter(plan.blobs.iter().enumerate())
+            .map(|(i, blob)| async move {
+                let outcome = fetch_blob(client, repository, blob, layout, reporter)
+                    .await
+                    .with_context(|| {
+                        format!("downloading {} from {}", blob.digest, reference.name())
+                    })?;
+                reporter.blob_finished(&blob.digest, blob.size, &outcome);
+                let descriptor = blob.clone();
+                anyhow::Ok((
+                    i,
+                    BlobResult {
+                        descriptor,
+                        outcome,
+                    },
+                ))
+            })
+            .buffer_unordered(jobs.max(1))
+            .try_collect()
+            .await?;
+    // Finished in any order; reported in the images' order.
+    results.sort_by_key(|(i, _)| *i);
     // Manifests last, so an index never points at something missing.
     for m in plan.manifests.iter().chain([&plan.top]) {
         layout.put_blob_bytes(&m.bytes).await?;
@@ -94,7 +107,7 @@ pub async fn fetch(
     Ok(PulledImage {
         top: plan.top,
         stored: plan.stored,
-        blobs: plan.blobs,
+        blobs: results.into_iter().map(|(_, r)| r).collect(),
     })
 }
 
@@ -112,15 +125,8 @@ pub async fn resolve(
     let mut manifests = Vec::new();
     let stored;
     let mut children = Vec::new();
-    let images: Vec<Manifest> = if manifest::is_index(&top.media_type) {
-        let index = manifest::parse_index(&top.bytes)?;
-        if index.manifests.len() > MAX_INDEX_ENTRIES {
-            bail!(
-                "{}: the image index lists {} manifests, more than hoist accepts ({MAX_INDEX_ENTRIES})",
-                reference.original(),
-                index.manifests.len()
-            );
-        }
+    let images: Vec<RawManifest> = if top.is_index() {
+        let index = read_index(reference, &top)?;
         let wanted: Vec<&Descriptor> = match platform.wanted() {
             None => {
                 let mut seen = HashSet::new();
@@ -131,12 +137,12 @@ pub async fn resolve(
                     .collect();
                 vec![]
             }
-            Some(wanted) => match manifest::select(&index, wanted) {
+            Some(wanted) => match platform::select(&index, wanted) {
                 Some(d) => vec![d],
                 None => bail!(
                     "{} has no image for {wanted}; it has: {} (choose one with --platform, or --platform all)",
                     reference.original(),
-                    manifest::platforms(&index).join(", ")
+                    platform::platforms(&index).join(", ")
                 ),
             },
         };
@@ -145,8 +151,8 @@ pub async fn resolve(
             images.push(get_image_manifest(client, reference, child).await?);
         }
         stored = match images.first() {
-            Some(image) => descriptor_of(image),
-            None => descriptor_of(&top),
+            Some(image) => image.descriptor(),
+            None => top.descriptor(),
         };
         manifests.extend(images.iter().cloned());
         images
@@ -154,19 +160,10 @@ pub async fn resolve(
         if let PlatformChoice::One(wanted) = platform {
             check_platform(client, reference, &top, wanted).await?;
         }
-        stored = descriptor_of(&top);
+        stored = top.descriptor();
         vec![top.clone()]
     };
-    let mut seen = HashSet::new();
-    let mut blobs = Vec::new();
-    for image in &images {
-        let parsed = manifest::parse_manifest(&image.bytes)?;
-        for blob in std::iter::once(parsed.config).chain(parsed.layers) {
-            if seen.insert(blob.digest.clone()) {
-                blobs.push(blob);
-            }
-        }
-    }
+    let blobs = manifest::blobs_of(&images)?;
     Ok(Plan {
         top,
         stored,
@@ -176,17 +173,30 @@ pub async fn resolve(
     })
 }
 
+/// The index `top`, within [`MAX_INDEX_ENTRIES`].
+pub(super) fn read_index(reference: &Reference, top: &RawManifest) -> anyhow::Result<ImageIndex> {
+    let index = top.index()?;
+    if index.manifests.len() > MAX_INDEX_ENTRIES {
+        bail!(
+            "{}: the image index lists {} manifests, more than hoist accepts ({MAX_INDEX_ENTRIES})",
+            reference.original(),
+            index.manifests.len()
+        );
+    }
+    Ok(index)
+}
+
 /// An index's entry, which must be an image manifest (nested indexes are not supported).
-async fn get_image_manifest(
+pub(super) async fn get_image_manifest(
     client: &RegistryClient,
     reference: &Reference,
     child: &Descriptor,
-) -> anyhow::Result<Manifest> {
+) -> anyhow::Result<RawManifest> {
     let m = client
         .get_manifest(reference.repository(), &child.digest.to_string())
         .await
         .with_context(|| format!("fetching {} of {}", child.digest, reference.original()))?;
-    if manifest::is_index(&m.media_type) {
+    if m.is_index() {
         bail!(
             "{}: nested image indexes are not supported",
             reference.original()
@@ -204,11 +214,9 @@ async fn fetch_child(
     layout: &Layout,
 ) -> anyhow::Result<Vec<Descriptor>> {
     let m = get_image_manifest(client, reference, child).await?;
-    let parsed = manifest::parse_manifest(&m.bytes)?;
+    let blobs = m.image()?.blobs().collect();
     layout.put_blob_bytes(&m.bytes).await?;
-    Ok(std::iter::once(parsed.config)
-        .chain(parsed.layers)
-        .collect())
+    Ok(blobs)
 }
 
 /// A single-platform image asked for with `--platform` must be for that platform, as with
@@ -216,10 +224,10 @@ async fn fetch_child(
 async fn check_platform(
     client: &RegistryClient,
     reference: &Reference,
-    image: &Manifest,
-    wanted: &manifest::Platform,
+    image: &RawManifest,
+    wanted: &Platform,
 ) -> anyhow::Result<()> {
-    let config = manifest::parse_manifest(&image.bytes)?.config;
+    let config = image.image()?.config;
     if config.size > CONFIG_LIMIT {
         bail!(
             "{}: the image config is {} bytes, too large to check its platform",
@@ -258,7 +266,7 @@ async fn check_platform(
             config.digest
         );
     }
-    let actual = manifest::Platform::of_config(&bytes)?;
+    let actual = Platform::of_config(&bytes)?;
     if !actual.matches(wanted) {
         bail!(
             "{} is a single-platform image for {actual}, not {wanted} (pull it without --platform to take it anyway)",
@@ -270,16 +278,6 @@ async fn check_platform(
 
 /// Image configs are a few KiB; one larger than this is not read into memory to check it.
 const CONFIG_LIMIT: u64 = 8 << 20;
-
-pub fn descriptor_of(m: &Manifest) -> Descriptor {
-    Descriptor {
-        media_type: m.media_type.clone(),
-        digest: m.digest.clone(),
-        size: m.bytes.len() as u64,
-        platform: None,
-        annotations: Default::default(),
-    }
-}
 
 /// One blob, resumed across cut connections: each attempt continues where the file ends.
 async fn fetch_blob(

@@ -5,21 +5,19 @@
 //! registry is known to hold it) → POST + one streamed PUT, or PATCH chunks with `--chunk-size`
 //! or once the registry refuses a body as too large.
 
-use super::manifest::{self, Descriptor};
-use super::report::{BlobOutcome, Reporter};
+use super::report::{BlobOutcome, BlobResult, Reporter};
+use crate::image::{Descriptor, Source};
 use crate::reference::Reference;
 use crate::registry::blobs::MountOutcome;
-use crate::registry::manifests::Manifest;
 use crate::registry::{BodySource, RegistryClient, RegistryError};
 use crate::types::Digest;
 use anyhow::Context;
-use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, TryStreamExt};
 use reqwest::StatusCode;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::AsyncReadExt;
 
 /// Whole-blob attempts (each a fresh upload session) before the push gives up.
 const BLOB_ATTEMPTS: u32 = 3;
@@ -29,47 +27,27 @@ const FIRST_CHUNK_AFTER_413: u64 = 16 << 20;
 /// Halving stops here: a registry that refuses this little wants something else.
 const MIN_CHUNK: u64 = 64 << 10;
 
-pub type BlobReader = Box<dyn AsyncRead + Send + Unpin>;
-
-/// Where a push reads from: the store, an OCI layout, or an archive.
-pub trait PushSource: Send + Sync {
-    /// The manifest or index to push under the destination tag, with its exact bytes.
-    fn top(&self) -> &Manifest;
-    /// For an index: its child manifests.
-    fn children(&self) -> &[Manifest];
-    /// A fresh reader of the blob's bytes from `offset` on; called again for every retry.
-    fn open_blob(
-        &self,
-        digest: &Digest,
-        offset: u64,
-    ) -> BoxFuture<'static, std::io::Result<BlobReader>>;
-    /// Repositories (`registry/repo`) known to hold this blob, for cross-repository mounts.
-    fn known_locations(&self, _digest: &Digest) -> Vec<String> {
-        Vec::new()
-    }
-}
-
 pub struct PushOptions {
     pub jobs: usize,
     pub chunk_size: Option<u64>,
 }
 
+/// What a push did.
 pub struct Pushed {
     pub digest: Digest,
-    pub blobs: Vec<Descriptor>,
+    pub media_type: String,
+    /// Every blob in the images' order, with how it reached the registry.
+    pub blobs: Vec<BlobResult>,
     /// The tag already pointed at this digest: nothing was uploaded.
     pub unchanged: bool,
 }
 
 /// The repositories on the destination's registry that a mount could come from; the client
 /// needs `pull` on each, asked for up front so one token covers the whole push.
-pub fn mount_sources(
-    source: &dyn PushSource,
-    destination: &Reference,
-) -> anyhow::Result<Vec<String>> {
+pub fn mount_sources(source: &dyn Source, destination: &Reference) -> anyhow::Result<Vec<String>> {
     let prefix = format!("{}/", destination.registry());
     let mut repos = HashSet::new();
-    for blob in blobs_of(source)? {
+    for blob in source.blobs()? {
         for location in source.known_locations(&blob.digest) {
             if let Some(repo) = location.strip_prefix(&prefix) {
                 if repo != destination.repository() {
@@ -86,7 +64,7 @@ pub fn mount_sources(
 pub async fn push(
     client: &RegistryClient,
     destination: &Reference,
-    source: Arc<dyn PushSource>,
+    source: Arc<dyn Source>,
     options: &PushOptions,
     reporter: Arc<dyn Reporter>,
 ) -> anyhow::Result<Pushed> {
@@ -96,40 +74,60 @@ pub async fn push(
         .tag()
         .map(str::to_string)
         .unwrap_or_else(|| top.digest.to_string());
-    let blobs = blobs_of(source.as_ref())?;
+    let blobs = source.blobs()?;
     reporter.planned(blobs.len(), blobs.iter().map(|b| b.size).sum());
     if client.head_manifest(repository, &tag).await? == Some(top.digest.clone()) {
         for blob in &blobs {
             reporter.blob_finished(&blob.digest, blob.size, &BlobOutcome::AlreadyExists);
         }
+        let blobs = blobs
+            .into_iter()
+            .map(|descriptor| BlobResult {
+                descriptor,
+                outcome: BlobOutcome::AlreadyExists,
+            })
+            .collect();
         return Ok(Pushed {
             digest: top.digest.clone(),
+            media_type: top.media_type.clone(),
             blobs,
             unchanged: true,
         });
     }
     let prefix = format!("{}/", destination.registry());
     let chunking = Chunking::new(options.chunk_size);
-    futures_util::stream::iter(blobs.iter().map(Ok::<_, anyhow::Error>))
-        .try_for_each_concurrent(options.jobs.max(1), |blob| {
-            let mounts: Vec<String> = source
-                .known_locations(&blob.digest)
-                .iter()
-                .filter_map(|l| l.strip_prefix(&prefix).map(str::to_string))
-                .filter(|r| r != repository)
-                .collect();
-            let (source, reporter, chunking) = (&source, &reporter, &chunking);
-            async move {
-                let outcome = push_blob(
-                    client, repository, blob, &mounts, source, chunking, reporter,
-                )
-                .await
-                .with_context(|| format!("uploading {} to {}", blob.digest, destination.name()))?;
-                reporter.blob_finished(&blob.digest, blob.size, &outcome);
-                Ok(())
-            }
-        })
-        .await?;
+    let mut results: Vec<(usize, BlobResult)> =
+        futures_util::stream::iter(blobs.iter().enumerate())
+            .map(|(i, blob)| {
+                let mounts: Vec<String> = source
+                    .known_locations(&blob.digest)
+                    .iter()
+                    .filter_map(|l| l.strip_prefix(&prefix).map(str::to_string))
+                    .filter(|r| r != repository)
+                    .collect();
+                let (source, reporter, chunking) = (&source, &reporter, &chunking);
+                async move {
+                    let outcome = push_blob(
+                        client, repository, blob, &mounts, source, chunking, reporter,
+                    )
+                    .await
+                    .with_context(|| {
+                        format!("uploading {} to {}", blob.digest, destination.name())
+                    })?;
+                    reporter.blob_finished(&blob.digest, blob.size, &outcome);
+                    let descriptor = blob.clone();
+                    anyhow::Ok((
+                        i,
+                        BlobResult {
+                            descriptor,
+                            outcome,
+                        },
+                    ))
+                }
+            })
+            .buffer_unordered(options.jobs.max(1))
+            .try_collect()
+            .await?;
     for child in source.children() {
         client
             .put_manifest(repository, &child.digest.to_string(), child)
@@ -146,31 +144,14 @@ pub async fn push(
         .put_manifest(repository, &tag, top)
         .await
         .with_context(|| format!("uploading the manifest of {}", destination.original()))?;
+    // Finished in any order; reported in the images' order.
+    results.sort_by_key(|(i, _)| *i);
     Ok(Pushed {
         digest,
-        blobs,
+        media_type: top.media_type.clone(),
+        blobs: results.into_iter().map(|(_, r)| r).collect(),
         unchanged: false,
     })
-}
-
-/// Every config and layer the source's images need, once each.
-fn blobs_of(source: &dyn PushSource) -> anyhow::Result<Vec<Descriptor>> {
-    let images: Vec<&Manifest> = if manifest::is_index(&source.top().media_type) {
-        source.children().iter().collect()
-    } else {
-        vec![source.top()]
-    };
-    let mut seen = HashSet::new();
-    let mut blobs = Vec::new();
-    for image in images {
-        let parsed = manifest::parse_manifest(&image.bytes)?;
-        for blob in std::iter::once(parsed.config).chain(parsed.layers) {
-            if seen.insert(blob.digest.clone()) {
-                blobs.push(blob);
-            }
-        }
-    }
-    Ok(blobs)
 }
 
 async fn push_blob(
@@ -178,7 +159,7 @@ async fn push_blob(
     repository: &str,
     blob: &Descriptor,
     mounts: &[String],
-    source: &Arc<dyn PushSource>,
+    source: &Arc<dyn Source>,
     chunking: &Chunking,
     reporter: &Arc<dyn Reporter>,
 ) -> anyhow::Result<BlobOutcome> {
@@ -273,7 +254,7 @@ async fn upload_whole(
     client: &RegistryClient,
     url: &str,
     blob: &Descriptor,
-    source: &Arc<dyn PushSource>,
+    source: &Arc<dyn Source>,
     reporter: &Arc<dyn Reporter>,
 ) -> Result<(), RegistryError> {
     let body = body_of(source, reporter, &blob.digest, 0, blob.size);
@@ -288,7 +269,7 @@ async fn upload_chunked(
     url: &str,
     blob: &Descriptor,
     chunk: u64,
-    source: &Arc<dyn PushSource>,
+    source: &Arc<dyn Source>,
     reporter: &Arc<dyn Reporter>,
 ) -> Result<(), RegistryError> {
     let mut url = url.to_string();
@@ -322,7 +303,7 @@ async fn upload_chunked(
 /// A body that re-opens the blob from disk each time the client asks (retries, re-auth),
 /// restarting this blob's progress from where the body starts.
 fn body_of(
-    source: &Arc<dyn PushSource>,
+    source: &Arc<dyn Source>,
     reporter: &Arc<dyn Reporter>,
     digest: &Digest,
     offset: u64,

@@ -1,5 +1,7 @@
 //! How the engines tell the outside world what they are doing, without knowing about terminals.
+//! The [`Reporter`] only draws progress; what a transfer did comes back in its result.
 
+use crate::image::Descriptor;
 use crate::types::Digest;
 
 /// How one blob ended up where it needed to be.
@@ -16,6 +18,13 @@ pub enum BlobOutcome {
         from: String,
     },
     AlreadyExists,
+}
+
+/// One blob of a finished transfer and how it got where it needed to be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlobResult {
+    pub descriptor: Descriptor,
+    pub outcome: BlobOutcome,
 }
 
 pub trait Reporter: Send + Sync {

@@ -3,43 +3,19 @@
 
 use super::client::RegistryClient;
 use super::error::{self, RegistryError};
+use crate::image::manifest::embedded_media_type;
+use crate::image::{media, RawManifest};
 use crate::types::Digest;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use std::sync::Arc;
 
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-pub const DOCKER_SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+json";
-pub const DOCKER_SCHEMA1_SIGNED: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
-
 /// Manifests are small; anything bigger is not a manifest (the spec suggests 4 MiB).
 const MAX_MANIFEST: usize = 4 * 1024 * 1024;
 
-#[derive(Debug, Clone)]
-pub struct Manifest {
-    pub bytes: Vec<u8>,
-    pub media_type: String,
-    pub digest: Digest,
-}
-
-impl Manifest {
-    pub fn is_index(&self) -> bool {
-        self.media_type == OCI_INDEX || self.media_type == DOCKER_MANIFEST_LIST
-    }
-}
-
 fn accept_all() -> HeaderMap {
     let mut headers = HeaderMap::new();
-    let accept = [
-        OCI_INDEX,
-        OCI_MANIFEST,
-        DOCKER_MANIFEST_LIST,
-        DOCKER_MANIFEST,
-    ]
-    .join(", ");
+    let accept = media::ACCEPTED_MANIFESTS.join(", ");
     headers.insert(ACCEPT, HeaderValue::from_str(&accept).expect("static"));
     headers
 }
@@ -50,7 +26,7 @@ impl RegistryClient {
         &self,
         repository: &str,
         reference: &str,
-    ) -> Result<Manifest, RegistryError> {
+    ) -> Result<RawManifest, RegistryError> {
         let path = format!("/v2/{repository}/manifests/{reference}");
         let response = self.send(Method::GET, &path, accept_all(), None).await?;
         if response.status() != StatusCode::OK {
@@ -66,8 +42,8 @@ impl RegistryClient {
         let media_type = header_type
             .filter(|t| !t.is_empty() && t != "application/json" && t != "text/plain")
             .or_else(|| embedded_media_type(&bytes))
-            .unwrap_or_else(|| DOCKER_SCHEMA1.to_string());
-        if media_type == DOCKER_SCHEMA1 || media_type == DOCKER_SCHEMA1_SIGNED {
+            .unwrap_or_else(|| media::DOCKER_SCHEMA1.to_string());
+        if media::is_schema1(&media_type) {
             return Err(RegistryError::Protocol(format!(
                 "{repository}:{reference} is a Docker schema 1 manifest, which is deprecated and unsupported; push it again with a current client"
             )));
@@ -80,7 +56,7 @@ impl RegistryClient {
                 )));
             }
         }
-        Ok(Manifest {
+        Ok(RawManifest {
             bytes,
             media_type,
             digest,
@@ -110,7 +86,7 @@ impl RegistryClient {
         &self,
         repository: &str,
         reference: &str,
-        manifest: &Manifest,
+        manifest: &RawManifest,
     ) -> Result<Digest, RegistryError> {
         let path = format!("/v2/{repository}/manifests/{reference}");
         let mut headers = HeaderMap::new();
@@ -138,45 +114,4 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
-}
-
-/// Falls back to the manifest's own `mediaType` when a registry sends a generic Content-Type.
-fn embedded_media_type(bytes: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        #[serde(rename = "mediaType")]
-        media_type: Option<String>,
-        manifests: Option<serde_json::Value>,
-        #[serde(rename = "schemaVersion")]
-        schema_version: Option<u32>,
-    }
-    let probe: Probe = serde_json::from_slice(bytes).ok()?;
-    match (probe.media_type, probe.schema_version) {
-        (Some(t), _) => Some(t),
-        (None, Some(1)) => None,
-        (None, _) if probe.manifests.is_some() => Some(OCI_INDEX.to_string()),
-        (None, _) => Some(OCI_MANIFEST.to_string()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn media_type_from_body_when_header_is_generic() {
-        assert_eq!(
-            embedded_media_type(br#"{"schemaVersion":2,"mediaType":"x"}"#).as_deref(),
-            Some("x")
-        );
-        assert_eq!(
-            embedded_media_type(br#"{"schemaVersion":2,"manifests":[]}"#).as_deref(),
-            Some(OCI_INDEX)
-        );
-        assert_eq!(
-            embedded_media_type(br#"{"schemaVersion":2,"layers":[]}"#).as_deref(),
-            Some(OCI_MANIFEST)
-        );
-        assert_eq!(embedded_media_type(br#"{"schemaVersion":1}"#), None);
-    }
 }

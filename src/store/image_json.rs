@@ -1,27 +1,15 @@
-//! The parts of manifest and index JSON the store reads: which blobs an image needs.
-//! Parsing only: nothing here touches the disk.
+//! The store's view of a manifest or index it must walk without knowing which it is (an index
+//! entry may omit the media type): which descriptors it names. Parsing only, no disk.
 
 use super::{Result, StoreError};
-use crate::types::Digest;
-use oci_spec::image::Descriptor;
+use crate::image::Descriptor;
 use serde::Deserialize;
 use std::path::Path;
 
-pub(super) const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-pub(super) const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
-pub(super) const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub(super) const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+pub(super) use crate::image::media::{DOCKER_CONFIG, DOCKER_MANIFEST, OCI_CONFIG, OCI_MANIFEST};
 /// Manifests and configs are read into memory; nothing legitimate is bigger.
 pub(super) const MAX_SMALL: u64 = 64 * 1024 * 1024;
 pub(super) const COPY_BUF: usize = 1024 * 1024;
-
-/// A blob the image needs, as its manifest describes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BlobInfo {
-    pub digest: Digest,
-    pub size: u64,
-    pub media_type: String,
-}
 
 /// The parts of a manifest or index that say which blobs it needs.
 #[derive(Deserialize)]
@@ -29,21 +17,11 @@ pub(super) struct Doc {
     #[serde(rename = "mediaType", default)]
     pub(super) media_type: Option<String>,
     #[serde(default)]
-    pub(super) config: Option<Desc>,
+    pub(super) config: Option<Descriptor>,
     #[serde(default)]
-    pub(super) layers: Vec<Desc>,
+    pub(super) layers: Vec<Descriptor>,
     #[serde(default)]
-    pub(super) manifests: Option<Vec<Desc>>,
-}
-
-#[derive(Deserialize, Clone)]
-pub(super) struct Desc {
-    #[serde(rename = "mediaType", default)]
-    pub(super) media_type: String,
-    pub(super) digest: Digest,
-    pub(super) size: u64,
-    #[serde(default)]
-    pub(super) urls: Vec<String>,
+    pub(super) manifests: Option<Vec<Descriptor>>,
 }
 
 pub(super) fn parse_doc(path: &Path, bytes: &[u8]) -> Result<Doc> {
@@ -55,11 +33,4 @@ pub(super) fn parse_doc(path: &Path, bytes: &[u8]) -> Result<Doc> {
 
 pub(super) fn format_err(path: &Path, msg: impl Into<String>) -> StoreError {
     StoreError::Format(path.to_path_buf(), msg.into())
-}
-
-pub(super) fn to_digest(path: &Path, d: &Descriptor) -> Result<Digest> {
-    d.digest()
-        .to_string()
-        .parse()
-        .map_err(|e: crate::types::digest::DigestError| format_err(path, e.to_string()))
 }

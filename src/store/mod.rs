@@ -9,6 +9,7 @@
 pub mod archive;
 mod image_json;
 pub mod layout;
+pub mod push_source;
 mod select;
 pub mod source;
 #[cfg(test)]
@@ -16,9 +17,9 @@ mod test_fixtures;
 pub mod work_dir;
 
 pub use archive::docker::{write_docker_archive, ArchiveOptions, BlobFiles, LayerForm};
-pub use image_json::BlobInfo;
 pub use layout::{BlobWriter, Layout, REF_NAME_ANNOTATION};
-pub use source::{ChildManifest, ImageSource, SourceKind};
+pub use push_source::StoredImage;
+pub use source::{ImageSource, SourceKind};
 pub use work_dir::WorkDir;
 
 use crate::types::Digest;

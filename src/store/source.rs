@@ -11,12 +11,11 @@ use super::archive::{
     tar_index::{open_range, read_range, TarEntry},
     Archive,
 };
-pub use super::image_json::BlobInfo;
-use super::image_json::{format_err, parse_doc, to_digest, Doc, MAX_SMALL};
+use super::image_json::{format_err, parse_doc, Doc, MAX_SMALL};
 use super::layout::ref_name_of;
 use super::{io_err, BlobReader, Layout, Result, StoreError};
+use crate::image::{Descriptor, RawManifest};
 use crate::types::Digest;
-use oci_spec::image::Descriptor;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncReadExt;
@@ -30,14 +29,6 @@ pub enum SourceKind {
     OciArchive,
     /// `docker save`'s classic format: `manifest.json` with configs and layer tars.
     DockerArchive,
-}
-
-/// A manifest an index points at, to be pushed (by digest) before the index.
-#[derive(Clone, Debug)]
-pub struct ChildManifest {
-    pub digest: Digest,
-    pub media_type: String,
-    pub bytes: Vec<u8>,
 }
 
 /// Where a source's blobs are read from.
@@ -55,11 +46,12 @@ enum Backing {
 pub struct ImageSource {
     kind: SourceKind,
     path: PathBuf,
-    manifest: Vec<u8>,
-    media_type: String,
+    /// The manifest or index exactly as it should be pushed.
+    top: RawManifest,
     ref_name: Option<String>,
-    children: Vec<ChildManifest>,
-    blobs: Vec<BlobInfo>,
+    /// Manifests under an index (depth first, children before their parents' siblings).
+    children: Vec<RawManifest>,
+    blobs: Vec<Descriptor>,
     backing: Backing,
 }
 
@@ -88,8 +80,7 @@ impl ImageSource {
                     blobs: image.entries,
                 },
                 path,
-                manifest: image.manifest,
-                media_type: image.media_type.to_string(),
+                top: image.manifest,
                 children: Vec::new(),
                 blobs: image.blobs,
             }),
@@ -111,13 +102,13 @@ impl ImageSource {
         backing: Backing,
         top: Descriptor,
     ) -> Result<ImageSource> {
-        let top_digest = to_digest(&path, &top)?;
+        let top_digest = top.digest.clone();
         let manifest = backing.read_small(&top_digest).await?;
         let doc = parse_doc(&path, &manifest)?;
         let media_type = doc
             .media_type
             .clone()
-            .unwrap_or_else(|| top.media_type().to_string());
+            .unwrap_or_else(|| top.media_type.clone());
         let mut children = Vec::new();
         let mut blobs = Vec::new();
         let mut seen = HashSet::new();
@@ -135,8 +126,7 @@ impl ImageSource {
             kind,
             ref_name: ref_name_of(&top).map(str::to_string),
             path,
-            manifest,
-            media_type,
+            top: RawManifest::new(manifest, media_type),
             children,
             blobs,
             backing,
@@ -152,16 +142,20 @@ impl ImageSource {
     }
 
     /// The top manifest (or index) exactly as it should be pushed.
+    pub fn top(&self) -> &RawManifest {
+        &self.top
+    }
+
     pub fn manifest(&self) -> &[u8] {
-        &self.manifest
+        &self.top.bytes
     }
 
     pub fn media_type(&self) -> &str {
-        &self.media_type
+        &self.top.media_type
     }
 
     pub fn manifest_digest(&self) -> Digest {
-        Digest::of(&self.manifest)
+        self.top.digest.clone()
     }
 
     /// The name the image carried in the source (ref-name annotation or first RepoTag).
@@ -170,13 +164,13 @@ impl ImageSource {
     }
 
     /// Manifests under an index (depth first, children before their parents' siblings).
-    pub fn child_manifests(&self) -> &[ChildManifest] {
+    pub fn child_manifests(&self) -> &[RawManifest] {
         &self.children
     }
 
     /// Every config and layer blob to upload, once each. Foreign layers (with `urls`) that
     /// are not present are left out.
-    pub fn blobs(&self) -> &[BlobInfo] {
+    pub fn blobs(&self) -> &[Descriptor] {
         &self.blobs
     }
 
@@ -243,8 +237,8 @@ fn collect<'a>(
     backing: &'a Backing,
     doc: &'a Doc,
     depth: usize,
-    children: &'a mut Vec<ChildManifest>,
-    blobs: &'a mut Vec<BlobInfo>,
+    children: &'a mut Vec<RawManifest>,
+    blobs: &'a mut Vec<Descriptor>,
     seen: &'a mut HashSet<Digest>,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
     Box::pin(async move {
@@ -272,7 +266,7 @@ fn collect<'a>(
                 };
                 let child = parse_doc(path, &bytes)?;
                 collect(path, backing, &child, depth + 1, children, blobs, seen).await?;
-                children.push(ChildManifest {
+                children.push(RawManifest {
                     digest: m.digest.clone(),
                     media_type: child
                         .media_type
@@ -301,11 +295,7 @@ fn collect<'a>(
                 None => return Err(StoreError::BlobNotFound(d.digest.clone())),
             }
             seen.insert(d.digest.clone());
-            blobs.push(BlobInfo {
-                digest: d.digest.clone(),
-                size: d.size,
-                media_type: d.media_type.clone(),
-            });
+            blobs.push(d.clone());
         }
         Ok(())
     })
@@ -317,7 +307,6 @@ mod tests {
     use crate::store::image_json::{DOCKER_MANIFEST, OCI_MANIFEST};
     use crate::store::test_fixtures::*;
     use crate::store::{write_docker_archive, ArchiveOptions};
-    use oci_spec::image::{DescriptorBuilder, MediaType};
 
     #[tokio::test]
     async fn reads_layouts_and_what_skopeo_writes() {
@@ -398,13 +387,9 @@ mod tests {
         }))
         .unwrap();
         let d = img.layout.put_blob_bytes(&index).await.unwrap();
-        let desc = DescriptorBuilder::default()
-            .media_type(MediaType::ImageIndex)
-            .digest(d.to_string().parse::<oci_spec::image::Digest>().unwrap())
-            .size(index.len() as u64)
-            .build()
-            .unwrap();
-        img.layout.set_image("multi", desc).await.unwrap();
+        let desc =
+            crate::image::Descriptor::new(crate::image::media::OCI_INDEX, d, index.len() as u64);
+        img.layout.set_image("multi", &desc).await.unwrap();
         let src = ImageSource::open(&dir, Some("multi")).await.unwrap();
         assert_eq!(src.media_type(), "application/vnd.oci.image.index.v1+json");
         assert_eq!(src.child_manifests().len(), 1);

@@ -3,7 +3,6 @@
 use super::image_json::{OCI_CONFIG, OCI_MANIFEST};
 use super::{ImageSource, Layout};
 use crate::types::Digest;
-use oci_spec::image::{DescriptorBuilder, MediaType};
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
@@ -70,13 +69,8 @@ pub(crate) async fn test_image(dir: &Path) -> TestImage {
     }))
     .unwrap();
     let md = layout.put_blob_bytes(&manifest).await.unwrap();
-    let desc = DescriptorBuilder::default()
-        .media_type(MediaType::ImageManifest)
-        .digest(md.to_string().parse::<oci_spec::image::Digest>().unwrap())
-        .size(manifest.len() as u64)
-        .build()
-        .unwrap();
-    layout.set_image("v1", desc).await.unwrap();
+    let desc = crate::image::Descriptor::new(OCI_MANIFEST, md, manifest.len() as u64);
+    layout.set_image("v1", &desc).await.unwrap();
     TestImage {
         layout,
         manifest,

@@ -2,9 +2,7 @@
 //! what a pull or push did (which blobs moved, which were reused or mounted) without
 //! scraping the status lines.
 
-use super::Tally;
-use crate::engine::manifest::Descriptor;
-use crate::engine::report::BlobOutcome;
+use crate::engine::report::{BlobOutcome, BlobResult};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -43,25 +41,23 @@ pub struct BlobSummary {
     pub mounted_from: Option<String>,
 }
 
-/// The blobs of a finished transfer in the engine's order, each with how it got there.
-pub fn blob_summaries(blobs: &[Descriptor], tally: &Tally) -> Vec<BlobSummary> {
+/// The blobs of a finished transfer in the engine's order, each with how it got there: read
+/// from what the engine returned, never from what the progress display saw.
+pub fn blob_summaries(blobs: &[BlobResult]) -> Vec<BlobSummary> {
     blobs
         .iter()
         .map(|blob| {
-            let outcome = tally.outcome_of(&blob.digest);
-            let (word, resumed_from, mounted_from) = match outcome {
-                Some(BlobOutcome::Downloaded) => ("pulled", None, None),
-                Some(BlobOutcome::Resumed { from }) => ("resumed", Some(from), None),
-                Some(BlobOutcome::AlreadyPresent) => ("already-present", None, None),
-                Some(BlobOutcome::Pushed) => ("pushed", None, None),
-                Some(BlobOutcome::Mounted { from }) => ("mounted", None, Some(from)),
-                Some(BlobOutcome::AlreadyExists) => ("already-exists", None, None),
-                // Every blob of a finished transfer was reported; this is only a fallback.
-                None => ("unknown", None, None),
+            let (word, resumed_from, mounted_from) = match &blob.outcome {
+                BlobOutcome::Downloaded => ("pulled", None, None),
+                BlobOutcome::Resumed { from } => ("resumed", Some(*from), None),
+                BlobOutcome::AlreadyPresent => ("already-present", None, None),
+                BlobOutcome::Pushed => ("pushed", None, None),
+                BlobOutcome::Mounted { from } => ("mounted", None, Some(from.clone())),
+                BlobOutcome::AlreadyExists => ("already-exists", None, None),
             };
             BlobSummary {
-                digest: blob.digest.to_string(),
-                size: blob.size,
+                digest: blob.descriptor.digest.to_string(),
+                size: blob.descriptor.size,
                 outcome: word,
                 resumed_from,
                 mounted_from,
@@ -79,32 +75,27 @@ impl TransferSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image::Descriptor;
     use crate::types::Digest;
 
-    fn descriptor(digest: &Digest, size: u64) -> Descriptor {
-        Descriptor {
-            media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
-            digest: digest.clone(),
-            size,
-            platform: None,
-            annotations: Default::default(),
+    fn result(digest: &Digest, size: u64, outcome: BlobOutcome) -> BlobResult {
+        BlobResult {
+            descriptor: Descriptor::new(crate::image::media::OCI_LAYER_GZIP, digest.clone(), size),
+            outcome,
         }
     }
 
     #[test]
     fn blobs_keep_the_engine_order_and_say_how_they_moved() {
-        let tally = Tally::default();
         let (a, b, c) = (Digest::of(b"a"), Digest::of(b"b"), Digest::of(b"c"));
-        tally.finished(
-            &c,
-            3,
-            &BlobOutcome::Mounted {
-                from: "team/base".into(),
-            },
-        );
-        tally.finished(&a, 1, &BlobOutcome::Resumed { from: 1 });
-        tally.finished(&b, 2, &BlobOutcome::AlreadyExists);
-        let blobs = [descriptor(&a, 1), descriptor(&b, 2), descriptor(&c, 3)];
+        let mounted = BlobOutcome::Mounted {
+            from: "team/base".into(),
+        };
+        let blobs = [
+            result(&a, 1, BlobOutcome::Resumed { from: 1 }),
+            result(&b, 2, BlobOutcome::AlreadyExists),
+            result(&c, 3, mounted),
+        ];
         let summary = TransferSummary {
             reference: "example.com/team/app:1".into(),
             digest: Digest::of(b"m").to_string(),
@@ -113,7 +104,7 @@ mod tests {
             destination: None,
             format: None,
             unchanged: Some(false),
-            blobs: blob_summaries(&blobs, &tally),
+            blobs: blob_summaries(&blobs),
         };
         let json: serde_json::Value = serde_json::from_str(&summary.to_json()).unwrap();
         assert_eq!(json["reference"], "example.com/team/app:1");

@@ -20,8 +20,6 @@ struct State {
     in_flight: HashMap<Digest, u64>,
     /// Finished blobs per outcome ("Pulled", "Layer already exists"), and their bytes.
     finished: BTreeMap<String, (usize, u64)>,
-    /// How each finished blob got where it is, for `--json`.
-    outcomes: HashMap<Digest, BlobOutcome>,
     /// Where unfinished downloads wait for the next run, when there is such a place.
     resume_dir: Option<PathBuf>,
 }
@@ -55,7 +53,6 @@ impl Tally {
     pub fn finished(&self, digest: &Digest, size: u64, outcome: &BlobOutcome) {
         let mut state = self.state.lock().unwrap();
         state.in_flight.remove(digest);
-        state.outcomes.insert(digest.clone(), outcome.clone());
         let label = match outcome {
             // "Pulled (resumed at 3 MiB)" would split the count by offset.
             BlobOutcome::Resumed { .. } => describe(&BlobOutcome::Downloaded),
@@ -64,11 +61,6 @@ impl Tally {
         let entry = state.finished.entry(label).or_default();
         entry.0 += 1;
         entry.1 += size;
-    }
-
-    /// How a finished blob got where it is.
-    pub fn outcome_of(&self, digest: &Digest) -> Option<BlobOutcome> {
-        self.state.lock().unwrap().outcomes.get(digest).cloned()
     }
 
     /// One paragraph for stderr after an interrupt.

@@ -7,10 +7,10 @@ pub mod docker;
 mod oci;
 pub(super) mod tar_index;
 
+use crate::image::Descriptor;
 use crate::store::image_json::format_err;
 use crate::store::{io_err, Result};
 use crate::types::Digest;
-use oci_spec::image::Descriptor;
 use std::collections::HashMap;
 use std::path::Path;
 use tar_index::{scan_tar, TarEntry};

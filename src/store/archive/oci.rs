@@ -3,11 +3,11 @@
 //! layout; blobs stay in the tar. It never writes.
 
 use super::tar_index::{read_range, TarEntry};
+use crate::image::{Descriptor, ImageIndex};
 use crate::store::image_json::MAX_SMALL;
 use crate::store::layout::select_named;
 use crate::store::{Result, StoreError};
 use crate::types::Digest;
-use oci_spec::image::{Descriptor, ImageIndex};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -32,7 +32,7 @@ pub(super) async fn read(
             path: path.join("index.json"),
             source,
         })?;
-    let all = index.manifests().clone();
+    let all = index.manifests;
     let top = select_named(path, name, &all)?.clone();
     Ok((top, blobs))
 }

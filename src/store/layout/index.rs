@@ -4,9 +4,9 @@
 //! this file only says which names an index entry carries.
 
 use super::{Layout, CONTAINERD_NAME_ANNOTATION, REF_NAME_ANNOTATION};
+use crate::image::{media, Descriptor, ImageIndex};
 use crate::store::select::{self, Candidate, Loose};
 use crate::store::{io_err, write_atomic, Result, StoreError};
-use oci_spec::image::{Descriptor, ImageIndex, MediaType};
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -19,7 +19,10 @@ impl Layout {
                 path: path.clone(),
                 source,
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(empty_index()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ImageIndex {
+                media_type: Some(media::OCI_INDEX.into()),
+                manifests: Vec::new(),
+            }),
             Err(e) => Err(io_err(&path)(e)),
         }
     }
@@ -32,7 +35,7 @@ impl Layout {
                 path: path.clone(),
                 source,
             })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => to_value(&path, empty_index())?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => empty_index(),
             Err(e) => return Err(io_err(&path)(e)),
         };
         match value {
@@ -46,10 +49,10 @@ impl Layout {
 
     /// Adds `descriptor` to `index.json` under `ref_name`, replacing any entry with that name.
     ///
-    /// The file is edited as JSON rather than through oci-spec's types, which drop what they do
-    /// not know: other tools' top-level keys and entry fields survive, and an entry replaced by
-    /// the same manifest keeps its own extra fields and annotations.
-    pub async fn set_image(&self, ref_name: &str, descriptor: Descriptor) -> Result<()> {
+    /// The file is edited as JSON rather than through typed views: other tools' top-level keys
+    /// and entry fields survive, and an entry replaced by the same manifest keeps its own extra
+    /// fields and annotations.
+    pub async fn set_image(&self, ref_name: &str, descriptor: &Descriptor) -> Result<()> {
         self.require_writable("write index.json")?;
         let _guard = self.inner.meta.lock().await;
         let _lock = self.lock_metadata().await?;
@@ -100,9 +103,9 @@ impl Layout {
         Ok(self
             .index()
             .await?
-            .manifests()
-            .iter()
-            .map(|d| (ref_name_of(d).map(str::to_string), d.clone()))
+            .manifests
+            .into_iter()
+            .map(|d| (ref_name_of(&d).map(str::to_string), d))
             .collect())
     }
 
@@ -111,7 +114,7 @@ impl Layout {
     /// `alpine:latest` as written by skopeo finds `docker.io/library/alpine:latest` and vice
     /// versa. Several loose matches and no exact one is an error, not a guess.
     pub async fn find_image(&self, name: &str) -> Result<Option<Descriptor>> {
-        let all = self.index().await?.manifests().clone();
+        let all = self.index().await?.manifests;
         Ok(find_named(self.root(), name, &all)?.cloned())
     }
 
@@ -122,17 +125,18 @@ impl Layout {
 
     /// `find_image(name)` when a name is given (and it must exist), else `only_image()`.
     pub async fn select_image(&self, name: Option<&str>) -> Result<Descriptor> {
-        let all = self.index().await?.manifests().clone();
+        let all = self.index().await?.manifests;
         Ok(select_named(self.root(), name, &all)?.clone())
     }
 }
 
-pub(super) fn empty_index() -> ImageIndex {
-    let mut index = ImageIndex::default();
-    index.set_schema_version(2);
-    index.set_media_type(Some(MediaType::ImageIndex));
-    index.set_manifests(Vec::new());
-    index
+/// What an image-less layout's `index.json` holds.
+pub(super) fn empty_index() -> Value {
+    serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": media::OCI_INDEX,
+        "manifests": [],
+    })
 }
 
 fn to_value(path: &Path, v: impl serde::Serialize) -> Result<Value> {
@@ -162,17 +166,11 @@ fn merge_entry(mut old: Map<String, Value>, new: Map<String, Value>) -> Map<Stri
 }
 
 pub(crate) fn ref_name_of(d: &Descriptor) -> Option<&str> {
-    d.annotations()
-        .as_ref()
-        .and_then(|a| a.get(REF_NAME_ANNOTATION))
-        .map(String::as_str)
+    d.annotation(REF_NAME_ANNOTATION)
 }
 
 fn annotation<'a>(d: &'a Descriptor, key: &str) -> Option<&'a str> {
-    d.annotations()
-        .as_ref()
-        .and_then(|a| a.get(key))
-        .map(String::as_str)
+    d.annotation(key)
 }
 
 /// An index entry as the name matcher sees it: named by its annotations, listed by its
@@ -182,8 +180,8 @@ fn candidate(d: &Descriptor) -> Candidate {
     let names = [ref_name, annotation(d, CONTAINERD_NAME_ANNOTATION)];
     Candidate {
         names: names.into_iter().flatten().map(str::to_string).collect(),
-        listed: vec![ref_name.map_or_else(|| d.digest().to_string(), str::to_string)],
-        key: d.digest().to_string(),
+        listed: vec![ref_name.map_or_else(|| d.digest.to_string(), str::to_string)],
+        key: d.digest.to_string(),
     }
 }
 

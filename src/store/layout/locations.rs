@@ -59,6 +59,11 @@ impl Layout {
             .unwrap_or_default())
     }
 
+    /// Every blob's known locations, read once (a push asks for each of its blobs).
+    pub async fn all_locations(&self) -> Result<BTreeMap<String, Vec<String>>> {
+        self.read_locations().await
+    }
+
     async fn read_locations(&self) -> Result<BTreeMap<String, Vec<String>>> {
         let path = self.locations_path();
         match tokio::fs::read(&path).await {

@@ -324,20 +324,10 @@ async fn check_layout_version(marker: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oci_spec::image::{Descriptor, DescriptorBuilder, MediaType};
+    use crate::image::{media, Descriptor};
 
     fn desc(bytes: &[u8]) -> Descriptor {
-        DescriptorBuilder::default()
-            .media_type(MediaType::ImageManifest)
-            .digest(
-                Digest::of(bytes)
-                    .to_string()
-                    .parse::<oci_spec::image::Digest>()
-                    .unwrap(),
-            )
-            .size(bytes.len() as u64)
-            .build()
-            .unwrap()
+        Descriptor::new(media::OCI_MANIFEST, Digest::of(bytes), bytes.len() as u64)
     }
 
     /// Every file under `dir`, relative, with its length and modification time.
@@ -422,36 +412,36 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let l = Layout::create_or_open(tmp.path()).await.unwrap();
         let (a, b, c) = (desc(b"a"), desc(b"b"), desc(b"c"));
-        l.set_image("docker.io/library/alpine:3.19", a.clone())
+        l.set_image("docker.io/library/alpine:3.19", &a)
             .await
             .unwrap();
-        l.set_image("ghcr.io/o/app:v1", b.clone()).await.unwrap();
+        l.set_image("ghcr.io/o/app:v1", &b).await.unwrap();
         assert_eq!(l.images().await.unwrap().len(), 2);
         let find = |n: &'static str| {
             let l = l.clone();
-            async move { l.find_image(n).await.unwrap().map(|d| d.digest().clone()) }
+            async move { l.find_image(n).await.unwrap().map(|d| d.digest) }
         };
         assert_eq!(
             find("docker.io/library/alpine:3.19").await,
-            Some(a.digest().clone())
+            Some(a.digest.clone())
         );
-        assert_eq!(find("alpine:3.19").await, Some(a.digest().clone()));
-        assert_eq!(find("3.19").await, Some(a.digest().clone()));
-        assert_eq!(find("v1").await, Some(b.digest().clone()));
+        assert_eq!(find("alpine:3.19").await, Some(a.digest.clone()));
+        assert_eq!(find("3.19").await, Some(a.digest.clone()));
+        assert_eq!(find("v1").await, Some(b.digest.clone()));
         assert_eq!(find("ghcr.io/o/app:v2").await, None);
         assert_eq!(find("alpine:3.20").await, None);
         // Replacing keeps one entry per name.
-        l.set_image("ghcr.io/o/app:v1", c.clone()).await.unwrap();
+        l.set_image("ghcr.io/o/app:v1", &c).await.unwrap();
         assert_eq!(l.images().await.unwrap().len(), 2);
-        assert_eq!(find("ghcr.io/o/app:v1").await, Some(c.digest().clone()));
+        assert_eq!(find("ghcr.io/o/app:v1").await, Some(c.digest.clone()));
         assert!(matches!(
             l.only_image().await,
             Err(StoreError::AmbiguousImage { .. })
         ));
         // Short names as skopeo writes them are found by full references too.
-        l.set_image("latest", a.clone()).await.unwrap();
-        assert_eq!(find("quay.io/x/y:latest").await, Some(a.digest().clone()));
-        assert_eq!(find("latest").await, Some(a.digest().clone()));
+        l.set_image("latest", &a).await.unwrap();
+        assert_eq!(find("quay.io/x/y:latest").await, Some(a.digest.clone()));
+        assert_eq!(find("latest").await, Some(a.digest.clone()));
         let err = l.select_image(Some("nope")).await.unwrap_err().to_string();
         assert!(err.contains("ghcr.io/o/app:v1"), "{err}");
     }
@@ -461,9 +451,9 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let l = Layout::create_or_open(tmp.path()).await.unwrap();
         assert!(matches!(l.only_image().await, Err(StoreError::NoImage(_))));
-        l.set_image("x", desc(b"x")).await.unwrap();
-        assert_eq!(l.only_image().await.unwrap().digest(), desc(b"x").digest());
-        assert_eq!(l.select_image(None).await.unwrap().size(), 1);
+        l.set_image("x", &desc(b"x")).await.unwrap();
+        assert_eq!(l.only_image().await.unwrap().digest, desc(b"x").digest);
+        assert_eq!(l.select_image(None).await.unwrap().size, 1);
     }
 
     #[tokio::test]
@@ -505,7 +495,7 @@ mod tests {
         let dir = tmp.path().join("layout");
         let l = Layout::create_or_open(&dir).await.unwrap();
         let blob = l.put_blob_bytes(b"config").await.unwrap();
-        l.set_image("v1", desc(b"m")).await.unwrap();
+        l.set_image("v1", &desc(b"m")).await.unwrap();
         std::fs::remove_dir_all(dir.join(".hoist")).unwrap();
         let before = snapshot(&dir);
         let set_mode = |mode: fn(bool) -> u32| {
@@ -525,7 +515,7 @@ mod tests {
         assert!(ro.locations(&blob).await.unwrap().is_empty());
         ro.record_location(&blob, "r/x").await.unwrap();
         assert!(ro.begin_blob(&blob, None).await.is_err());
-        assert!(ro.set_image("v2", desc(b"n")).await.is_err());
+        assert!(ro.set_image("v2", &desc(b"n")).await.is_err());
         set_mode(|is_dir| if is_dir { 0o755 } else { 0o644 });
         // As root the permissions stop nothing, so compare what is on disk instead.
         assert_eq!(snapshot(&dir), before);
@@ -541,7 +531,7 @@ mod tests {
             let l = l.clone();
             let d = d.clone();
             tasks.push(tokio::spawn(async move {
-                l.set_image(&format!("tag{i}"), desc(format!("m{i}").as_bytes()))
+                l.set_image(&format!("tag{i}"), &desc(format!("m{i}").as_bytes()))
                     .await
                     .unwrap();
                 l.record_location(&d, &format!("reg/repo{i}"))

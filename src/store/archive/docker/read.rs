@@ -3,12 +3,13 @@
 //! its layers sniffed for compression, and a manifest is made up for it to push; blobs stay
 //! in the tar. It never writes.
 
+use crate::image::{Descriptor, RawManifest};
 use crate::store::archive::tar_index::{hash_range, read_range, TarEntry};
 use crate::store::image_json::{
     format_err, DOCKER_CONFIG, DOCKER_MANIFEST, MAX_SMALL, OCI_CONFIG, OCI_MANIFEST,
 };
 use crate::store::select::{select, Candidate, Loose};
-use crate::store::{BlobInfo, Compression, Result, StoreError};
+use crate::store::{Compression, Result, StoreError};
 use crate::types::Digest;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -17,12 +18,11 @@ use std::path::Path;
 /// One image of a docker-archive, described as a registry would see it.
 pub(in crate::store) struct Image {
     /// A manifest made up for the image, to push.
-    pub manifest: Vec<u8>,
-    pub media_type: &'static str,
+    pub manifest: RawManifest,
     /// Its first RepoTag.
     pub ref_name: Option<String>,
     /// The config, then each distinct layer.
-    pub blobs: Vec<BlobInfo>,
+    pub blobs: Vec<Descriptor>,
     /// Where each blob's bytes are in the tar.
     pub entries: HashMap<Digest, TarEntry>,
 }
@@ -134,17 +134,15 @@ pub(in crate::store::archive) async fn read(
     } else {
         (DOCKER_MANIFEST, DOCKER_CONFIG)
     };
-    let layer_infos: Vec<BlobInfo> = layers
+    let layer_infos: Vec<Descriptor> = layers
         .iter()
-        .map(|(d, size, c)| BlobInfo {
-            digest: d.clone(),
-            size: *size,
-            media_type: if any_zstd {
+        .map(|(d, size, c)| {
+            let media_type = if any_zstd {
                 c.oci_layer_media_type()
             } else {
                 c.docker_layer_media_type().unwrap_or_default()
-            }
-            .to_string(),
+            };
+            Descriptor::new(media_type, d.clone(), *size)
         })
         .collect();
     let manifest = serde_json::json!({
@@ -162,19 +160,18 @@ pub(in crate::store::archive) async fn read(
         })).collect::<Vec<_>>(),
     });
     let manifest = serde_json::to_vec(&manifest).unwrap_or_default();
-    let mut blobs = vec![BlobInfo {
-        digest: config_digest,
-        size: config_bytes.len() as u64,
-        media_type: config_type.to_string(),
-    }];
+    let mut blobs = vec![Descriptor::new(
+        config_type,
+        config_digest,
+        config_bytes.len() as u64,
+    )];
     for b in layer_infos {
         if !blobs.iter().any(|x| x.digest == b.digest) {
             blobs.push(b);
         }
     }
     Ok(Image {
-        manifest,
-        media_type,
+        manifest: RawManifest::new(manifest, media_type),
         ref_name: item.repo_tags.as_ref().and_then(|t| t.first().cloned()),
         blobs,
         entries: blob_map,

@@ -2,7 +2,8 @@
 //! blobs), for `docker load` and `skopeo copy docker-archive:`. It only reads the layout it
 //! writes from, and the archive appears under its name complete or not at all.
 
-use crate::store::image_json::{format_err, parse_doc, Desc, COPY_BUF};
+use crate::image::Descriptor;
+use crate::store::image_json::{format_err, parse_doc, COPY_BUF};
 use crate::store::{io_err, Compression, Layout, Result, StoreError};
 use crate::types::Digest;
 use std::collections::HashSet;
@@ -217,7 +218,7 @@ fn append_bytes<W: Write>(
 fn append_blob<W: Write>(
     tar: &mut tar::Builder<W>,
     blobs: &dyn BlobFiles,
-    desc: &Desc,
+    desc: &Descriptor,
     name: &str,
     partial: &Path,
     cancelled: &AtomicBool,
@@ -273,7 +274,7 @@ impl<R: Read> Read for Cancellable<'_, R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::image_json::{to_digest, DOCKER_MANIFEST};
+    use crate::store::image_json::DOCKER_MANIFEST;
     use crate::store::test_fixtures::*;
     use crate::store::{ImageSource, SourceKind};
 
@@ -307,10 +308,7 @@ mod tests {
         ]);
         let copied = Layout::open(&dir2).await.unwrap();
         let m = copied.find_image("x").await.unwrap().unwrap();
-        assert!(copied
-            .has_blob(&to_digest(&dir2, &m).unwrap())
-            .await
-            .is_some());
+        assert!(copied.has_blob(&m.digest).await.is_some());
 
         // hoist reads back what it wrote: the layers as they were, gzip and all.
         let src = ImageSource::open(&out, None).await.unwrap();

@@ -1,17 +1,19 @@
-//! The parts of image manifests and indexes the engines read. Only what is needed is parsed;
-//! the bytes themselves are always kept and written exactly as the registry sent them.
+//! Platforms: what `--platform` asks for, what an image is for, and which entry of an index
+//! to take. Parsing is a pure function with a typed error; callers decide the exit code.
 
-use crate::registry::manifests::{DOCKER_MANIFEST_LIST, OCI_INDEX};
-use crate::types::Digest;
-use anyhow::Context;
-use std::collections::BTreeMap;
+use super::descriptor::Descriptor;
+use super::manifest::ImageIndex;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, serde::Deserialize, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct Platform {
     pub os: String,
     pub architecture: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
+    /// `os.version`, `os.features` and the like, kept as they were.
+    #[serde(flatten)]
+    pub unknown: serde_json::Map<String, serde_json::Value>,
 }
 
 impl std::fmt::Display for Platform {
@@ -24,42 +26,10 @@ impl std::fmt::Display for Platform {
     }
 }
 
-#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
-pub struct Descriptor {
-    #[serde(rename = "mediaType", default)]
-    pub media_type: String,
-    pub digest: Digest,
-    pub size: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub platform: Option<Platform>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-pub struct ImageManifest {
-    pub config: Descriptor,
-    #[serde(default)]
-    pub layers: Vec<Descriptor>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-pub struct ImageIndex {
-    #[serde(default)]
-    pub manifests: Vec<Descriptor>,
-}
-
-pub fn is_index(media_type: &str) -> bool {
-    media_type == OCI_INDEX || media_type == DOCKER_MANIFEST_LIST
-}
-
-pub fn parse_manifest(bytes: &[u8]) -> anyhow::Result<ImageManifest> {
-    serde_json::from_slice(bytes).context("image manifest is not valid JSON")
-}
-
-pub fn parse_index(bytes: &[u8]) -> anyhow::Result<ImageIndex> {
-    serde_json::from_slice(bytes).context("image index is not valid JSON")
-}
+/// `--platform` that names no platform.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid --platform {0:?}: expected os/arch[/variant] (e.g. linux/arm64/v8) or all")]
+pub struct PlatformError(pub String);
 
 /// Which image of a multi-platform index to take.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +52,7 @@ impl PlatformChoice {
     }
 
     /// `--platform os/arch[/variant]`, `all`, or (absent) the platform hoist runs on.
-    pub fn parse(arg: Option<&str>) -> anyhow::Result<PlatformChoice> {
+    pub fn parse(arg: Option<&str>) -> Result<PlatformChoice, PlatformError> {
         let Some(arg) = arg else {
             return Ok(PlatformChoice::Host(host_platform()));
         };
@@ -91,15 +61,10 @@ impl PlatformChoice {
         }
         let parts: Vec<&str> = arg.split('/').collect();
         match parts.as_slice() {
-            [os, arch] | [os, arch, _] if !os.is_empty() && !arch.is_empty() => Ok(PlatformChoice::One(Platform {
-                os: os.to_string(),
-                architecture: arch.to_string(),
-                variant: parts.get(2).map(|v| v.to_string()),
-            })),
-            _ => Err(crate::commands::exit_code::UsageError(format!(
-                "invalid --platform {arg:?}: expected os/arch[/variant] (e.g. linux/arm64/v8) or all"
-            ))
-            .into()),
+            [os, arch] | [os, arch, _] if !os.is_empty() && !arch.is_empty() => Ok(
+                PlatformChoice::One(Platform::new(os, arch, parts.get(2).copied())),
+            ),
+            _ => Err(PlatformError(arg.to_string())),
         }
     }
 }
@@ -117,17 +82,31 @@ pub fn host_platform() -> Platform {
         "riscv64" => ("riscv64", None),
         other => (other, None),
     };
-    Platform {
-        os: "linux".into(),
-        architecture: architecture.into(),
-        variant: variant.map(str::to_string),
-    }
+    Platform::new("linux", architecture, variant)
 }
 
 impl Platform {
+    pub fn new(os: &str, architecture: &str, variant: Option<&str>) -> Platform {
+        Platform {
+            os: os.to_string(),
+            architecture: architecture.to_string(),
+            variant: variant.map(str::to_string),
+            unknown: Default::default(),
+        }
+    }
+
     /// What an image's config says it runs on (its `os`, `architecture` and `variant`).
     pub fn of_config(config: &[u8]) -> anyhow::Result<Platform> {
-        serde_json::from_slice(config).context("the image config names no os and architecture")
+        use anyhow::Context;
+        #[derive(Deserialize)]
+        struct Probe {
+            os: String,
+            architecture: String,
+            variant: Option<String>,
+        }
+        let p: Probe = serde_json::from_slice(config)
+            .context("the image config names no os and architecture")?;
+        Ok(Platform::new(&p.os, &p.architecture, p.variant.as_deref()))
     }
 
     /// Docker's rule: os and architecture must agree; a variant only counts when both name
@@ -169,6 +148,7 @@ pub fn select<'a>(index: &'a ImageIndex, wanted: &Platform) -> Option<&'a Descri
     }
 }
 
+/// The platforms an index offers, for telling the user what to choose from.
 pub fn platforms(index: &ImageIndex) -> Vec<String> {
     index
         .manifests
@@ -182,6 +162,8 @@ pub fn platforms(index: &ImageIndex) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image::RawManifest;
+    use crate::types::Digest;
 
     fn index() -> ImageIndex {
         let d = Digest::of(b"x");
@@ -199,7 +181,9 @@ mod tests {
             entry("arm", Some("v6")),
             entry("arm", Some("v7"))
         );
-        parse_index(json.as_bytes()).unwrap()
+        RawManifest::new(json.into_bytes(), crate::image::media::OCI_INDEX)
+            .index()
+            .unwrap()
     }
 
     #[test]
@@ -245,7 +229,10 @@ mod tests {
             PlatformChoice::parse(Some("all")).unwrap(),
             PlatformChoice::All
         );
-        assert!(PlatformChoice::parse(Some("linux")).is_err());
+        assert_eq!(
+            PlatformChoice::parse(Some("linux")),
+            Err(PlatformError("linux".into()))
+        );
         assert!(PlatformChoice::parse(Some("linux/")).is_err());
         assert!(
             matches!(PlatformChoice::parse(None).unwrap(), PlatformChoice::Host(p) if p.os == "linux")
