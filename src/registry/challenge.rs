@@ -100,18 +100,16 @@ pub(super) fn parse_challenge(
         .find(|c| c.is_bearer())
         .or_else(|| challenges.iter().find(|c| c.is_basic()))
         .cloned()
-        .ok_or_else(|| {
-            RegistryError::Protocol(format!(
-                "{registry} answered 401 without a usable WWW-Authenticate challenge"
-            ))
+        .ok_or_else(|| RegistryError::BadChallenge {
+            registry: registry.to_string(),
         })
 }
 
 pub(super) fn unsupported_challenge(registry: &Registry, challenge: &Challenge) -> RegistryError {
-    RegistryError::Protocol(format!(
-        "{registry} asks for {} authentication, which hoist does not support",
-        challenge.scheme
-    ))
+    RegistryError::UnsupportedChallenge {
+        registry: registry.to_string(),
+        scheme: challenge.scheme.clone(),
+    }
 }
 
 #[cfg(test)]

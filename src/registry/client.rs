@@ -156,23 +156,22 @@ impl RegistryClient {
         };
         if challenge.is_basic() {
             let Credential::Basic { username, password } = credential else {
-                return Err(RegistryError::Protocol(format!(
-                    "{} uses Basic authentication, which needs a username and password",
-                    self.registry
-                )));
+                return Err(RegistryError::BasicNeedsPassword {
+                    registry: self.registry.to_string(),
+                });
             };
             let header = basic_header(username, password);
             let url = base.join("/v2/").expect("static path");
             let response = self
                 .execute(Method::GET, &url, HeaderMap::new(), None, Some(&header))
                 .await?;
-            return match response.status() {
+            let ok = [StatusCode::OK, StatusCode::UNAUTHORIZED];
+            return match error::expect("GET", response, &ok).await?.status() {
                 StatusCode::OK => Ok(None),
-                StatusCode::UNAUTHORIZED => Err(RegistryError::CredentialsRefused {
+                _ => Err(RegistryError::CredentialsRefused {
                     registry: self.registry.to_string(),
                     detail: None,
                 }),
-                _ => Err(error::from_response("GET", response).await),
             };
         }
         if !challenge.is_bearer() {
@@ -197,8 +196,9 @@ impl RegistryClient {
         let mut https_error = None;
         for scheme in schemes {
             let base = url::Url::parse(&format!("{scheme}://{}/", self.registry.api_host()))
-                .map_err(|e| {
-                    RegistryError::Protocol(format!("bad registry host {}: {e}", self.registry))
+                .map_err(|e| RegistryError::BadRegistryHost {
+                    registry: self.registry.to_string(),
+                    detail: e.to_string(),
                 })?;
             let url = base.join("/v2/").expect("static path");
             match self
@@ -206,15 +206,20 @@ impl RegistryClient {
                 .await
             {
                 Ok(response) => {
+                    let unauthorized = [StatusCode::UNAUTHORIZED];
+                    let response = match error::expect_success("GET", response, &unauthorized).await
+                    {
+                        Ok(response) => response,
+                        // An HTTPS registry answers our plain-HTTP fallback with 400; the
+                        // HTTPS failure (an unknown CA, say) is the error worth showing.
+                        Err(_) if https_error.is_some() => break,
+                        Err(e) => return Err(e),
+                    };
                     let challenge = match response.status() {
                         StatusCode::UNAUTHORIZED => {
                             Some(parse_challenge(&self.registry, &response)?)
                         }
-                        s if s.is_success() => None,
-                        // An HTTPS registry answers our plain-HTTP fallback with 400; the
-                        // HTTPS failure (an unknown CA, say) is the error worth showing.
-                        _ if https_error.is_some() => break,
-                        _ => return Err(error::from_response("GET", response).await),
+                        _ => None,
                     };
                     return Ok((base, challenge));
                 }
@@ -252,7 +257,13 @@ impl RegistryClient {
                     self.credential().await?;
                     continue;
                 };
-                let credential = credential.clone().map_err(RegistryError::Protocol)?;
+                let credential =
+                    credential
+                        .clone()
+                        .map_err(|detail| RegistryError::CredentialLookup {
+                            registry: self.registry.to_string(),
+                            detail,
+                        })?;
                 self.answer(&mut state, challenge, credential).await?;
             }
             let header = match &state.auth {
@@ -282,15 +293,17 @@ impl RegistryClient {
                     tokio::task::spawn_blocking(move || source.credential_for(&registry)).await;
                 match outcome {
                     Ok(Ok(found)) => Ok(found),
-                    Ok(Err(e)) => Err(format!(
-                        "looking up credentials for {}: {e:#}",
-                        self.registry
-                    )),
-                    Err(e) => Err(format!("looking up credentials for {}: {e}", self.registry)),
+                    Ok(Err(e)) => Err(format!("{e:#}")),
+                    Err(e) => Err(e.to_string()),
                 }
             })
             .await;
-        found.clone().map_err(RegistryError::Protocol)
+        found
+            .clone()
+            .map_err(|detail| RegistryError::CredentialLookup {
+                registry: self.registry.to_string(),
+                detail,
+            })
     }
 
     /// Answers a challenge: Basic credentials, or a bearer token for every scope we need.
@@ -398,9 +411,14 @@ impl RegistryClient {
         if let Some(found) = clients.get(&authority) {
             return Ok(found.clone());
         }
-        let tls = self.options.hosts.tls_for(&authority).map_err(|e| {
-            RegistryError::Protocol(format!("TLS settings for token service {authority}: {e}"))
-        })?;
+        let tls = self
+            .options
+            .hosts
+            .tls_for(&authority)
+            .map_err(|e| RegistryError::RealmTls {
+                authority: authority.clone(),
+                detail: e.to_string(),
+            })?;
         let options = ClientOptions {
             insecure: tls.insecure,
             ca_certs: tls.ca_certs,
@@ -420,10 +438,9 @@ impl RegistryClient {
     fn check_plain_http(&self, base: Option<&url::Url>) -> Result<(), RegistryError> {
         let plain = base.map(|b| b.scheme() == "http").unwrap_or(false);
         if plain && !self.plain_http_allowed() {
-            return Err(RegistryError::Protocol(format!(
-                "refusing to send credentials to {} over plain HTTP; pass --insecure {} if you trust this network",
-                self.registry, self.registry
-            )));
+            return Err(RegistryError::PlainHttpRefused {
+                registry: self.registry.to_string(),
+            });
         }
         Ok(())
     }
@@ -444,8 +461,9 @@ impl RegistryClient {
             let (base, auth, generation) = self.authorization().await?;
             // Not printed: an upload location carries its state, and one that is no URL
             // cannot be redacted like one.
-            let url = base.join(target).map_err(|e| {
-                RegistryError::Protocol(format!("bad URL from {}: {e}", self.registry))
+            let url = base.join(target).map_err(|e| RegistryError::BadUrl {
+                registry: self.registry.to_string(),
+                detail: e.to_string(),
             })?;
             let result = self
                 .execute_following(
@@ -464,14 +482,12 @@ impl RegistryClient {
                     if response.status() == StatusCode::UNAUTHORIZED
                         && !self.is_registry_origin(response.url(), &base) =>
                 {
-                    return Err(RegistryError::Protocol(format!(
-                        "{method} {}: 401 Unauthorized from {}, where {} redirected the request; \
-                         hoist sends credentials only to {} and its token service",
-                        RedactedUrl(response.url()),
-                        error::authority(response.url()),
-                        self.registry,
-                        self.registry
-                    )));
+                    return Err(RegistryError::ChallengeFromRedirect {
+                        method: method.to_string(),
+                        url: RedactedUrl(response.url()).to_string(),
+                        authority: error::authority(response.url()),
+                        registry: self.registry.to_string(),
+                    });
                 }
                 Ok(response)
                     if response.status() == StatusCode::UNAUTHORIZED && !reauthenticated =>
@@ -486,7 +502,8 @@ impl RegistryClient {
                     continue;
                 }
                 Ok(response)
-                    if is_temporary_status(response.status()) && attempt < self.options.retries =>
+                    if error::is_temporary_status(response.status())
+                        && attempt < self.options.retries =>
                 {
                     error::from_response(method.as_str(), response).await
                 }
@@ -557,14 +574,14 @@ impl RegistryClient {
             else {
                 return Ok(response);
             };
-            url = url.join(location).map_err(|e| {
-                RegistryError::Protocol(format!("bad redirect from {}: {e}", RedactedUrl(&url)))
+            url = url.join(location).map_err(|e| RegistryError::BadRedirect {
+                from: RedactedUrl(&url).to_string(),
+                detail: e.to_string(),
             })?;
         }
-        Err(RegistryError::Protocol(format!(
-            "too many redirects from {}",
-            self.registry
-        )))
+        Err(RegistryError::RedirectLoop {
+            registry: self.registry.to_string(),
+        })
     }
 
     async fn execute(
@@ -580,21 +597,17 @@ impl RegistryClient {
             .request(method.clone(), url.clone())
             .headers(headers);
         if let Some(auth) = auth {
-            let mut value = HeaderValue::from_str(auth.expose()).map_err(|_| {
-                RegistryError::Protocol(
-                    "credentials contain characters not allowed in a header".into(),
-                )
-            })?;
+            let mut value =
+                HeaderValue::from_str(auth.expose()).map_err(|_| RegistryError::BadHeaderValue)?;
             value.set_sensitive(true);
             request = request.header(AUTHORIZATION, value);
         }
         let has_body = body.is_some();
         if let Some(body) = body {
-            let body = body().await.map_err(|e| {
-                RegistryError::Protocol(format!(
-                    "{method} {}: reading the upload body: {e}",
-                    RedactedUrl(url)
-                ))
+            let body = body().await.map_err(|e| RegistryError::UploadBody {
+                method: method.to_string(),
+                url: RedactedUrl(url).to_string(),
+                detail: e.to_string(),
             })?;
             request = request.body(body);
         }
@@ -645,20 +658,25 @@ fn build_http(options: &ClientOptions) -> Result<reqwest::Client, RegistryError>
         .pool_max_idle_per_host(16)
         .danger_accept_invalid_certs(options.insecure);
     for pem in &options.ca_certs {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| RegistryError::Protocol(format!("bad CA certificate: {e}")))?;
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+            RegistryError::BadCaCertificate {
+                detail: e.to_string(),
+            }
+        })?;
         for cert in certs {
             builder = builder.add_root_certificate(cert);
         }
     }
     if let Some(pem) = &options.client_identity {
-        let identity = reqwest::Identity::from_pem(pem)
-            .map_err(|e| RegistryError::Protocol(format!("bad client certificate or key: {e}")))?;
+        let identity =
+            reqwest::Identity::from_pem(pem).map_err(|e| RegistryError::BadClientIdentity {
+                detail: e.to_string(),
+            })?;
         builder = builder.identity(identity);
     }
-    builder
-        .build()
-        .map_err(|e| RegistryError::Protocol(format!("cannot set up HTTPS: {e}")))
+    builder.build().map_err(|e| RegistryError::HttpsSetup {
+        detail: e.to_string(),
+    })
 }
 
 fn basic_header(username: &str, password: &Secret) -> Secret {
@@ -668,11 +686,6 @@ fn basic_header(username: &str, password: &Secret) -> Secret {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(raw)
     ))
-}
-
-fn is_temporary_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429)
-        || (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED)
 }
 
 #[cfg(test)]

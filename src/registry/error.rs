@@ -43,9 +43,91 @@ pub enum RegistryError {
         registry: String,
         detail: Option<String>,
     },
-    /// A precondition hoist enforces on the user's behalf (plain HTTP, bad challenge, …).
-    #[error("{}", escape_control(.0))]
-    Protocol(String),
+    /// `login` with a token where the registry takes only Basic credentials.
+    #[error("{registry} uses Basic authentication, which needs a username and password")]
+    BasicNeedsPassword { registry: String },
+    /// The credential source failed (a helper that crashed, a config that cannot be read).
+    #[error("looking up credentials for {registry}: {}", escape_control(.detail))]
+    CredentialLookup { registry: String, detail: String },
+    /// Credentials would cross plain HTTP to a registry the user did not name in `--insecure`.
+    #[error("refusing to send credentials to {registry} over plain HTTP; pass --insecure {registry} if you trust this network")]
+    PlainHttpRefused { registry: String },
+    /// The same, to a token service: the hint names the realm's own `host[:port]`.
+    #[error("refusing to send credentials to token service {realm} over plain HTTP; use --insecure {authority} if you trust this network")]
+    PlainHttpRealmRefused { realm: String, authority: String },
+    /// A 401 from a host a redirect led to: only the registry may ask for credentials
+    /// (the class of CVE-2020-15157).
+    #[error("{method} {url}: 401 Unauthorized from {authority}, where {registry} redirected the request; hoist sends credentials only to {registry} and its token service")]
+    ChallengeFromRedirect {
+        method: String,
+        url: String,
+        authority: String,
+        registry: String,
+    },
+    /// A 401 without a `WWW-Authenticate` hoist can answer.
+    #[error("{registry} answered 401 without a usable WWW-Authenticate challenge")]
+    BadChallenge { registry: String },
+    #[error("{registry} asks for {} authentication, which hoist does not support", escape_control(.scheme))]
+    UnsupportedChallenge { registry: String, scheme: String },
+    #[error("{registry}: Bearer challenge without a realm")]
+    NoRealm { registry: String },
+    /// The realm is not printed: a string that is no URL cannot be redacted like one.
+    #[error("{registry}: its token realm is not a URL: {detail}")]
+    BadRealm { registry: String, detail: String },
+    #[error("{method} {url}: token response is not valid JSON: {}", escape_control(.detail))]
+    BadTokenResponse {
+        method: String,
+        url: String,
+        detail: String,
+    },
+    #[error("{method} {url}: token response has no token")]
+    NoToken { method: String, url: String },
+    #[error("bad registry host {registry}: {detail}")]
+    BadRegistryHost { registry: String, detail: String },
+    /// A path or upload location that does not join onto the registry's URL (not printed: it
+    /// may carry upload state).
+    #[error("bad URL from {registry}: {detail}")]
+    BadUrl { registry: String, detail: String },
+    #[error("bad redirect from {from}: {detail}")]
+    BadRedirect { from: String, detail: String },
+    #[error("too many redirects from {registry}")]
+    RedirectLoop { registry: String },
+    /// An upload or mount answered without saying where to go on.
+    #[error("{url} answered without a Location header")]
+    MissingLocation { url: String },
+    #[error("credentials contain characters not allowed in a header")]
+    BadHeaderValue,
+    #[error("{method} {url}: reading the upload body: {}", escape_control(.detail))]
+    UploadBody {
+        method: String,
+        url: String,
+        detail: String,
+    },
+    /// A CA file from `certs.d` that is not PEM certificates.
+    #[error("bad CA certificate: {}", escape_control(.detail))]
+    BadCaCertificate { detail: String },
+    #[error("bad client certificate or key: {}", escape_control(.detail))]
+    BadClientIdentity { detail: String },
+    #[error("cannot set up HTTPS: {}", escape_control(.detail))]
+    HttpsSetup { detail: String },
+    /// The TLS settings of a token service on another host could not be loaded.
+    #[error("TLS settings for token service {authority}: {}", escape_control(.detail))]
+    RealmTls { authority: String, detail: String },
+    #[error("manifest {reference} is larger than 4 MiB")]
+    ManifestTooLarge { reference: String },
+    #[error("{reference} is a Docker schema 1 manifest, which is deprecated and unsupported; push it again with a current client")]
+    UnsupportedSchema1 { reference: String },
+    #[error("manifest digest mismatch for {repository}: asked for {expected}, got {actual}")]
+    DigestMismatch {
+        repository: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("bad media type {}", escape_control(&format!("{:?}", .0)))]
+    BadMediaType(String),
+    /// A blob body stopped before its end: worth resuming from where the file is.
+    #[error("connection lost mid-download: {}", escape_control(.detail))]
+    Cut { detail: String },
     /// The server accepted the request but did not answer within hoist's deadline.
     #[error("{method} {url}: timed out: no answer within {} s", .waited.as_secs_f64().ceil())]
     TimedOut {
@@ -103,13 +185,21 @@ impl RegistryError {
             RegistryError::Transport { source, .. } => {
                 !source.is_builder() && !source.is_redirect() && !is_certificate_error(source)
             }
-            RegistryError::Status { status, .. } => {
-                matches!(status.as_u16(), 408 | 429)
-                    || (status.is_server_error() && *status != StatusCode::NOT_IMPLEMENTED)
-            }
-            RegistryError::TimedOut { .. } => true,
+            RegistryError::Status { status, .. } => is_temporary_status(*status),
+            RegistryError::TimedOut { .. } | RegistryError::Cut { .. } => true,
             _ => false,
         }
+    }
+
+    /// A blob body cut short: the engine resumes the download where its file ends.
+    pub fn cut(source: reqwest::Error) -> RegistryError {
+        RegistryError::Cut {
+            detail: source.to_string(),
+        }
+    }
+
+    pub fn is_cut(&self) -> bool {
+        matches!(self, RegistryError::Cut { .. })
     }
 
     /// A deadline or idle timeout ran out: the server accepted but did not answer in time.
@@ -126,6 +216,44 @@ impl RegistryError {
             RegistryError::Status { retry_after, .. } => *retry_after,
             _ => None,
         }
+    }
+}
+
+/// The one retry rule for statuses: 408, 429 and 5xx but 501 Not Implemented.
+pub fn is_temporary_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429)
+        || (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED)
+}
+
+/// The status gate every endpoint passes its response through (as go-containerregistry's
+/// `CheckError`): a status in `ok` hands the response back, any other becomes a
+/// [`RegistryError::Status`] carrying the registry's error envelope.
+pub async fn expect(
+    method: &str,
+    response: reqwest::Response,
+    ok: &[StatusCode],
+) -> Result<reqwest::Response, RegistryError> {
+    gate(method, response, |s| ok.contains(&s)).await
+}
+
+/// [`expect`] for endpoints the spec lets answer with any 2xx, plus the statuses in `also`.
+pub async fn expect_success(
+    method: &str,
+    response: reqwest::Response,
+    also: &[StatusCode],
+) -> Result<reqwest::Response, RegistryError> {
+    gate(method, response, |s| s.is_success() || also.contains(&s)).await
+}
+
+async fn gate(
+    method: &str,
+    response: reqwest::Response,
+    ok: impl Fn(StatusCode) -> bool,
+) -> Result<reqwest::Response, RegistryError> {
+    if ok(response.status()) {
+        Ok(response)
+    } else {
+        Err(from_response(method, response).await)
     }
 }
 
@@ -199,7 +327,8 @@ impl fmt::Display for RedactedUrl<'_> {
     }
 }
 
-/// Builds a `Status` error from a response, reading its error envelope (bounded).
+/// Builds a `Status` error from a response, reading its error envelope (bounded). Endpoints
+/// go through [`expect`]; this is for callers that first decide a status is an error.
 pub async fn from_response(method: &str, response: reqwest::Response) -> RegistryError {
     let status = response.status();
     let url = RedactedUrl(response.url()).to_string();
