@@ -2,8 +2,8 @@
 //! with Basic credentials, or POST an OAuth2 `refresh_token` grant with an identity token.
 
 use super::challenge::Challenge;
-use super::error::{self, RegistryError};
 use super::scope::Scope;
+use crate::registry::error::{self, RegistryError};
 use crate::types::Secret;
 use reqwest::StatusCode;
 use std::time::Duration;
@@ -159,7 +159,7 @@ impl TokenRequest<'_> {
     }
 
     fn may_send_secrets(&self, realm: &url::Url) -> bool {
-        self.allow_plain_http || super::trust::is_loopback(&error::authority(realm))
+        self.allow_plain_http || crate::registry::trust::is_loopback(&error::authority(realm))
     }
 
     async fn get(
