@@ -529,6 +529,53 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn the_status_gate_passes_listed_statuses_and_reads_the_envelope_of_others() {
+        let response = |status: u16| {
+            let body = r#"{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}"#;
+            let http = hyper::Response::builder()
+                .status(status)
+                .body(body.to_string())
+                .unwrap();
+            reqwest::Response::from(http)
+        };
+        let ok = [StatusCode::CREATED, StatusCode::ACCEPTED];
+        assert!(expect("PUT", response(202), &ok).await.is_ok());
+        let e = expect("PUT", response(200), &ok).await.unwrap_err();
+        assert!(e.has_code("BLOB_UNKNOWN"), "{e}");
+        assert_eq!(e.status(), Some(StatusCode::OK));
+        assert!(expect_success("GET", response(204), &[]).await.is_ok());
+        let found = expect_success("HEAD", response(404), &[StatusCode::NOT_FOUND]).await;
+        assert!(found.is_ok());
+        let e = expect_success("GET", response(503), &[]).await.unwrap_err();
+        assert!(e.is_temporary() && e.to_string().contains("(BLOB_UNKNOWN: blob unknown)"));
+    }
+
+    #[test]
+    fn typed_errors_keep_their_messages_and_escape_the_wire() {
+        let e = RegistryError::UnsupportedChallenge {
+            registry: "r.example".into(),
+            scheme: "Negotiate\x1b[2J".into(),
+        };
+        assert!(!e.to_string().contains('\x1b'), "{e}");
+        let e = RegistryError::MissingLocation {
+            url: "https://r.example/v2/a/blobs/uploads/".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "https://r.example/v2/a/blobs/uploads/ answered without a Location header"
+        );
+        assert!(!e.is_temporary() && !e.is_cut());
+        let cut = RegistryError::Cut {
+            detail: "error decoding response body".into(),
+        };
+        assert!(cut.is_cut() && cut.is_temporary());
+        assert_eq!(
+            cut.to_string(),
+            "connection lost mid-download: error decoding response body"
+        );
+    }
+
     #[test]
     fn status_errors_show_registry_message_and_classify() {
         let e = RegistryError::Status {
