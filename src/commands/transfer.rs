@@ -2,7 +2,7 @@
 
 use crate::config::{ConfigDir, Environment};
 use crate::credentials::keychain::Keychain;
-use crate::credentials::{Credential, CredentialSource};
+use crate::credentials::{CredentialFuture, CredentialSource};
 use crate::reference::Registry;
 use crate::ui::Printer;
 use std::sync::Arc;
@@ -44,18 +44,24 @@ impl TransferCredentials {
 }
 
 impl CredentialSource for TransferCredentials {
-    fn credential_for(&self, registry: &Registry) -> anyhow::Result<Option<Credential>> {
-        let Some(keychain) = &self.keychain else {
-            return Ok(None);
-        };
-        match keychain.lookup(registry) {
-            Ok(found) => Ok(found.map(|f| f.credential)),
-            Err(e) => {
-                self.printer.warn(format!(
-                    "{e:#}; continuing without credentials for {registry}"
-                ));
-                Ok(None)
-            }
-        }
+    /// Helpers are processes: the lookup runs on a blocking thread.
+    fn credential_for(self: Arc<Self>, registry: Registry) -> CredentialFuture {
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let Some(keychain) = &self.keychain else {
+                    return Ok(None);
+                };
+                match keychain.lookup(&registry) {
+                    Ok(found) => Ok(found.map(|f| f.credential)),
+                    Err(e) => {
+                        self.printer.warn(format!(
+                            "{e:#}; continuing without credentials for {registry}"
+                        ));
+                        Ok(None)
+                    }
+                }
+            })
+            .await?
+        })
     }
 }

@@ -3,11 +3,12 @@
 //! the file and podman's auth.json as a last resort.
 
 use super::helper::{Helper, HelperError, TOKEN_USERNAME};
-use super::{Credential, CredentialSource};
+use super::{Credential, CredentialFuture, CredentialSource};
 use crate::config::{AuthEntry, ConfigDir, DockerConfig, Environment};
 use crate::reference::{hostname_of, Registry};
 use crate::types::Secret;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What `login` keeps after the registry accepted it.
 #[derive(Debug, Clone)]
@@ -325,8 +326,12 @@ fn to_credential(entry: AuthEntry) -> Credential {
 }
 
 impl CredentialSource for Keychain {
-    fn credential_for(&self, registry: &Registry) -> anyhow::Result<Option<Credential>> {
-        Ok(self.lookup(registry)?.map(|f| f.credential))
+    /// Helpers are processes: the lookup runs on a blocking thread.
+    fn credential_for(self: Arc<Self>, registry: Registry) -> CredentialFuture {
+        Box::pin(async move {
+            let found = tokio::task::spawn_blocking(move || self.lookup(&registry)).await??;
+            Ok(found.map(|f| f.credential))
+        })
     }
 }
 

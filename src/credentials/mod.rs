@@ -3,6 +3,8 @@
 
 use crate::reference::Registry;
 use crate::types::Secret;
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
 
 /// What a registry can be asked to accept.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,18 +29,23 @@ impl Credential {
     }
 }
 
+/// What a lookup yields: owned and `'static`, so a session can await it from any task.
+pub type CredentialFuture = BoxFuture<'static, anyhow::Result<Option<Credential>>>;
+
 /// Asked lazily, only when a registry's challenge calls for credentials, so a broken helper
-/// cannot break an anonymous pull of a public image.
-pub trait CredentialSource: Send + Sync {
-    fn credential_for(&self, registry: &Registry) -> anyhow::Result<Option<Credential>>;
+/// cannot break an anonymous pull of a public image. Async so the caller just awaits it: an
+/// implementation that blocks (a helper is a process that may hang) does so inside its own
+/// `spawn_blocking`, never on the runtime. Takes `Arc<Self>` so that blocking part can own it.
+pub trait CredentialSource: Send + Sync + 'static {
+    fn credential_for(self: Arc<Self>, registry: Registry) -> CredentialFuture;
 }
 
 /// A fixed credential (the one `login` is verifying) or none at all.
 pub struct Fixed(pub Option<Credential>);
 
 impl CredentialSource for Fixed {
-    fn credential_for(&self, _registry: &Registry) -> anyhow::Result<Option<Credential>> {
-        Ok(self.0.clone())
+    fn credential_for(self: Arc<Self>, _registry: Registry) -> CredentialFuture {
+        Box::pin(std::future::ready(Ok(self.0.clone())))
     }
 }
 

@@ -5,7 +5,7 @@ use super::report::{BlobOutcome, BlobResult, Reporter};
 use crate::image::platform::{self, Platform, PlatformChoice};
 use crate::image::{manifest, Descriptor, ImageIndex, RawManifest};
 use crate::reference::Reference;
-use crate::registry::RegistryClient;
+use crate::registry::{RegistryClient, RegistryError};
 use crate::store::layout::Layout;
 use crate::store::StoreError;
 use crate::types::Digest;
@@ -337,20 +337,18 @@ async fn stream_into(
     }
     let mut body = download.response.bytes_stream();
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| anyhow::Error::new(CutError(e.to_string())))?;
+        let chunk = chunk.map_err(RegistryError::cut)?;
         writer.write(&chunk).await?;
         reporter.blob_progress(digest, chunk.len() as u64);
     }
     Ok(())
 }
 
-/// The body stopped before its end: worth resuming from where the file is.
-#[derive(Debug, thiserror::Error)]
-#[error("connection lost mid-download: {0}")]
-struct CutError(String);
-
 /// Only a cut body is resumed here: the client has already retried temporary request failures
 /// with backoff, and retrying those again would multiply the bound.
 fn is_cut(error: &anyhow::Error) -> bool {
-    error.chain().any(|c| c.is::<CutError>())
+    error.chain().any(|c| {
+        c.downcast_ref::<RegistryError>()
+            .is_some_and(RegistryError::is_cut)
+    })
 }

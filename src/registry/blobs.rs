@@ -3,7 +3,7 @@
 //! can choose the fewest round trips for each blob.
 
 use super::client::{BodySource, RegistryClient};
-use super::error::{self, RegistryError};
+use super::error::{expect, expect_success, RedactedUrl, RegistryError};
 use super::timeouts;
 use crate::types::Digest;
 use reqwest::header::{
@@ -34,10 +34,10 @@ impl RegistryClient {
         let response = self
             .send(Method::HEAD, &path, HeaderMap::new(), None)
             .await?;
+        let response = expect_success("HEAD", response, &[StatusCode::NOT_FOUND]).await?;
         match response.status() {
-            s if s.is_success() => Ok(Some(content_length(&response).unwrap_or(0))),
             StatusCode::NOT_FOUND => Ok(None),
-            _ => Err(error::from_response("HEAD", response).await),
+            _ => Ok(Some(content_length(&response).unwrap_or(0))),
         }
     }
 
@@ -60,12 +60,18 @@ impl RegistryClient {
             );
         }
         let response = timeouts::streamed(self.send(Method::GET, &path, headers, None)).await?;
+        let resumable: &[StatusCode] = if offset > 0 {
+            &[
+                StatusCode::OK,
+                StatusCode::PARTIAL_CONTENT,
+                StatusCode::RANGE_NOT_SATISFIABLE,
+            ]
+        } else {
+            &[StatusCode::OK]
+        };
+        let response = expect("GET", response, resumable).await?;
         match response.status() {
-            StatusCode::OK => Ok(BlobDownload {
-                response,
-                offset: 0,
-            }),
-            StatusCode::PARTIAL_CONTENT if offset > 0 => {
+            StatusCode::PARTIAL_CONTENT => {
                 if range_start(&response) == Some(offset) {
                     return Ok(BlobDownload { response, offset });
                 }
@@ -73,10 +79,13 @@ impl RegistryClient {
                 Box::pin(self.get_blob(repository, digest, 0)).await
             }
             // The partial file is already whole (or longer than the blob): start again.
-            StatusCode::RANGE_NOT_SATISFIABLE if offset > 0 => {
+            StatusCode::RANGE_NOT_SATISFIABLE => {
                 Box::pin(self.get_blob(repository, digest, 0)).await
             }
-            _ => Err(error::from_response("GET", response).await),
+            _ => Ok(BlobDownload {
+                response,
+                offset: 0,
+            }),
         }
     }
 
@@ -91,10 +100,11 @@ impl RegistryClient {
         let response = self
             .send(Method::POST, &path, HeaderMap::new(), None)
             .await?;
+        let ok = [StatusCode::CREATED, StatusCode::ACCEPTED];
+        let response = expect("POST", response, &ok).await?;
         match response.status() {
             StatusCode::CREATED => Ok(MountOutcome::Mounted),
-            StatusCode::ACCEPTED => Ok(MountOutcome::UploadStarted(location(&response)?)),
-            _ => Err(error::from_response("POST", response).await),
+            _ => Ok(MountOutcome::UploadStarted(location(&response)?)),
         }
     }
 
@@ -104,10 +114,7 @@ impl RegistryClient {
         let response = self
             .send(Method::POST, &path, HeaderMap::new(), None)
             .await?;
-        if response.status() != StatusCode::ACCEPTED {
-            return Err(error::from_response("POST", response).await);
-        }
-        location(&response)
+        location(&expect("POST", response, &[StatusCode::ACCEPTED]).await?)
     }
 
     /// Monolithic upload: one PUT of the whole blob with `?digest=`.
@@ -122,9 +129,7 @@ impl RegistryClient {
         let mut headers = octet_stream();
         headers.insert(CONTENT_LENGTH, HeaderValue::from(size));
         let response = self.send(Method::PUT, &url, headers, Some(body)).await?;
-        if response.status() != StatusCode::CREATED {
-            return Err(error::from_response("PUT", response).await);
-        }
+        expect("PUT", response, &[StatusCode::CREATED]).await?;
         Ok(())
     }
 
@@ -144,10 +149,7 @@ impl RegistryClient {
         let response = self
             .send(Method::PATCH, upload_url, headers, Some(body))
             .await?;
-        if response.status() != StatusCode::ACCEPTED {
-            return Err(error::from_response("PATCH", response).await);
-        }
-        location(&response)
+        location(&expect("PATCH", response, &[StatusCode::ACCEPTED]).await?)
     }
 
     /// Closes a chunked upload: `PUT ?digest=` with an empty body.
@@ -160,9 +162,7 @@ impl RegistryClient {
         let mut headers = octet_stream();
         headers.insert(CONTENT_LENGTH, HeaderValue::from(0));
         let response = self.send(Method::PUT, &url, headers, None).await?;
-        if response.status() != StatusCode::CREATED {
-            return Err(error::from_response("PUT", response).await);
-        }
+        expect("PUT", response, &[StatusCode::CREATED]).await?;
         Ok(())
     }
 
@@ -175,9 +175,7 @@ impl RegistryClient {
         let response = self
             .send(Method::GET, upload_url, HeaderMap::new(), None)
             .await?;
-        if response.status() != StatusCode::NO_CONTENT && !response.status().is_success() {
-            return Err(error::from_response("GET", response).await);
-        }
+        let response = expect_success("GET", response, &[]).await?;
         let next = location(&response).unwrap_or_else(|_| upload_url.to_string());
         let range = response.headers().get(RANGE).and_then(|v| v.to_str().ok());
         Ok((kept_bytes(range), next))
@@ -225,11 +223,8 @@ fn location(response: &Response) -> Result<String, RegistryError> {
         .get(LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
-        .ok_or_else(|| {
-            RegistryError::Protocol(format!(
-                "{} answered without a Location header",
-                error::RedactedUrl(response.url())
-            ))
+        .ok_or_else(|| RegistryError::MissingLocation {
+            url: RedactedUrl(response.url()).to_string(),
         })
 }
 

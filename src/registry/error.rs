@@ -43,9 +43,91 @@ pub enum RegistryError {
         registry: String,
         detail: Option<String>,
     },
-    /// A precondition hoist enforces on the user's behalf (plain HTTP, bad challenge, …).
-    #[error("{}", escape_control(.0))]
-    Protocol(String),
+    /// `login` with a token where the registry takes only Basic credentials.
+    #[error("{registry} uses Basic authentication, which needs a username and password")]
+    BasicNeedsPassword { registry: String },
+    /// The credential source failed (a helper that crashed, a config that cannot be read).
+    #[error("looking up credentials for {registry}: {}", escape_control(.detail))]
+    CredentialLookup { registry: String, detail: String },
+    /// Credentials would cross plain HTTP to a registry the user did not name in `--insecure`.
+    #[error("refusing to send credentials to {registry} over plain HTTP; pass --insecure {registry} if you trust this network")]
+    PlainHttpRefused { registry: String },
+    /// The same, to a token service: the hint names the realm's own `host[:port]`.
+    #[error("refusing to send credentials to token service {realm} over plain HTTP; use --insecure {authority} if you trust this network")]
+    PlainHttpRealmRefused { realm: String, authority: String },
+    /// A 401 from a host a redirect led to: only the registry may ask for credentials
+    /// (the class of CVE-2020-15157).
+    #[error("{method} {url}: 401 Unauthorized from {authority}, where {registry} redirected the request; hoist sends credentials only to {registry} and its token service")]
+    ChallengeFromRedirect {
+        method: String,
+        url: String,
+        authority: String,
+        registry: String,
+    },
+    /// A 401 without a `WWW-Authenticate` hoist can answer.
+    #[error("{registry} answered 401 without a usable WWW-Authenticate challenge")]
+    BadChallenge { registry: String },
+    #[error("{registry} asks for {} authentication, which hoist does not support", escape_control(.scheme))]
+    UnsupportedChallenge { registry: String, scheme: String },
+    #[error("{registry}: Bearer challenge without a realm")]
+    NoRealm { registry: String },
+    /// The realm is not printed: a string that is no URL cannot be redacted like one.
+    #[error("{registry}: its token realm is not a URL: {detail}")]
+    BadRealm { registry: String, detail: String },
+    #[error("{method} {url}: token response is not valid JSON: {}", escape_control(.detail))]
+    BadTokenResponse {
+        method: String,
+        url: String,
+        detail: String,
+    },
+    #[error("{method} {url}: token response has no token")]
+    NoToken { method: String, url: String },
+    #[error("bad registry host {registry}: {detail}")]
+    BadRegistryHost { registry: String, detail: String },
+    /// A path or upload location that does not join onto the registry's URL (not printed: it
+    /// may carry upload state).
+    #[error("bad URL from {registry}: {detail}")]
+    BadUrl { registry: String, detail: String },
+    #[error("bad redirect from {from}: {detail}")]
+    BadRedirect { from: String, detail: String },
+    #[error("too many redirects from {registry}")]
+    RedirectLoop { registry: String },
+    /// An upload or mount answered without saying where to go on.
+    #[error("{url} answered without a Location header")]
+    MissingLocation { url: String },
+    #[error("credentials contain characters not allowed in a header")]
+    BadHeaderValue,
+    #[error("{method} {url}: reading the upload body: {}", escape_control(.detail))]
+    UploadBody {
+        method: String,
+        url: String,
+        detail: String,
+    },
+    /// A CA file from `certs.d` that is not PEM certificates.
+    #[error("bad CA certificate: {}", escape_control(.detail))]
+    BadCaCertificate { detail: String },
+    #[error("bad client certificate or key: {}", escape_control(.detail))]
+    BadClientIdentity { detail: String },
+    #[error("cannot set up HTTPS: {}", escape_control(.detail))]
+    HttpsSetup { detail: String },
+    /// The TLS settings of a token service on another host could not be loaded.
+    #[error("TLS settings for token service {authority}: {}", escape_control(.detail))]
+    RealmTls { authority: String, detail: String },
+    #[error("manifest {reference} is larger than 4 MiB")]
+    ManifestTooLarge { reference: String },
+    #[error("{reference} is a Docker schema 1 manifest, which is deprecated and unsupported; push it again with a current client")]
+    UnsupportedSchema1 { reference: String },
+    #[error("manifest digest mismatch for {repository}: asked for {expected}, got {actual}")]
+    DigestMismatch {
+        repository: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("bad media type {}", escape_control(&format!("{:?}", .0)))]
+    BadMediaType(String),
+    /// A blob body stopped before its end: worth resuming from where the file is.
+    #[error("connection lost mid-download: {}", escape_control(.detail))]
+    Cut { detail: String },
     /// The server accepted the request but did not answer within hoist's deadline.
     #[error("{method} {url}: timed out: no answer within {} s", .waited.as_secs_f64().ceil())]
     TimedOut {
@@ -103,13 +185,21 @@ impl RegistryError {
             RegistryError::Transport { source, .. } => {
                 !source.is_builder() && !source.is_redirect() && !is_certificate_error(source)
             }
-            RegistryError::Status { status, .. } => {
-                matches!(status.as_u16(), 408 | 429)
-                    || (status.is_server_error() && *status != StatusCode::NOT_IMPLEMENTED)
-            }
-            RegistryError::TimedOut { .. } => true,
+            RegistryError::Status { status, .. } => is_temporary_status(*status),
+            RegistryError::TimedOut { .. } | RegistryError::Cut { .. } => true,
             _ => false,
         }
+    }
+
+    /// A blob body cut short: the engine resumes the download where its file ends.
+    pub fn cut(source: reqwest::Error) -> RegistryError {
+        RegistryError::Cut {
+            detail: source.to_string(),
+        }
+    }
+
+    pub fn is_cut(&self) -> bool {
+        matches!(self, RegistryError::Cut { .. })
     }
 
     /// A deadline or idle timeout ran out: the server accepted but did not answer in time.
@@ -126,6 +216,44 @@ impl RegistryError {
             RegistryError::Status { retry_after, .. } => *retry_after,
             _ => None,
         }
+    }
+}
+
+/// The one retry rule for statuses: 408, 429 and 5xx but 501 Not Implemented.
+pub fn is_temporary_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429)
+        || (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED)
+}
+
+/// The status gate every endpoint passes its response through (as go-containerregistry's
+/// `CheckError`): a status in `ok` hands the response back, any other becomes a
+/// [`RegistryError::Status`] carrying the registry's error envelope.
+pub async fn expect(
+    method: &str,
+    response: reqwest::Response,
+    ok: &[StatusCode],
+) -> Result<reqwest::Response, RegistryError> {
+    gate(method, response, |s| ok.contains(&s)).await
+}
+
+/// [`expect`] for endpoints the spec lets answer with any 2xx, plus the statuses in `also`.
+pub async fn expect_success(
+    method: &str,
+    response: reqwest::Response,
+    also: &[StatusCode],
+) -> Result<reqwest::Response, RegistryError> {
+    gate(method, response, |s| s.is_success() || also.contains(&s)).await
+}
+
+async fn gate(
+    method: &str,
+    response: reqwest::Response,
+    ok: impl Fn(StatusCode) -> bool,
+) -> Result<reqwest::Response, RegistryError> {
+    if ok(response.status()) {
+        Ok(response)
+    } else {
+        Err(from_response(method, response).await)
     }
 }
 
@@ -199,7 +327,8 @@ impl fmt::Display for RedactedUrl<'_> {
     }
 }
 
-/// Builds a `Status` error from a response, reading its error envelope (bounded).
+/// Builds a `Status` error from a response, reading its error envelope (bounded). Endpoints
+/// go through [`expect`]; this is for callers that first decide a status is an error.
 pub async fn from_response(method: &str, response: reqwest::Response) -> RegistryError {
     let status = response.status();
     let url = RedactedUrl(response.url()).to_string();
@@ -284,136 +413,5 @@ pub async fn read_limited(mut response: reqwest::Response, limit: usize) -> Vec<
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_takes_seconds_or_a_date_and_is_clamped() {
-        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        let parse = |v: &str| parse_retry_after(v, now);
-        assert_eq!(parse(" 7 "), Some(Duration::from_secs(7)));
-        assert_eq!(parse("0"), Some(Duration::ZERO));
-        assert_eq!(parse("9223372036854775807"), Some(MAX_RETRY_AFTER));
-        assert_eq!(parse(&"9".repeat(400)), Some(MAX_RETRY_AFTER));
-        assert_eq!(
-            parse("Sun, 06 Nov 1994 08:49:47 GMT"),
-            Some(Duration::from_secs(10))
-        );
-        assert_eq!(parse("Sun, 06 Nov 1994 08:00:00 GMT"), Some(Duration::ZERO));
-        assert_eq!(
-            parse("Fri, 31 Dec 9999 23:59:59 GMT"),
-            Some(MAX_RETRY_AFTER)
-        );
-        for bad in ["", "-1", "1.5", "soon", "1e9"] {
-            assert_eq!(parse(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn redacts_userinfo_and_secret_query_values() {
-        let url =
-            url::Url::parse("https://u:p@h/token?service=s&refresh_token=abc&scope=x").unwrap();
-        let shown = RedactedUrl(&url).to_string();
-        assert!(!shown.contains("abc") && !shown.contains("u:p"), "{shown}");
-        assert!(shown.contains("service=s"));
-    }
-
-    /// Presigned storage URLs and upload locations: every value but the allowlisted ones goes.
-    #[test]
-    fn redacts_every_query_value_but_the_harmless_ones() {
-        let secrets = [
-            "X-Amz-Signature=s3sig",
-            "X-Amz-Credential=AKIAEXAMPLE",
-            "X-Amz-Security-Token=s3session",
-            "sig=azuresig",
-            "X-Goog-Signature=gcssig",
-            "X-Goog-Credential=gcscred",
-            "access_token=oauthtok",
-            "token=plaintok",
-            "_state=uploadstate",
-            "Unknown-Vendor-Key=vendorsecret",
-        ];
-        let raw = format!(
-            "https://storage.example/b?{}&digest=sha256:ab&mount=sha256:cd&from=a/b&n=10&last=x&service=reg&scope=repository:a:pull#frag=fragsecret",
-            secrets.join("&")
-        );
-        let shown = RedactedUrl(&url::Url::parse(&raw).unwrap()).to_string();
-        for pair in secrets {
-            let (key, value) = pair.split_once('=').unwrap();
-            assert!(!shown.contains(value), "{value} in {shown}");
-            assert!(shown.contains(&format!("{key}=****")), "{key} in {shown}");
-        }
-        assert!(!shown.contains("fragsecret"), "{shown}");
-        for kept in [
-            "digest=sha256%3Aab",
-            "mount=sha256%3Acd",
-            "from=a%2Fb",
-            "n=10",
-            "last=x",
-            "service=reg",
-            "scope=repository%3Aa%3Apull",
-        ] {
-            assert!(shown.contains(kept), "{kept} in {shown}");
-        }
-    }
-
-    #[test]
-    fn certificate_hint_names_the_host_the_request_went_to() {
-        let url = url::Url::parse("https://auth.example:8443/token?x=1").unwrap();
-        assert_eq!(authority(&url), "auth.example:8443");
-        let url = url::Url::parse("https://auth.example/token").unwrap();
-        assert_eq!(authority(&url), "auth.example");
-        let url = url::Url::parse("http://[::1]:5000/v2/").unwrap();
-        assert_eq!(authority(&url), "[::1]:5000");
-    }
-
-    #[tokio::test]
-    async fn a_refusal_keeps_the_reason_its_challenge_gives() {
-        let response = |body: &str| {
-            let http = hyper::Response::builder()
-                .status(401)
-                .header(
-                    "WWW-Authenticate",
-                    r#"Bearer realm="https://auth/token",service="r",scope="repository:a/b:pull,push",error="insufficient_scope""#,
-                )
-                .body(body.to_string())
-                .unwrap();
-            reqwest::Response::from(http)
-        };
-        // A HEAD: no body, only the challenge.
-        let e = from_response("HEAD", response("")).await;
-        assert!(e.has_code("insufficient_scope"));
-        assert!(
-            e.to_string()
-                .ends_with("(insufficient_scope: needs repository:a/b:pull,push)"),
-            "{e}"
-        );
-        // The registry's own envelope comes first, the challenge's reason after it.
-        let body = r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
-        let e = from_response("POST", response(body)).await;
-        assert!(e.has_code("UNAUTHORIZED") && e.has_code("insufficient_scope"));
-        assert!(
-            e.to_string().contains(
-                "(UNAUTHORIZED: authentication required; insufficient_scope: needs repository:a/b:pull,push)"
-            ),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn status_errors_show_registry_message_and_classify() {
-        let e = RegistryError::Status {
-            method: "PUT".into(),
-            url: "http://r/v2/a/manifests/t".into(),
-            status: StatusCode::FORBIDDEN,
-            errors: vec![RegistryErrorInfo {
-                code: "DENIED".into(),
-                message: "requested access to the resource is denied".into(),
-            }],
-            retry_after: None,
-        };
-        assert!(e.to_string().contains("DENIED: requested access"));
-        assert!(e.has_code("DENIED"));
-        assert!(!e.is_temporary());
-    }
-}
+#[path = "error_tests.rs"]
+mod tests;

@@ -2,7 +2,7 @@
 //! the exact bytes (a manifest's digest is of its bytes, so they are never re-serialised).
 
 use super::client::RegistryClient;
-use super::error::{self, RegistryError};
+use super::error::{self, expect, expect_success, RegistryError};
 use crate::image::manifest::embedded_media_type;
 use crate::image::{media, RawManifest};
 use crate::types::Digest;
@@ -29,31 +29,31 @@ impl RegistryClient {
     ) -> Result<RawManifest, RegistryError> {
         let path = format!("/v2/{repository}/manifests/{reference}");
         let response = self.send(Method::GET, &path, accept_all(), None).await?;
-        if response.status() != StatusCode::OK {
-            return Err(error::from_response("GET", response).await);
-        }
+        let response = expect("GET", response, &[StatusCode::OK]).await?;
         let header_type = content_type(response.headers());
         let bytes = error::read_limited(response, MAX_MANIFEST + 1).await;
         if bytes.len() > MAX_MANIFEST {
-            return Err(RegistryError::Protocol(format!(
-                "manifest {repository}:{reference} is larger than 4 MiB"
-            )));
+            return Err(RegistryError::ManifestTooLarge {
+                reference: format!("{repository}:{reference}"),
+            });
         }
         let media_type = header_type
             .filter(|t| !t.is_empty() && t != "application/json" && t != "text/plain")
             .or_else(|| embedded_media_type(&bytes))
             .unwrap_or_else(|| media::DOCKER_SCHEMA1.to_string());
         if media::is_schema1(&media_type) {
-            return Err(RegistryError::Protocol(format!(
-                "{repository}:{reference} is a Docker schema 1 manifest, which is deprecated and unsupported; push it again with a current client"
-            )));
+            return Err(RegistryError::UnsupportedSchema1 {
+                reference: format!("{repository}:{reference}"),
+            });
         }
         let digest = Digest::of(&bytes);
         if let Ok(expected) = reference.parse::<Digest>() {
             if expected != digest {
-                return Err(RegistryError::Protocol(format!(
-                    "manifest digest mismatch for {repository}: asked for {expected}, got {digest}"
-                )));
+                return Err(RegistryError::DigestMismatch {
+                    repository: repository.to_string(),
+                    expected: expected.to_string(),
+                    actual: digest.to_string(),
+                });
             }
         }
         Ok(RawManifest {
@@ -71,14 +71,15 @@ impl RegistryClient {
     ) -> Result<Option<Digest>, RegistryError> {
         let path = format!("/v2/{repository}/manifests/{reference}");
         let response = self.send(Method::HEAD, &path, accept_all(), None).await?;
+        let ok = [StatusCode::OK, StatusCode::NOT_FOUND];
+        let response = expect("HEAD", response, &ok).await?;
         match response.status() {
-            StatusCode::OK => Ok(response
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Ok(response
                 .headers()
                 .get("docker-content-digest")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok())),
-            StatusCode::NOT_FOUND => Ok(None),
-            _ => Err(error::from_response("HEAD", response).await),
         }
     }
 
@@ -92,9 +93,8 @@ impl RegistryClient {
         let mut headers = HeaderMap::new();
         headers.insert(
             CONTENT_TYPE,
-            HeaderValue::from_str(&manifest.media_type).map_err(|_| {
-                RegistryError::Protocol(format!("bad media type {:?}", manifest.media_type))
-            })?,
+            HeaderValue::from_str(&manifest.media_type)
+                .map_err(|_| RegistryError::BadMediaType(manifest.media_type.clone()))?,
         );
         let bytes = Arc::new(manifest.bytes.clone());
         let body: super::BodySource = Arc::new(move || {
@@ -102,9 +102,7 @@ impl RegistryClient {
             Box::pin(async move { Ok(reqwest::Body::from(bytes.to_vec())) })
         });
         let response = self.send(Method::PUT, &path, headers, Some(body)).await?;
-        if response.status() != StatusCode::CREATED && !response.status().is_success() {
-            return Err(error::from_response("PUT", response).await);
-        }
+        expect_success("PUT", response, &[]).await?;
         Ok(manifest.digest.clone())
     }
 }

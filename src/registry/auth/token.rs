@@ -2,9 +2,10 @@
 //! with Basic credentials, or POST an OAuth2 `refresh_token` grant with an identity token.
 
 use super::challenge::Challenge;
-use super::error::{self, RegistryError};
 use super::scope::Scope;
+use crate::registry::error::{self, RegistryError};
 use crate::types::Secret;
+use reqwest::StatusCode;
 use std::time::Duration;
 
 /// Sent as `client_id`: token services log it, and some require one.
@@ -81,12 +82,14 @@ pub struct TokenRequest<'a> {
 
 /// The token service a Bearer challenge names.
 pub fn realm_of(challenge: &Challenge, registry: &str) -> Result<url::Url, RegistryError> {
-    let realm = challenge.param("realm").ok_or_else(|| {
-        RegistryError::Protocol(format!("{registry}: Bearer challenge without a realm"))
-    })?;
-    // Not printed: a string that is no URL cannot be redacted like one.
-    url::Url::parse(realm).map_err(|e| {
-        RegistryError::Protocol(format!("{registry}: its token realm is not a URL: {e}"))
+    let realm = challenge
+        .param("realm")
+        .ok_or_else(|| RegistryError::NoRealm {
+            registry: registry.to_string(),
+        })?;
+    url::Url::parse(realm).map_err(|e| RegistryError::BadRealm {
+        registry: registry.to_string(),
+        detail: e.to_string(),
     })
 }
 
@@ -98,50 +101,52 @@ impl TokenRequest<'_> {
             && !self.may_send_secrets(&realm)
         {
             // `--insecure` names host[:port]: the hint must be a value that works.
-            return Err(RegistryError::Protocol(format!(
-                "refusing to send credentials to token service {} over plain HTTP; use --insecure {} if you trust this network",
-                error::RedactedUrl(&realm),
-                error::authority(&realm)
-            )));
+            return Err(RegistryError::PlainHttpRealmRefused {
+                realm: error::RedactedUrl(&realm).to_string(),
+                authority: error::authority(&realm),
+            });
         }
         let (method, response) = match grant {
             Grant::RefreshToken { token } => ("POST", self.post_refresh(&realm, token).await?),
             _ => ("GET", self.get(&realm, grant).await?),
         };
-        match response.status().as_u16() {
-            200 => {}
-            401 | 403 if !matches!(grant, Grant::Anonymous) => {
-                let body = error::read_limited(response, 4096).await;
-                return Err(RegistryError::CredentialsRefused {
-                    registry: self.registry.to_string(),
-                    detail: token_error_detail(&body),
-                });
-            }
-            // A refresh token the service no longer knows is refused like a bad password.
-            400 if matches!(grant, Grant::RefreshToken { .. }) => {
-                let body = error::read_limited(response, 4096).await;
-                return Err(RegistryError::CredentialsRefused {
-                    registry: self.registry.to_string(),
-                    detail: token_error_detail(&body),
-                });
-            }
-            _ => return Err(error::from_response(method, response).await),
+        // With credentials, 401 and 403 refuse them; a refresh token the service no longer
+        // knows is refused like a bad password, with a 400.
+        let refused: &[StatusCode] = match grant {
+            Grant::Anonymous => &[],
+            Grant::Password { .. } => &[StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN],
+            Grant::RefreshToken { .. } => &[
+                StatusCode::UNAUTHORIZED,
+                StatusCode::FORBIDDEN,
+                StatusCode::BAD_REQUEST,
+            ],
+        };
+        let ok: Vec<StatusCode> = [StatusCode::OK].iter().chain(refused).copied().collect();
+        let response = error::expect(method, response, &ok).await?;
+        if response.status() != StatusCode::OK {
+            let body = error::read_limited(response, 4096).await;
+            return Err(RegistryError::CredentialsRefused {
+                registry: self.registry.to_string(),
+                detail: token_error_detail(&body),
+            });
         }
         let url = error::RedactedUrl(response.url()).to_string();
         let body = error::read_limited(response, 1024 * 1024).await;
-        let body: TokenBody = serde_json::from_slice(&body).map_err(|e| {
-            RegistryError::Protocol(format!(
-                "{method} {url}: token response is not valid JSON: {e}"
-            ))
-        })?;
+        let body: TokenBody =
+            serde_json::from_slice(&body).map_err(|e| RegistryError::BadTokenResponse {
+                method: method.to_string(),
+                url: url.clone(),
+                detail: e.to_string(),
+            })?;
         let lifetime = body.lifetime();
         let access = body
             .token
             .filter(|t| !t.is_empty())
             .or(body.access_token)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                RegistryError::Protocol(format!("{method} {url}: token response has no token"))
+            .ok_or_else(|| RegistryError::NoToken {
+                method: method.to_string(),
+                url,
             })?;
         Ok(Token {
             access: Secret::new(access),
@@ -154,7 +159,7 @@ impl TokenRequest<'_> {
     }
 
     fn may_send_secrets(&self, realm: &url::Url) -> bool {
-        self.allow_plain_http || super::trust::is_loopback(&error::authority(realm))
+        self.allow_plain_http || crate::registry::trust::is_loopback(&error::authority(realm))
     }
 
     async fn get(

@@ -1,8 +1,8 @@
 //! `WWW-Authenticate` parsing (RFC 7235): `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`.
 //! Registries send one challenge; some proxies send several, comma-separated, so all are parsed.
 
-use super::error::RegistryError;
 use crate::reference::Registry;
+use crate::registry::error::RegistryError;
 use reqwest::header::WWW_AUTHENTICATE;
 use reqwest::Response;
 use std::collections::BTreeMap;
@@ -83,7 +83,7 @@ fn parse_value(input: &str) -> (String, &str) {
 }
 
 /// The challenge of a 401 from the registry: Bearer preferred, Basic otherwise.
-pub(super) fn parse_challenge(
+pub(crate) fn parse_challenge(
     registry: &Registry,
     response: &Response,
 ) -> Result<Challenge, RegistryError> {
@@ -100,18 +100,16 @@ pub(super) fn parse_challenge(
         .find(|c| c.is_bearer())
         .or_else(|| challenges.iter().find(|c| c.is_basic()))
         .cloned()
-        .ok_or_else(|| {
-            RegistryError::Protocol(format!(
-                "{registry} answered 401 without a usable WWW-Authenticate challenge"
-            ))
+        .ok_or_else(|| RegistryError::BadChallenge {
+            registry: registry.to_string(),
         })
 }
 
-pub(super) fn unsupported_challenge(registry: &Registry, challenge: &Challenge) -> RegistryError {
-    RegistryError::Protocol(format!(
-        "{registry} asks for {} authentication, which hoist does not support",
-        challenge.scheme
-    ))
+pub(crate) fn unsupported_challenge(registry: &Registry, challenge: &Challenge) -> RegistryError {
+    RegistryError::UnsupportedChallenge {
+        registry: registry.to_string(),
+        scheme: challenge.scheme.clone(),
+    }
 }
 
 #[cfg(test)]

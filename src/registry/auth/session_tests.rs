@@ -1,5 +1,7 @@
-//! Unit tests of the registry client: secret headers, the credential lookup.
+//! Unit tests of the session: secret headers, the credential lookup.
 use super::*;
+use crate::credentials::CredentialFuture;
+use std::sync::Mutex;
 
 /// A helper that blocks until told to go on, and notes on which thread and how often it ran.
 struct SlowHelper {
@@ -9,11 +11,17 @@ struct SlowHelper {
 }
 
 impl CredentialSource for SlowHelper {
-    fn credential_for(&self, _: &Registry) -> anyhow::Result<Option<Credential>> {
-        *self.calls.lock().unwrap() += 1;
-        let _ = self.started.send(std::thread::current().id());
-        self.go_on.lock().unwrap().recv()?;
-        Ok(Some(Credential::RegistryToken(Secret::new("t"))))
+    /// Like a real helper source: the blocking part runs in `spawn_blocking`.
+    fn credential_for(self: Arc<Self>, _: Registry) -> CredentialFuture {
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                *self.calls.lock().unwrap() += 1;
+                let _ = self.started.send(std::thread::current().id());
+                self.go_on.lock().unwrap().recv()?;
+                Ok(Some(Credential::RegistryToken(Secret::new("t"))))
+            })
+            .await?
+        })
     }
 }
 
@@ -28,19 +36,14 @@ async fn credential_lookup_runs_once_off_the_runtime_without_the_lock() {
         go_on: Mutex::new(go_on_rx),
         calls: Mutex::new(0),
     });
-    let client = RegistryClient::new(
-        Registry::new("registry.example"),
-        ClientOptions::default(),
-        helper.clone(),
-        vec![],
-    )
-    .unwrap();
-    let lookups = futures_util::future::join_all((0..4).map(|_| client.credential()));
+    let registry = Registry::new("registry.example");
+    let session = Session::new(registry, helper.clone(), vec![]);
+    let lookups = futures_util::future::join_all((0..4).map(|_| session.credential()));
     let check = async {
         // The helper is running, on another thread, and this runtime thread is free.
         let thread = started_rx.recv().await.unwrap();
         assert_ne!(thread, std::thread::current().id());
-        assert!(client.state.try_lock().is_ok(), "the state lock is held");
+        assert!(session.state.try_lock().is_ok(), "the state lock is held");
         go_on.send(()).unwrap();
     };
     let (found, ()) = tokio::join!(lookups, check);

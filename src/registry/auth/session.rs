@@ -1,0 +1,292 @@
+//! One registry's authentication state: what `/v2/` asked for, the credential (looked up once,
+//! when a challenge first arrives), and the token for the scopes this client needs, renewed
+//! before it expires and once on a 401. It sends nothing itself but token requests, through
+//! the [`Transport`]; it never reads files (the credential source does).
+
+use super::challenge::{unsupported_challenge, Challenge};
+use super::scope::{self, Scope};
+use super::token::{self, Grant, Token, TokenRequest};
+use crate::credentials::{Credential, CredentialSource};
+use crate::reference::Registry;
+use crate::registry::error::RegistryError;
+use crate::registry::timeouts::{self, host_of};
+use crate::registry::transport::Transport;
+use crate::types::Secret;
+use reqwest::Method;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What `/v2/` asked for, and what we currently send in answer.
+enum AuthState {
+    /// `/v2/` answered 200: no credentials needed (until a 401 says otherwise).
+    Open,
+    /// `/v2/` asked for credentials; not answered yet.
+    Challenged(Challenge),
+    Basic(Secret),
+    Bearer {
+        token: Secret,
+        expires: Instant,
+        challenge: Challenge,
+    },
+}
+
+pub(crate) struct State {
+    base: Option<url::Url>,
+    auth: Option<AuthState>,
+    /// Bumped at each new token so concurrent 401s re-authenticate once, not once each.
+    generation: u64,
+    scopes: Vec<Scope>,
+}
+
+/// The credential lookup's outcome, shared by every request that needs it.
+type LookedUp = Result<Option<Credential>, String>;
+
+/// Where to send a request now: the registry's base URL, the `Authorization` to send with it,
+/// and the token generation it belongs to (see [`Session::reauthenticate`]).
+pub(crate) struct Authorization {
+    pub base: url::Url,
+    pub header: Option<Secret>,
+    pub generation: u64,
+}
+
+pub(crate) struct Session {
+    registry: Registry,
+    credentials: Arc<dyn CredentialSource>,
+    /// Looked up once, when the first challenge arrives, outside the state lock.
+    credential: tokio::sync::OnceCell<LookedUp>,
+    pub(crate) state: tokio::sync::Mutex<State>,
+}
+
+impl Session {
+    pub(crate) fn new(
+        registry: Registry,
+        credentials: Arc<dyn CredentialSource>,
+        scopes: Vec<Scope>,
+    ) -> Session {
+        Session {
+            registry,
+            credentials,
+            credential: tokio::sync::OnceCell::new(),
+            state: tokio::sync::Mutex::new(State {
+                base: None,
+                auth: None,
+                generation: 0,
+                scopes: scope::merge(scopes),
+            }),
+        }
+    }
+
+    /// The base URL and the Authorization header to use now, pinging the registry (`ping`)
+    /// the first time and authenticating first if needed.
+    pub(crate) async fn authorization<F, P>(
+        &self,
+        transport: &Transport,
+        ping: P,
+    ) -> Result<Authorization, RegistryError>
+    where
+        P: Fn() -> F,
+        F: Future<Output = Result<(url::Url, Option<Challenge>), RegistryError>>,
+    {
+        loop {
+            let mut state = self.state.lock().await;
+            if state.base.is_none() {
+                let (base, challenge) = ping().await?;
+                state.base = Some(base);
+                state.auth = Some(match challenge {
+                    None => AuthState::Open,
+                    Some(c) => AuthState::Challenged(c),
+                });
+            }
+            let due = match &state.auth {
+                Some(AuthState::Challenged(challenge)) => Some(challenge.clone()),
+                Some(AuthState::Bearer {
+                    expires, challenge, ..
+                }) if Instant::now() >= *expires => Some(challenge.clone()),
+                _ => None,
+            };
+            if let Some(challenge) = due {
+                // A credential helper may take its time: never run it with the state locked.
+                if self.credential.get().is_none() {
+                    drop(state);
+                    self.credential().await?;
+                    continue;
+                }
+                let credential = self.credential().await?;
+                self.answer(transport, &mut state, challenge, credential)
+                    .await?;
+            }
+            let header = match &state.auth {
+                Some(AuthState::Basic(h)) => Some(h.clone()),
+                Some(AuthState::Bearer { token, .. }) => {
+                    Some(Secret::new(format!("Bearer {}", token.expose())))
+                }
+                _ => None,
+            };
+            return Ok(Authorization {
+                base: state.base.clone().expect("set above"),
+                header,
+                generation: state.generation,
+            });
+        }
+    }
+
+    /// Answers the registry's 401 to a request sent with token `generation`: once for all
+    /// the requests that met it concurrently.
+    pub(crate) async fn reauthenticate(
+        &self,
+        transport: &Transport,
+        challenge: Challenge,
+        generation: u64,
+    ) -> Result<(), RegistryError> {
+        let credential = self.credential().await?;
+        let mut state = self.state.lock().await;
+        if state.generation == generation {
+            self.answer(transport, &mut state, challenge, credential)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The registry's credential, looked up once: concurrent requests share the one lookup.
+    /// The source runs anything that blocks (a helper process) off the runtime itself.
+    pub(crate) async fn credential(&self) -> Result<Option<Credential>, RegistryError> {
+        let found = self
+            .credential
+            .get_or_init(|| async {
+                let source = self.credentials.clone();
+                let outcome = source.credential_for(self.registry.clone()).await;
+                outcome.map_err(|e| format!("{e:#}"))
+            })
+            .await;
+        found
+            .clone()
+            .map_err(|detail| RegistryError::CredentialLookup {
+                registry: self.registry.to_string(),
+                detail,
+            })
+    }
+
+    /// Answers a challenge: Basic credentials, or a bearer token for every scope we need.
+    async fn answer(
+        &self,
+        transport: &Transport,
+        state: &mut State,
+        challenge: Challenge,
+        credential: Option<Credential>,
+    ) -> Result<(), RegistryError> {
+        if let Some(extra) = challenge.param("scope") {
+            state.scopes = scope::merge(state.scopes.drain(..).chain(scope::parse_list(extra)));
+        }
+        state.generation += 1;
+        if challenge.is_basic() {
+            let Some(Credential::Basic { username, password }) = &credential else {
+                return Err(RegistryError::CredentialsRefused {
+                    registry: self.registry.to_string(),
+                    detail: Some("the registry requires a username and password".into()),
+                });
+            };
+            let plain = state.base.as_ref().is_some_and(|b| b.scheme() == "http");
+            if plain && !transport.plain_http_allowed() {
+                return Err(RegistryError::PlainHttpRefused {
+                    registry: self.registry.to_string(),
+                });
+            }
+            state.auth = Some(AuthState::Basic(basic_header(username, password)));
+            return Ok(());
+        }
+        if !challenge.is_bearer() {
+            return Err(unsupported_challenge(&self.registry, &challenge));
+        }
+        let token = self
+            .fetch_token(
+                transport,
+                &challenge,
+                &state.scopes,
+                credential.as_ref(),
+                false,
+            )
+            .await?;
+        // Renew a little early so a token never expires between our check and the registry's.
+        let margin = (token.lifetime / 10).min(Duration::from_secs(10));
+        let now = Instant::now();
+        state.auth = Some(AuthState::Bearer {
+            token: token.access,
+            // Lifetimes are clamped when parsed; checked all the same, since an Instant
+            // overflow panics.
+            expires: now
+                .checked_add(token.lifetime.saturating_sub(margin))
+                .unwrap_or(now),
+            challenge,
+        });
+        Ok(())
+    }
+
+    /// A token from the challenge's realm for `scopes`; `offline` asks for a refresh token
+    /// too (`login` stores it instead of the password).
+    pub(crate) async fn fetch_token(
+        &self,
+        transport: &Transport,
+        challenge: &Challenge,
+        scopes: &[Scope],
+        credential: Option<&Credential>,
+        offline: bool,
+    ) -> Result<Token, RegistryError> {
+        let realm = token::realm_of(challenge, self.registry.name())?;
+        let (http, allow_plain_http) = transport.realm_client(&realm)?;
+        let limits = transport.options.timeouts;
+        let request = TokenRequest {
+            http: &http,
+            registry: self.registry.name(),
+            challenge,
+            scopes,
+            offline,
+            allow_plain_http,
+            timeout: limits.attempt,
+        };
+        let started = Instant::now();
+        let grant = match credential {
+            None => Grant::Anonymous,
+            Some(Credential::Basic { username, password }) => {
+                Grant::Password { username, password }
+            }
+            Some(Credential::IdentityToken { token, .. }) => Grant::RefreshToken { token },
+            Some(Credential::RegistryToken(token)) => {
+                return Ok(Token {
+                    access: token.clone(),
+                    lifetime: Duration::from_secs(3600),
+                    refresh: None,
+                })
+            }
+        };
+        let realm = challenge.param("realm").unwrap_or_default();
+        let result = timeouts::announce(
+            transport.options.notice.as_ref(),
+            limits.notice,
+            || format!("the token service {} to answer", host_of(realm)),
+            request.fetch(grant),
+        )
+        .await;
+        transport.record(
+            &Method::GET,
+            "token service",
+            result.as_ref().ok().map(|_| 200),
+            started,
+        );
+        result
+    }
+}
+
+/// `Authorization: Basic …`, itself a secret.
+pub(crate) fn basic_header(username: &str, password: &Secret) -> Secret {
+    use base64::Engine;
+    let raw = format!("{username}:{}", password.expose());
+    Secret::new(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    ))
+}
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;
