@@ -1,3 +1,4 @@
+//! Unit tests of the plan: what each command's arguments and environment resolve to.
 use super::*;
 use clap::Parser;
 
