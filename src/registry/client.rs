@@ -219,6 +219,7 @@ impl RegistryClient {
                 return Err(error);
             };
             let path = target.split('?').next().unwrap_or_default();
+            self.transport.announce_retry(wait, &error, &method, path);
             self.transport
                 .pause(wait, || format!("a retry of {method} {path}"))
                 .await;

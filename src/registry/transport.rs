@@ -253,6 +253,22 @@ impl Transport {
         Some(wait)
     }
 
+    /// Says at once why hoist pauses, when the pause is long enough to be noticed.
+    pub(crate) fn announce_retry(
+        &self,
+        wait: Duration,
+        error: &RegistryError,
+        method: &Method,
+        path: &str,
+    ) {
+        let Some(notice) = self.options.notice.as_ref() else {
+            return;
+        };
+        if let Some(line) = retry_notice(wait, error, method, path) {
+            notice(&line);
+        }
+    }
+
     /// Sleeps `wait`, telling the user what hoist waits for if that takes a while.
     pub(crate) async fn pause(&self, wait: Duration, what: impl Fn() -> String) {
         let limits = &self.options.timeouts;
@@ -305,4 +321,58 @@ fn build_http(options: &ClientOptions) -> Result<reqwest::Client, RegistryError>
     builder.build().map_err(|e| RegistryError::HttpsSetup {
         detail: e.to_string(),
     })
+}
+
+/// Waits this long or longer are said out loud before they start.
+const NOTICEABLE_PAUSE: Duration = Duration::from_secs(2);
+
+/// `registry asked to retry in 20 s (429 Too Many Requests)`, or for hoist's own backoff
+/// `retrying GET /v2/… in 4 s (503 Service Unavailable)`; `None` for a short pause.
+fn retry_notice(
+    wait: Duration,
+    error: &RegistryError,
+    method: &Method,
+    path: &str,
+) -> Option<String> {
+    if wait <= NOTICEABLE_PAUSE {
+        return None;
+    }
+    let secs = wait.as_secs_f64().round();
+    let why = error
+        .status()
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "no answer".to_string());
+    Some(if error.retry_after().is_some() {
+        format!("registry asked to retry in {secs} s ({why})")
+    } else {
+        format!("retrying {method} {path} in {secs} s ({why})")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_pauses_say_why_short_ones_say_nothing() {
+        let status = |code: u16, retry_after: Option<u64>| RegistryError::Status {
+            method: "GET".into(),
+            url: "https://r/v2/".into(),
+            status: reqwest::StatusCode::from_u16(code).unwrap(),
+            errors: Vec::new(),
+            retry_after: retry_after.map(Duration::from_secs),
+        };
+        let line = |wait: u64, e: &RegistryError| {
+            retry_notice(Duration::from_secs(wait), e, &Method::GET, "/v2/a/blobs/x")
+        };
+        assert_eq!(
+            line(20, &status(429, Some(20))).as_deref(),
+            Some("registry asked to retry in 20 s (429 Too Many Requests)")
+        );
+        assert_eq!(
+            line(4, &status(503, None)).as_deref(),
+            Some("retrying GET /v2/a/blobs/x in 4 s (503 Service Unavailable)")
+        );
+        assert_eq!(line(2, &status(503, None)), None);
+    }
 }

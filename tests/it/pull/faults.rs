@@ -9,7 +9,9 @@ use crate::support::proxy::{Fault, Kind, Match};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::scenario::{docker_config_with, env, seed, Scenario, Target};
 use crate::support::token_issuer::{IssuerConfig, TokenIssuer};
-use crate::support::tools::{hoist_pull, hoist_pull_ok, path_str, stderr, stdout};
+use crate::support::tools::{
+    assert_stderr_has, hoist_pull, hoist_pull_ok, path_str, stderr, stdout,
+};
 
 // ----------------------------------------------------------------- faults
 
@@ -133,6 +135,27 @@ fn too_many_requests_waits_for_retry_after() {
         started.elapsed()
     );
     assert_has_image(&sc.store, &image, &["amd64"]);
+}
+
+/// A pause the user would notice is said before it starts, in the registry's own terms; a
+/// short one is not worth a line.
+#[test]
+fn a_long_retry_after_is_announced_before_the_wait() {
+    let sc = Scenario::open();
+    let image = sc.seed("app/busy-long:1", ImageSpec::new(55));
+    sc.fault(Match::method("GET", Kind::Blob), Fault::too_many(3));
+    let out = sc.pull_to_store_ok(&sc.reference("app/busy-long:1"), &["--jobs", "1"]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    assert_stderr_has(
+        &out,
+        "registry asked to retry in 3 s (429 Too Many Requests)",
+    );
+
+    let image = sc.seed("app/busy-short:1", ImageSpec::new(56));
+    sc.fault(Match::method("GET", Kind::Blob), Fault::too_many(1));
+    let out = sc.pull_to_store_ok(&sc.reference("app/busy-short:1"), &["--jobs", "1"]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    assert!(!stderr(&out).contains("retry in"), "{}", stderr(&out));
 }
 
 #[test]
