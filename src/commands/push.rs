@@ -3,6 +3,7 @@
 use super::transfer::TransferCredentials;
 use crate::cli::plan::{PushFrom, PushPlan, Settings};
 use crate::engine::push::{self, PushOptions};
+use crate::engine::remote_destination::RemoteDestination;
 use crate::reference::Reference;
 use crate::registry::{RegistryClient, Scope};
 use crate::store::layout::Layout;
@@ -30,18 +31,9 @@ pub async fn run(settings: &Settings, args: PushPlan, tally: Arc<Tally>) -> anyh
     )?;
     printer.status(format!("Pushing {}", destination));
     let progress = Arc::new(Progress::new(printer, tally.clone()));
-    let options = PushOptions {
-        jobs: args.jobs,
-        chunk_size: args.chunk_size,
-    };
-    let pushed = push::push(
-        &client,
-        destination,
-        source.clone(),
-        &options,
-        progress.clone(),
-    )
-    .await;
+    let remote = RemoteDestination::new(Arc::new(client), destination.clone(), args.chunk_size);
+    let options = PushOptions { jobs: args.jobs };
+    let pushed = push::push(&remote, source.clone(), &options, progress.clone()).await;
     progress.finish();
     let pushed = pushed.map_err(|e| explain(e, destination))?;
     // The store remembers where its blobs now live, so a later push can mount them: one

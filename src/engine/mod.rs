@@ -5,4 +5,5 @@ pub mod destination;
 pub mod pull;
 pub mod push;
 pub mod remote;
+pub mod remote_destination;
 pub mod report;

@@ -1,60 +1,43 @@
-//! Push: every blob the registry lacks goes up (or is mounted from a sibling repository),
-//! in parallel and streamed from disk; manifests go last, children before their index.
-//!
-//! Per blob, the fewest round trips: HEAD (skip) → mount (when another repository on the same
-//! registry is known to hold it) → POST + one streamed PUT, or PATCH chunks with `--chunk-size`
-//! or once the registry refuses a body as too large.
+//! Push: every blob the destination lacks goes there (or is mounted from a sibling
+//! repository), in parallel and streamed from the source; manifests go last, children before
+//! their index. The loop knows only [`Source`] and [`Destination`]: a registry-to-registry
+//! copy is this loop over a [`super::remote::RemoteImage`].
 
+use super::remote_destination::mount_candidates;
 use super::report::{BlobOutcome, BlobResult, Reporter};
-use crate::image::{Descriptor, Source};
+use crate::image::{BlobProgress, BlobReader, Descriptor, Destination, OpenBlob, Source};
 use crate::reference::Reference;
-use crate::registry::blobs::MountOutcome;
-use crate::registry::{BodySource, RegistryClient, RegistryError};
 use crate::types::Digest;
-use anyhow::Context;
 use futures_util::{StreamExt, TryStreamExt};
-use reqwest::StatusCode;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::pin::Pin;
 use std::sync::Arc;
-use tokio::io::AsyncReadExt;
-
-/// Whole-blob attempts (each a fresh upload session) before the push gives up.
-const BLOB_ATTEMPTS: u32 = 3;
-/// The largest chunk tried once a registry (or a proxy in front of it, such as nginx with its
-/// 1 MiB default `client_max_body_size`) refuses a request body as too large (413).
-const FIRST_CHUNK_AFTER_413: u64 = 16 << 20;
-/// Halving stops here: a registry that refuses this little wants something else.
-const MIN_CHUNK: u64 = 64 << 10;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, ReadBuf};
 
 pub struct PushOptions {
     pub jobs: usize,
-    pub chunk_size: Option<u64>,
 }
 
 /// What a push did.
 pub struct Pushed {
     pub digest: Digest,
     pub media_type: String,
-    /// Every blob in the images' order, with how it reached the registry.
+    /// Every blob in the images' order, with how it reached the destination.
     pub blobs: Vec<BlobResult>,
-    /// The tag already pointed at this digest: nothing was uploaded.
+    /// The destination already held this image under its name: nothing was written.
     pub unchanged: bool,
 }
 
 /// The repositories on the destination's registry that a mount could come from; the client
 /// needs `pull` on each, asked for up front so one token covers the whole push.
 pub fn mount_sources(source: &dyn Source, destination: &Reference) -> anyhow::Result<Vec<String>> {
-    let prefix = format!("{}/", destination.registry());
     let mut repos = HashSet::new();
     for blob in source.blobs()? {
-        for location in source.known_locations(&blob.digest) {
-            if let Some(repo) = location.strip_prefix(&prefix) {
-                if repo != destination.repository() {
-                    repos.insert(repo.to_string());
-                }
-            }
-        }
+        repos.extend(mount_candidates(
+            destination,
+            &source.known_locations(&blob.digest),
+        ));
     }
     let mut repos: Vec<String> = repos.into_iter().collect();
     repos.sort();
@@ -62,21 +45,15 @@ pub fn mount_sources(source: &dyn Source, destination: &Reference) -> anyhow::Re
 }
 
 pub async fn push(
-    client: &RegistryClient,
-    destination: &Reference,
+    destination: &dyn Destination,
     source: Arc<dyn Source>,
     options: &PushOptions,
     reporter: Arc<dyn Reporter>,
 ) -> anyhow::Result<Pushed> {
-    let repository = destination.repository();
     let top = source.top();
-    let tag = destination
-        .tag()
-        .map(str::to_string)
-        .unwrap_or_else(|| top.digest.to_string());
     let blobs = source.blobs()?;
     reporter.planned(blobs.len(), blobs.iter().map(|b| b.size).sum());
-    if client.head_manifest(repository, &tag).await? == Some(top.digest.clone()) {
+    if destination.has_image(top).await? {
         for blob in &blobs {
             reporter.blob_finished(&blob.digest, blob.size, &BlobOutcome::AlreadyExists);
         }
@@ -94,26 +71,12 @@ pub async fn push(
             unchanged: true,
         });
     }
-    let prefix = format!("{}/", destination.registry());
-    let chunking = Chunking::new(options.chunk_size);
     let mut results: Vec<(usize, BlobResult)> =
         futures_util::stream::iter(blobs.iter().enumerate())
             .map(|(i, blob)| {
-                let mounts: Vec<String> = source
-                    .known_locations(&blob.digest)
-                    .iter()
-                    .filter_map(|l| l.strip_prefix(&prefix).map(str::to_string))
-                    .filter(|r| r != repository)
-                    .collect();
-                let (source, reporter, chunking) = (&source, &reporter, &chunking);
+                let (source, reporter) = (&source, &reporter);
                 async move {
-                    let outcome = push_blob(
-                        client, repository, blob, &mounts, source, chunking, reporter,
-                    )
-                    .await
-                    .with_context(|| {
-                        format!("uploading {} to {}", blob.digest, destination.name())
-                    })?;
+                    let outcome = push_blob(destination, blob, source, reporter).await?;
                     reporter.blob_finished(&blob.digest, blob.size, &outcome);
                     let descriptor = blob.clone();
                     anyhow::Ok((
@@ -129,21 +92,9 @@ pub async fn push(
             .try_collect()
             .await?;
     for child in source.children() {
-        client
-            .put_manifest(repository, &child.digest.to_string(), child)
-            .await
-            .with_context(|| {
-                format!(
-                    "uploading manifest {} to {}",
-                    child.digest,
-                    destination.name()
-                )
-            })?;
+        destination.put_manifest(child, false).await?;
     }
-    let digest = client
-        .put_manifest(repository, &tag, top)
-        .await
-        .with_context(|| format!("uploading the manifest of {}", destination.original()))?;
+    let digest = destination.put_manifest(top, true).await?;
     // Finished in any order; reported in the images' order.
     results.sort_by_key(|(i, _)| *i);
     Ok(Pushed {
@@ -155,198 +106,85 @@ pub async fn push(
 }
 
 async fn push_blob(
-    client: &RegistryClient,
-    repository: &str,
+    destination: &dyn Destination,
     blob: &Descriptor,
-    mounts: &[String],
     source: &Arc<dyn Source>,
-    chunking: &Chunking,
     reporter: &Arc<dyn Reporter>,
 ) -> anyhow::Result<BlobOutcome> {
-    if client
-        .blob_exists(repository, &blob.digest)
-        .await?
-        .is_some()
-    {
+    if destination.has_blob(blob).await?.is_some() {
         return Ok(BlobOutcome::AlreadyExists);
     }
-    let mut started_upload = None;
-    for from in mounts {
-        match client.mount_blob(repository, &blob.digest, from).await {
-            Ok(MountOutcome::Mounted) => return Ok(BlobOutcome::Mounted { from: from.clone() }),
-            // Declined (202): the registry opened an ordinary upload for us; use it.
-            Ok(MountOutcome::UploadStarted(url)) => {
-                started_upload = Some(url);
-                break;
-            }
-            // Refused outright (e.g. no pull right on the source): just upload.
-            Err(_) => continue,
-        }
+    let locations = source.known_locations(&blob.digest);
+    if let Some(from) = destination.mount(blob, &locations).await? {
+        return Ok(BlobOutcome::Mounted { from });
     }
-    reporter.blob_started(&blob.digest, blob.size);
-    let mut attempt = 0;
-    loop {
-        let url = match started_upload.take() {
-            Some(url) => url,
-            None => client.start_upload(repository).await?,
-        };
-        let chunk = chunking.current();
-        let result = match chunk {
-            Some(chunk) => {
-                upload_chunked(client, repository, &url, blob, chunk, source, reporter).await
-            }
-            None => upload_whole(client, &url, blob, source, reporter).await,
-        };
-        match result {
-            Ok(()) => return Ok(BlobOutcome::Pushed),
-            // Too large a body: the same bytes in smaller requests, in a fresh session.
-            Err(e) if e.status() == Some(StatusCode::PAYLOAD_TOO_LARGE) => {
-                if !chunking.shrink(chunk.unwrap_or(blob.size)) {
-                    return Err(e.into());
-                }
-                reporter.blob_reset(&blob.digest);
-            }
-            Err(e) if attempt + 1 < BLOB_ATTEMPTS && worth_retrying(&e) => {
-                attempt += 1;
-                reporter.blob_reset(&blob.digest)
-            }
-            Err(e) => return Err(e.into()),
-        }
+    let progress = Progress {
+        reporter: reporter.clone(),
+        blob,
+    };
+    let open = opener(source, reporter, &blob.digest);
+    destination.put_blob(blob, open, &progress).await?;
+    Ok(BlobOutcome::Pushed)
+}
+
+/// One blob's turns, told to the reporter.
+struct Progress<'a> {
+    reporter: Arc<dyn Reporter>,
+    blob: &'a Descriptor,
+}
+
+impl BlobProgress for Progress<'_> {
+    fn started(&self) {
+        self.reporter
+            .blob_started(&self.blob.digest, self.blob.size);
+    }
+    fn restarted(&self) {
+        self.reporter.blob_reset(&self.blob.digest);
+    }
+    fn resumed_at(&self, offset: u64) {
+        self.reporter.blob_resumed_at(&self.blob.digest, offset);
     }
 }
 
-/// How blobs go up: whole (one PUT each) unless `--chunk-size` says otherwise, in chunks once
-/// the registry refuses a body as too large, halved at each refusal. Shared by every blob of
-/// a push, so one refusal teaches them all.
-struct Chunking(AtomicU64);
-
-/// [`Chunking`]'s value for "whole blobs".
-const WHOLE: u64 = u64::MAX;
-
-impl Chunking {
-    fn new(chunk_size: Option<u64>) -> Chunking {
-        Chunking(AtomicU64::new(chunk_size.map_or(WHOLE, |c| c.max(1))))
-    }
-
-    fn current(&self) -> Option<u64> {
-        Some(self.0.load(Ordering::Relaxed)).filter(|&c| c != WHOLE)
-    }
-
-    /// A body of `refused` bytes was too large: from now on at most half of it. False when
-    /// that would go below [`MIN_CHUNK`].
-    fn shrink(&self, refused: u64) -> bool {
-        let next = (refused / 2).min(FIRST_CHUNK_AFTER_413);
-        if next < MIN_CHUNK {
-            return false;
-        }
-        self.0.fetch_min(next, Ordering::Relaxed);
-        true
-    }
-}
-
-fn worth_retrying(error: &RegistryError) -> bool {
-    error.is_temporary()
-        || error.has_code("BLOB_UPLOAD_INVALID")
-        || error.has_code("BLOB_UPLOAD_UNKNOWN")
-}
-
-async fn upload_whole(
-    client: &RegistryClient,
-    url: &str,
-    blob: &Descriptor,
-    source: &Arc<dyn Source>,
-    reporter: &Arc<dyn Reporter>,
-) -> Result<(), RegistryError> {
-    let body = body_of(source, reporter, &blob.digest, 0, blob.size);
-    client.put_blob(url, &blob.digest, blob.size, body).await
-}
-
-/// PATCH chunk by chunk; after a failed chunk, ask the registry how much it kept and go on
-/// from there instead of starting over.
-async fn upload_chunked(
-    client: &RegistryClient,
-    repository: &str,
-    url: &str,
-    blob: &Descriptor,
-    chunk: u64,
-    source: &Arc<dyn Source>,
-    reporter: &Arc<dyn Reporter>,
-) -> Result<(), RegistryError> {
-    let mut url = url.to_string();
-    let mut offset = 0;
-    let mut failures = 0;
-    while offset < blob.size {
-        let len = chunk.min(blob.size - offset);
-        let body = body_of(source, reporter, &blob.digest, offset, len);
-        match client.patch_chunk(&url, offset, len, body).await {
-            Ok(next) => {
-                url = next;
-                offset += len;
-            }
-            Err(e) if failures < BLOB_ATTEMPTS && e.is_temporary() => {
-                failures += 1;
-                (offset, url) = match client.upload_offset(&url).await? {
-                    (Some(kept), next) if kept <= blob.size => (kept, next),
-                    // It cannot say (`0-0` is empty or one byte): start a fresh upload, which
-                    // loses at most a byte. Guessing is worse: distribution 2.8 appends what
-                    // it is sent whatever its Content-Range, and the blob comes out corrupt.
-                    _ => (0, client.start_upload(repository).await?),
-                };
-                reporter.blob_resumed_at(&blob.digest, offset);
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    client.finish_upload(&url, &blob.digest).await
-}
-
-/// A body that re-opens the blob from disk each time the client asks (retries, re-auth),
-/// restarting this blob's progress from where the body starts.
-fn body_of(
-    source: &Arc<dyn Source>,
-    reporter: &Arc<dyn Reporter>,
-    digest: &Digest,
-    offset: u64,
-    len: u64,
-) -> BodySource {
+/// Opens the blob from the source at the offset the destination asks for, restarting this
+/// blob's progress from there and counting every byte read.
+fn opener(source: &Arc<dyn Source>, reporter: &Arc<dyn Reporter>, digest: &Digest) -> OpenBlob {
     let (source, reporter, digest) = (source.clone(), reporter.clone(), digest.clone());
-    Arc::new(move || {
+    Arc::new(move |offset| {
         let open = source.open_blob(&digest, offset);
         let (reporter, digest) = (reporter.clone(), digest.clone());
         Box::pin(async move {
-            let reader = open.await?;
+            let inner = open.await?;
             reporter.blob_resumed_at(&digest, offset);
-            let stream = tokio_util::io::ReaderStream::with_capacity(reader.take(len), 256 * 1024)
-                .inspect(move |chunk| {
-                    if let Ok(bytes) = chunk {
-                        reporter.blob_progress(&digest, bytes.len() as u64);
-                    }
-                });
-            Ok(reqwest::Body::wrap_stream(stream))
+            Ok(Box::new(Counted {
+                inner,
+                reporter,
+                digest,
+            }) as BlobReader)
         })
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A reader that reports each read as progress of its blob.
+struct Counted {
+    inner: BlobReader,
+    reporter: Arc<dyn Reporter>,
+    digest: Digest,
+}
 
-    #[test]
-    fn chunks_shrink_from_the_refused_size_and_stop_at_the_floor() {
-        let chunking = Chunking::new(None);
-        assert_eq!(chunking.current(), None);
-        // A 3 MiB whole blob refused: 1.5 MiB chunks, then 768 KiB.
-        assert!(chunking.shrink(3 << 20));
-        assert_eq!(chunking.current(), Some(1536 << 10));
-        assert!(chunking.shrink(1536 << 10));
-        assert_eq!(chunking.current(), Some(768 << 10));
-        // A large blob refused later never raises what a smaller refusal taught.
-        assert!(chunking.shrink(1 << 30));
-        assert_eq!(chunking.current(), Some(768 << 10));
-        // Halving below the floor gives up.
-        assert!(!chunking.shrink(MIN_CHUNK));
-
-        let flag = Chunking::new(Some(0));
-        assert_eq!(flag.current(), Some(1));
+impl AsyncRead for Counted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let this = &mut *self;
+        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        let read = buf.filled().len() - before;
+        if read > 0 {
+            this.reporter.blob_progress(&this.digest, read as u64);
+        }
+        poll
     }
 }

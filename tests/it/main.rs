@@ -2,6 +2,7 @@
 //! registries started by the support code.
 
 mod bounds;
+mod copy;
 mod cred_helpers;
 mod docker_cli;
 mod docs;
