@@ -409,7 +409,10 @@ fn public_image(
 #[test]
 fn a_hanging_helper_is_stopped_and_a_public_pull_goes_on() {
     let (_issuer, reg, reference, digest) = public_image(91);
-    let env = with_fake_helper("hang", "sleep 40").env("HOIST_HELPER_TIMEOUT_MS", "1500");
+    // Notices come after 1 s instead of 5 s: the wait on the helper is announced first.
+    let env = with_fake_helper("hang", "sleep 40")
+        .env("HOIST_HELPER_TIMEOUT_MS", "1500")
+        .env("HOIST_TEST_TIMEOUT_SCALE", "0.2");
     let started = std::time::Instant::now();
     let out = run(
         env.hoist()
@@ -424,6 +427,13 @@ fn a_hanging_helper_is_stopped_and_a_public_pull_goes_on() {
         err.contains("WARNING")
             && err.contains("docker-credential-hang")
             && err.contains("did not answer within 1500 ms"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "waiting for the credential helper for {} (1 s)",
+            reg.host()
+        )),
         "{err}"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(30));

@@ -9,7 +9,7 @@ use super::token::{self, Grant, Token, TokenRequest};
 use crate::credentials::{Credential, CredentialSource};
 use crate::reference::Registry;
 use crate::registry::error::RegistryError;
-use crate::registry::timeouts::{self, host_of};
+use crate::registry::timeouts::{self, host_of, Notice};
 use crate::registry::transport::Transport;
 use crate::types::Secret;
 use reqwest::Method;
@@ -109,10 +109,19 @@ impl Session {
                 // A credential helper may take its time: never run it with the state locked.
                 if self.credential.get().is_none() {
                     drop(state);
-                    self.credential().await?;
+                    self.credential(
+                        transport.options.notice.as_ref(),
+                        transport.options.timeouts.notice,
+                    )
+                    .await?;
                     continue;
                 }
-                let credential = self.credential().await?;
+                let credential = self
+                    .credential(
+                        transport.options.notice.as_ref(),
+                        transport.options.timeouts.notice,
+                    )
+                    .await?;
                 self.answer(transport, &mut state, challenge, credential)
                     .await?;
             }
@@ -139,7 +148,12 @@ impl Session {
         challenge: Challenge,
         generation: u64,
     ) -> Result<(), RegistryError> {
-        let credential = self.credential().await?;
+        let credential = self
+            .credential(
+                transport.options.notice.as_ref(),
+                transport.options.timeouts.notice,
+            )
+            .await?;
         let mut state = self.state.lock().await;
         if state.generation == generation {
             self.answer(transport, &mut state, challenge, credential)
@@ -150,12 +164,19 @@ impl Session {
 
     /// The registry's credential, looked up once: concurrent requests share the one lookup.
     /// The source runs anything that blocks (a helper process) off the runtime itself.
-    pub(crate) async fn credential(&self) -> Result<Option<Credential>, RegistryError> {
+    /// A slow helper (a locked keychain, a network call) is announced like any other wait.
+    pub(crate) async fn credential(
+        &self,
+        notice: Option<&Notice>,
+        every: Duration,
+    ) -> Result<Option<Credential>, RegistryError> {
         let found = self
             .credential
             .get_or_init(|| async {
                 let source = self.credentials.clone();
-                let outcome = source.credential_for(self.registry.clone()).await;
+                let lookup = source.credential_for(self.registry.clone());
+                let what = || format!("the credential helper for {}", self.registry);
+                let outcome = timeouts::announce(notice, every, what, lookup).await;
                 outcome.map_err(|e| format!("{e:#}"))
             })
             .await;

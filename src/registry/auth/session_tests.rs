@@ -38,7 +38,8 @@ async fn credential_lookup_runs_once_off_the_runtime_without_the_lock() {
     });
     let registry = Registry::new("registry.example");
     let session = Session::new(registry, helper.clone(), vec![]);
-    let lookups = futures_util::future::join_all((0..4).map(|_| session.credential()));
+    let lookups =
+        futures_util::future::join_all((0..4).map(|_| session.credential(None, Duration::ZERO)));
     let check = async {
         // The helper is running, on another thread, and this runtime thread is free.
         let thread = started_rx.recv().await.unwrap();
