@@ -51,16 +51,8 @@ fn main() -> ExitCode {
         // A closed stdout (`hoist pull … | head`) is no error: the printer ignores only that.
         // A broken pipe anywhere else (a registry hanging up mid-upload) is a failure.
         Outcome::Done(Err(error)) => {
-            // Causes may quote the wire or a file: never let them reach the terminal raw.
-            to_stderr(format_args!(
-                "error: {}",
-                escape_control(&error.to_string())
-            ));
-            for cause in error.chain().skip(1) {
-                to_stderr(format_args!(
-                    "  Caused by: {}",
-                    escape_control(&cause.to_string())
-                ));
+            for line in commands::error_chain::lines(&error) {
+                to_stderr(format_args!("{line}"));
             }
             ExitCode::from(exit_code::for_error(&error))
         }

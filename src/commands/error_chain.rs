@@ -1,0 +1,58 @@
+//! What `main` prints for a failed command: the error and the causes that add something.
+//! It only formats; `main` writes the lines and picks the exit code.
+
+use crate::types::escape_control;
+
+/// `error: …` then one `  Caused by: …` per cause. A cause that the line above already
+/// quotes (a message built as "PATH: {source}" that also keeps its source) is left out, so
+/// `os error 30` is said once. Every line is escaped: causes may quote the wire or a file.
+pub fn lines(error: &anyhow::Error) -> Vec<String> {
+    let mut shown = error.to_string();
+    let mut lines = vec![format!("error: {}", escape_control(&shown))];
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if text.is_empty() || shown.contains(&text) {
+            continue;
+        }
+        lines.push(format!("  Caused by: {}", escape_control(&text)));
+        shown = text;
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{path}: {source}")]
+    struct Quoting {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_quoted_by_the_line_above_is_said_once() {
+        let io = std::io::Error::from_raw_os_error(30);
+        let error = anyhow::Error::new(Quoting {
+            path: "/s/blobs".into(),
+            source: io,
+        })
+        .context("opening hoist's store at /s");
+        let lines = lines(&error);
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert_eq!(lines[0], "error: opening hoist's store at /s");
+        assert!(
+            lines[1].starts_with("  Caused by: /s/blobs: "),
+            "{lines:#?}"
+        );
+        assert_eq!(lines.concat().matches("os error 30").count(), 1);
+    }
+
+    #[test]
+    fn distinct_causes_are_all_kept_and_escaped() {
+        let error = anyhow::anyhow!("root \x1b[31m").context("top");
+        assert_eq!(lines(&error), ["error: top", "  Caused by: root \\x1b[31m"]);
+    }
+}
