@@ -1,12 +1,21 @@
 //! What `main` prints for a failed command: the error and the causes that add something.
 //! It only formats; `main` writes the lines and picks the exit code.
 
+use crate::registry::error::RegistryError;
 use crate::types::escape_control;
 
 /// `error: …` then one `  Caused by: …` per cause. A cause that the line above already
 /// quotes (a message built as "PATH: {source}" that also keeps its source) is left out, so
 /// `os error 30` is said once. Every line is escaped: causes may quote the wire or a file.
-pub fn lines(error: &anyhow::Error) -> Vec<String> {
+/// A host that cannot be reached is said in one line unless `debug` asks for the whole chain.
+pub fn lines(error: &anyhow::Error, debug: bool) -> Vec<String> {
+    let unreachable = error
+        .chain()
+        .filter_map(|c| c.downcast_ref::<RegistryError>())
+        .find_map(RegistryError::unreachable);
+    if let (Some(line), false) = (unreachable, debug) {
+        return vec![format!("error: {}", escape_control(&line))];
+    }
     let mut shown = error.to_string();
     let mut lines = vec![format!("error: {}", escape_control(&shown))];
     for cause in error.chain().skip(1) {
@@ -40,7 +49,7 @@ mod tests {
             source: io,
         })
         .context("opening hoist's store at /s");
-        let lines = lines(&error);
+        let lines = lines(&error, false);
         assert_eq!(lines.len(), 2, "{lines:#?}");
         assert_eq!(lines[0], "error: opening hoist's store at /s");
         assert!(
@@ -53,6 +62,9 @@ mod tests {
     #[test]
     fn distinct_causes_are_all_kept_and_escaped() {
         let error = anyhow::anyhow!("root \x1b[31m").context("top");
-        assert_eq!(lines(&error), ["error: top", "  Caused by: root \\x1b[31m"]);
+        assert_eq!(
+            lines(&error, false),
+            ["error: top", "  Caused by: root \\x1b[31m"]
+        );
     }
 }
