@@ -121,3 +121,47 @@ fn a_config_json_that_is_a_directory_says_so() {
     assert_exit(&out, 0);
     assert!(stderr(&out).starts_with(&warning), "{}", stderr(&out));
 }
+
+/// A registry that demands credentials when hoist has none: not "refused", which is kept for
+/// credentials that were sent and turned down.
+#[test]
+fn no_credentials_says_not_logged_in_and_wrong_ones_say_refused() {
+    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reference = format!("{}/team/app:v1", reg.host());
+    let env = TestEnv::new().without_credential_helpers();
+    let output = env.scratch("out").display().to_string();
+    let out = hoist(&env, &["pull", &reference, "--output", &output]);
+    assert_exit(&out, 1);
+    let host = reg.host();
+    let line = format!("  Caused by: not logged in to {host}: run hoist login {host}\n");
+    assert!(stderr(&out).ends_with(&line), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("refused"), "{}", stderr(&out));
+
+    let out = hoist_login(&env, &host, "alice", b"wrong\n");
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains(&format!("{host} refused the credentials")));
+}
+
+/// A registry that is not there is said in one line; `--debug` keeps the whole chain.
+#[test]
+fn an_unreachable_registry_is_one_line_unless_debug() {
+    // A loopback port with no listener: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let env = TestEnv::new().without_credential_helpers();
+    let output = env.scratch("out").display().to_string();
+    let reference = format!("127.0.0.1:{port}/team/app:v1");
+    let out = hoist(&env, &["pull", &reference, "--output", &output]);
+    assert_exit(&out, 1);
+    let said = stderr(&out);
+    let errors: Vec<&str> = said.lines().filter(|l| !l.starts_with("Pulling")).collect();
+    let line = format!("error: cannot connect to 127.0.0.1:{port}: connection refused");
+    assert_eq!(errors, [line.as_str()]);
+    let out = hoist(&env, &["--debug", "pull", &reference, "--output", &output]);
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("Caused by: "), "{}", stderr(&out));
+    assert!(stderr(&out).contains("os error 111"), "{}", stderr(&out));
+}
