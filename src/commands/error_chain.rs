@@ -7,23 +7,25 @@ use crate::types::escape_control;
 /// `error: …` then one `  Caused by: …` per cause. A cause that the line above already
 /// quotes (a message built as "PATH: {source}" that also keeps its source) is left out, so
 /// `os error 30` is said once. Every line is escaped: causes may quote the wire or a file.
-/// A host that cannot be reached is said in one line unless `debug` asks for the whole chain.
+/// A host that cannot be reached is said in one line, in place of reqwest's own chain below
+/// it, unless `debug` asks for the whole chain.
 pub fn lines(error: &anyhow::Error, debug: bool) -> Vec<String> {
-    let unreachable = error
-        .chain()
-        .filter_map(|c| c.downcast_ref::<RegistryError>())
-        .find_map(RegistryError::unreachable);
-    if let (Some(line), false) = (unreachable, debug) {
-        return vec![format!("error: {}", escape_control(&line))];
-    }
-    let mut shown = error.to_string();
-    let mut lines = vec![format!("error: {}", escape_control(&shown))];
-    for cause in error.chain().skip(1) {
-        let text = cause.to_string();
-        if text.is_empty() || shown.contains(&text) {
+    let mut shown = String::new();
+    let mut lines = Vec::new();
+    for (i, cause) in error.chain().enumerate() {
+        let unreachable = cause
+            .downcast_ref::<RegistryError>()
+            .and_then(RegistryError::unreachable)
+            .filter(|_| !debug);
+        let text = unreachable.clone().unwrap_or_else(|| cause.to_string());
+        if i > 0 && (text.is_empty() || shown.contains(&text)) {
             continue;
         }
-        lines.push(format!("  Caused by: {}", escape_control(&text)));
+        let prefix = if i == 0 { "error: " } else { "  Caused by: " };
+        lines.push(format!("{prefix}{}", escape_control(&text)));
+        if unreachable.is_some() {
+            break;
+        }
         shown = text;
     }
     lines
