@@ -14,6 +14,7 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 fn main() -> ExitCode {
     exit_on_panic();
     let cli = Cli::parse();
+    let debug = cli.global.debug;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8)))
         .enable_all()
@@ -51,16 +52,8 @@ fn main() -> ExitCode {
         // A closed stdout (`hoist pull … | head`) is no error: the printer ignores only that.
         // A broken pipe anywhere else (a registry hanging up mid-upload) is a failure.
         Outcome::Done(Err(error)) => {
-            // Causes may quote the wire or a file: never let them reach the terminal raw.
-            to_stderr(format_args!(
-                "error: {}",
-                escape_control(&error.to_string())
-            ));
-            for cause in error.chain().skip(1) {
-                to_stderr(format_args!(
-                    "  Caused by: {}",
-                    escape_control(&cause.to_string())
-                ));
+            for line in commands::error_chain::lines(&error, debug) {
+                to_stderr(format_args!("{line}"));
             }
             ExitCode::from(exit_code::for_error(&error))
         }

@@ -138,6 +138,13 @@ impl Reference {
         if input.is_empty() {
             return Err(bad("empty"));
         }
+        if let Some((scheme, _)) = input.split_once("://") {
+            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") {
+                return Err(bad(
+                    "drop the scheme: hoist picks HTTP or HTTPS itself (see --insecure)",
+                ));
+            }
+        }
         let (name_and_tag, digest) = match input.split_once('@') {
             Some((n, d)) => (n, Some(d.parse::<Digest>().map_err(|_| bad("bad digest"))?)),
             None => (input, None),
@@ -178,6 +185,9 @@ impl Reference {
         } else {
             path.to_string()
         };
+        if repository.split('/').any(str::is_empty) {
+            return Err(bad("empty path component (\"//\", or \"/\" at an end)"));
+        }
         if !repository.split('/').all(valid_path_component) {
             return Err(bad(
                 "repository names must be lowercase letters, digits and separators",
@@ -349,6 +359,22 @@ mod tests {
 
     fn canon(s: &str) -> String {
         Reference::parse(s).unwrap().to_string()
+    }
+
+    fn why(s: &str) -> String {
+        Reference::parse(s).unwrap_err().to_string()
+    }
+
+    /// Each mistake is named for what it is, not as "must be lowercase".
+    #[test]
+    fn errors_name_the_real_problem() {
+        for s in ["reg:5000/a//b", "reg/a/", "reg//a"] {
+            assert!(why(s).contains("empty path component"), "{s}: {}", why(s));
+        }
+        for s in ["http://host/app", "https://reg:5000/a:1", "HTTPS://reg/a"] {
+            assert!(why(s).contains("drop the scheme"), "{s}: {}", why(s));
+        }
+        assert!(why("reg/App").contains("lowercase"));
     }
 
     #[test]

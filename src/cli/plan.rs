@@ -117,7 +117,10 @@ impl Plan {
     /// The only place arguments meet the environment. `env` is read once by the caller.
     pub fn resolve(cli: Cli, env: Environment) -> anyhow::Result<Plan> {
         let global = &cli.global;
-        let config_dir = config::resolve_config_dir(global.config.as_deref(), &env);
+        // No HOME for the config is the same environment mistake as no HOME for the store:
+        // the same exit code (2) for both.
+        let config_dir = config::resolve_config_dir(global.config.as_deref(), &env)
+            .map_err(|e| usage(e.to_string()));
         let mut certs_dirs: Vec<PathBuf> = global.certs_dir.iter().cloned().collect();
         // `$HOME/.docker/certs.d` was never searched: only a directory named on purpose.
         if let Ok(dir) = config_dir.as_ref() {
@@ -264,8 +267,8 @@ fn push(
     })
 }
 
-/// `--from` names a path (`PATH` or `DIR:NAME`) when one exists; otherwise it is a reference
-/// in the store. No `--from`: the store's image under the destination reference. The store
+/// `--from` names a path (`PATH` or `DIR:NAME`) when one exists; a missing path-shaped one
+/// is an error; otherwise it is a reference in the store. No `--from`: the store's image under the destination reference. The store
 /// directory is needed, and so checked, only for the store.
 fn push_from(
     from: Option<&str>,
@@ -289,9 +292,13 @@ fn push_from(
         }
     }
     let reference = match from {
-        Some(from) => Reference::parse(from).map_err(|_| {
+        // A user who typed a path wants to hear about the path, not about the store.
+        Some(from) if path_shaped(from) => {
+            return Err(usage(format!("{from}: no such file or directory")))
+        }
+        Some(from) => Reference::parse(from).map_err(|e| {
             usage(format!(
-                "--from {from:?} is neither an existing path nor an image reference"
+                "{from}: no such file or directory, nor an image reference: {e}"
             ))
         })?,
         None => destination.clone(),
@@ -300,6 +307,15 @@ fn push_from(
         reference,
         store: store()?,
     })
+}
+
+/// A `--from` that can only mean a file: it starts like a path or ends like a tarball.
+fn path_shaped(from: &str) -> bool {
+    const STARTS: [&str; 4] = ["./", "../", "/", "~"];
+    const ENDS: [&str; 3] = [".tar", ".tar.gz", ".tgz"];
+    matches!(from, "." | "..")
+        || STARTS.iter().any(|s| from.starts_with(s))
+        || ENDS.iter().any(|e| from.ends_with(e))
 }
 
 #[cfg(test)]

@@ -104,6 +104,36 @@ fn push_from_is_classified_in_the_plan() {
     assert!(is_usage(plan(&["push", "reg/a:1"], Environment::default())));
 }
 
+/// A missing `--from` that can only be a path says so, rather than sending the user to the store.
+#[test]
+fn a_missing_path_shaped_from_is_a_missing_file() {
+    for from in [
+        "./missing",
+        "../x",
+        "/nope/x",
+        "~/img",
+        "missing.tar",
+        "a.tar.gz",
+        "b.tgz",
+    ] {
+        let err = plan(&["push", "reg/a:1", "--from", from], env_with_home())
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            format!("{from}: no such file or directory")
+        );
+    }
+    let err = plan(&["push", "reg/a:1", "--from", "Not A Ref"], env_with_home())
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string()
+            .starts_with("Not A Ref: no such file or directory, nor an image reference"),
+        "{err}"
+    );
+}
+
 #[test]
 fn login_flags_are_checked_in_the_plan() {
     let args = ["login", "-u", "u", "-p", "pw", "--password-stdin"];

@@ -2,6 +2,7 @@
 //! and checked before (`cli::plan`); the work happens in the layers below.
 
 pub mod completions;
+pub mod error_chain;
 pub mod exit_code;
 pub mod login;
 pub mod logout;

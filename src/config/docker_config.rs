@@ -316,6 +316,12 @@ fn read_json(path: &Path) -> anyhow::Result<Option<Map<String, Value>>> {
         {
             return Ok(None)
         }
+        // EISDIR's own words ("Is a directory") under advice about DOCKER_CONFIG left the
+        // user looking at the wrong thing.
+        Err(_) if path.is_dir() => anyhow::bail!(
+            "{} is a directory, not a file: remove it, or point DOCKER_CONFIG (or --config) elsewhere",
+            path.display()
+        ),
         Err(e) => {
             return Err(e).with_context(|| {
                 format!(

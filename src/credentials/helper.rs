@@ -41,7 +41,8 @@ pub struct Helper {
 pub enum HelperError {
     #[error("credential helper docker-credential-{name} (set by {chosen_by} in config.json) is not installed or not on PATH")]
     Missing { name: String, chosen_by: String },
-    #[error("credential helper docker-credential-{name} (set by {chosen_by} in config.json) failed to {action}: {message}")]
+    /// The helper's own words lead: they usually say what to do (`Try "pass init"`).
+    #[error("docker-credential-{name}: {message} (the credential helper set by {chosen_by} in config.json, asked to {action})")]
     Failed {
         name: String,
         chosen_by: String,
@@ -433,7 +434,9 @@ mod tests {
     fn a_failing_helpers_words_are_escaped() {
         let (_d, h) = fake_helper(r"printf 'locked\033[2J\nLogin Succeeded'; exit 1");
         let err = h.get("reg.io").unwrap_err().to_string();
-        assert!(err.ends_with(r"locked\x1b[2J\nLogin Succeeded"), "{err}");
+        // Escaped, and first: the helper's words lead its error.
+        let words = r"docker-credential-fake: locked\x1b[2J\nLogin Succeeded (";
+        assert!(err.starts_with(words), "{err}");
     }
 
     #[test]

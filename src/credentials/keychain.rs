@@ -194,12 +194,12 @@ impl Keychain {
                     StoredLogin::IdentityToken { token, .. } => (TOKEN_USERNAME, token),
                 };
                 helper.store(&key, username, secret).map_err(|e| match e {
-                    HelperError::Failed { .. } => {
-                        let hint = format!(
-                            "credentials for {registry} could not be stored by docker-credential-{}; if that helper supplies them itself (as ecr-login does), no login is needed",
-                            helper.name
-                        );
-                        anyhow::Error::new(e).context(hint)
+                    // Only a helper that cannot store at all gets the advice; any other
+                    // failure is the helper's to explain, and its words come first.
+                    HelperError::Failed { ref message, .. } if cannot_store(message) => {
+                        anyhow::anyhow!(
+                            "{e}; a helper that cannot store supplies credentials itself (as ecr-login does), so no login is needed"
+                        )
                     }
                     other => other.into(),
                 })?;
@@ -257,6 +257,14 @@ impl Keychain {
             anyhow::anyhow!("no config directory: set DOCKER_CONFIG or HOME, or pass --config DIR")
         })
     }
+}
+
+/// What helpers without a `store` (ecr-login, gcloud) answer when asked to store.
+fn cannot_store(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    ["not implemented", "not supported", "unsupported"]
+        .iter()
+        .any(|m| message.contains(m))
 }
 
 /// Erases every URL the helper holds for this registry. Helpers such as pass fail (rather

@@ -43,6 +43,9 @@ pub enum RegistryError {
         registry: String,
         detail: Option<String>,
     },
+    /// The registry asked for credentials and hoist had none to send.
+    #[error("not logged in to {registry}: run hoist login {registry}")]
+    NotLoggedIn { registry: String },
     /// `login` with a token where the registry takes only Basic credentials.
     #[error("{registry} uses Basic authentication, which needs a username and password")]
     BasicNeedsPassword { registry: String },
@@ -189,6 +192,48 @@ impl RegistryError {
             RegistryError::TimedOut { .. } | RegistryError::Cut { .. } => true,
             _ => false,
         }
+    }
+
+    /// A host that could not be reached at all, in one line (`cannot connect to A: connection
+    /// refused`, `cannot resolve HOST: no such host`) instead of reqwest's five-level chain.
+    /// None for anything else: TLS, timeouts and HTTP errors keep their own words.
+    pub fn unreachable(&self) -> Option<String> {
+        let RegistryError::Transport {
+            authority, source, ..
+        } = self
+        else {
+            return None;
+        };
+        if is_certificate_error(source) || source.is_timeout() {
+            return None;
+        }
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(source);
+        let mut io_kind = None;
+        while let Some(e) = cause {
+            if e.to_string().starts_with("dns error") {
+                let host = match authority.rsplit_once(':') {
+                    Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+                    _ => authority.as_str(),
+                };
+                return Some(format!("cannot resolve {host}: no such host"));
+            }
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                io_kind = Some(io.kind());
+            }
+            cause = e.source();
+        }
+        use std::io::ErrorKind::*;
+        let why = match io_kind? {
+            ConnectionRefused => "connection refused",
+            ConnectionReset => "connection reset",
+            HostUnreachable => "host unreachable",
+            NetworkUnreachable => "network unreachable",
+            AddrNotAvailable => "address not available",
+            _ => return None,
+        };
+        source
+            .is_connect()
+            .then(|| format!("cannot connect to {authority}: {why}"))
     }
 
     /// A blob body cut short: the engine resumes the download where its file ends.

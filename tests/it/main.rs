@@ -6,6 +6,7 @@ mod copy;
 mod cred_helpers;
 mod docker_cli;
 mod docs;
+mod errors;
 mod files;
 mod interrupt;
 mod json_output;

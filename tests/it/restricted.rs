@@ -274,6 +274,56 @@ fn without_home_or_store_the_error_says_what_to_set() {
     );
 }
 
+/// A read-only store or config is said once per line: `os error 30` once, not on two
+/// cause lines (a message quoting its source, then the source again).
+#[test]
+fn a_read_only_store_or_config_says_os_error_30_once() {
+    let Some(jail) = Jail::new() else { return };
+    let (registry, reference, _) = seeded_registry();
+    let store = jail.path("store");
+    let config = jail.path("config");
+    let read_only_config = jail.path("read-only-config");
+    for dir in [&store, &read_only_config] {
+        std::fs::create_dir(dir).unwrap();
+    }
+    let stdin = format!("{}\n", USER.1);
+    let host = registry.host();
+    let login_args = ["login", "-u", USER.0, "--password-stdin", &host];
+    let config_env = config.display().to_string();
+    let env = [("DOCKER_CONFIG", config_env.as_str())];
+    ok(
+        &jail.hoist(&env, &login_args, &[], stdin.as_bytes()),
+        "login",
+    );
+    let store_arg = store.display().to_string();
+    let pull_args = ["pull", &reference, "--store", &store_arg];
+    let pull = jail.hoist(&env, &pull_args, &[&store], b"");
+    let config_env = read_only_config.display().to_string();
+    let env = [("DOCKER_CONFIG", config_env.as_str())];
+    let login = jail.hoist(&env, &login_args, &[&read_only_config], stdin.as_bytes());
+    for (what, out) in [("pull", pull), ("login", login)] {
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+        assert_eq!(stderr.matches("os error 30").count(), 1, "{what}: {stderr}");
+    }
+}
+
+/// No HOME: the config directory and the store are the same missing setting, exit 2 both.
+#[test]
+fn without_home_the_config_is_a_usage_error_like_the_store() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hoist"))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .args(["login", "127.0.0.1:1", "-u", "a", "--password-stdin"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: cannot find Docker's config directory: HOME is not set; set DOCKER_CONFIG to a directory (or pass --config DIR)\n"
+    );
+}
+
 fn list_files(dir: &Path) -> Vec<(PathBuf, u64)> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

@@ -202,9 +202,15 @@ impl Session {
         state.generation += 1;
         if challenge.is_basic() {
             let Some(Credential::Basic { username, password }) = &credential else {
-                return Err(RegistryError::CredentialsRefused {
-                    registry: self.registry.to_string(),
-                    detail: Some("the registry requires a username and password".into()),
+                // Nothing was sent, so nothing was refused: say how to get credentials.
+                return Err(match credential {
+                    None => RegistryError::NotLoggedIn {
+                        registry: self.registry.to_string(),
+                    },
+                    Some(_) => RegistryError::CredentialsRefused {
+                        registry: self.registry.to_string(),
+                        detail: Some("the registry requires a username and password".into()),
+                    },
                 });
             };
             let plain = state.base.as_ref().is_some_and(|b| b.scheme() == "http");

@@ -172,7 +172,7 @@ fn config_flag_beats_docker_config_and_home_is_optional() {
     // No home directory at all was invented.
     assert!(!env.home.join(".docker").exists());
 
-    // Both unset, no --config: a clear error, not a panic.
+    // Both unset, no --config: a clear error, not a panic; exit 2 as for a missing store.
     let out = run(
         env.hoist()
             .env_remove("HOME")
@@ -180,7 +180,7 @@ fn config_flag_beats_docker_config_and_home_is_optional() {
             .args(["login", &reg.host(), "-u", "alice", "--password-stdin"]),
         Some(b"s3cret\n"),
     );
-    assert_exit(&out, 1);
+    assert_exit(&out, 2);
     assert_stderr_has(&out, "DOCKER_CONFIG");
 }
 
