@@ -373,15 +373,16 @@ fn token_expiring_during_a_large_upload_is_replaced() {
 
 #[test]
 fn token_refused_on_a_large_whole_blob_put_is_replaced() {
-    // The layer's POST answers slowly, past hoist's 2 s token: hoist renews it just before
+    // The layer's POST answers only after hoist's 10 s token has run out (long enough that
+    // a loaded machine cannot reach the renewal before the POST): hoist renews it just before
     // the layer's PUT and gets an already expired one. The registry refuses that PUT with a
     // 401 before reading its body; hoist must hear the refusal, not a broken connection,
     // and send the layer again with a new token.
-    let config = IssuerConfig::default().lifetime(2).expire_token(2);
+    let config = IssuerConfig::default().lifetime(10).expire_token(2);
     let case = Case::to(Target::token(config), "team/big-put", 30, 8_000_000);
     case.proxy.inject(
         Match::method("POST", Kind::Upload).skip(1),
-        Fault::Delay(Duration::from_millis(2500)),
+        Fault::Delay(Duration::from_millis(10_500)),
     );
     case.push(&WHOLE);
     let layer = &case.image.manifests[0].layers[0].blob.digest;
