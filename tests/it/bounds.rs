@@ -349,23 +349,13 @@ fn all_platforms_fetches_the_images_concurrently_within_jobs() {
     let proxy = &sc.proxy;
     let reg = sc.reg();
     let image = sc.seed("app/many:base", ImageSpec::new(89));
-    let base: serde_json::Value = serde_json::from_slice(&image.manifests[0].bytes).unwrap();
-    let entries: Vec<(String, usize)> = (0..8)
-        .map(|i| {
-            let mut child = base.clone();
-            child["annotations"] = serde_json::json!({ "n": i.to_string() });
-            let bytes = serde_json::to_vec(&child).unwrap();
-            let digest = crate::support::sha256_digest(&bytes);
-            put_manifest(
-                &reg.host(),
-                "app/many",
-                &digest,
-                Format::Oci.manifest_type(),
-                &bytes,
-            );
-            (digest, bytes.len())
-        })
-        .collect();
+    let entries = store_variants(
+        &reg.host(),
+        "app/many",
+        &image.manifests[0].bytes,
+        8,
+        |i| serde_json::json!({ "n": i.to_string() }),
+    );
     let index = put_index(&reg.host(), "app/many", &entries);
     proxy.set_latency(Duration::from_millis(200));
     let env = &sc.env;
@@ -443,24 +433,14 @@ fn all_platforms_of_a_large_index_pull_in_bounded_memory() {
     const LIMIT_KIB: u64 = 96 * 1024;
     let reg = RegistryServer::start(Mode::Open);
     let image = seed(&reg.host(), "app/wide:base", ImageSpec::new(86), None);
-    let base: serde_json::Value = serde_json::from_slice(&image.manifests[0].bytes).unwrap();
     let padding = "x".repeat(4_000_000);
-    let entries: Vec<(String, usize)> = (0..CHILDREN)
-        .map(|i| {
-            let mut child = base.clone();
-            child["annotations"] = serde_json::json!({ "padding": format!("{i}{padding}") });
-            let bytes = serde_json::to_vec(&child).unwrap();
-            let digest = crate::support::sha256_digest(&bytes);
-            put_manifest(
-                &reg.host(),
-                "app/wide",
-                &digest,
-                Format::Oci.manifest_type(),
-                &bytes,
-            );
-            (digest, bytes.len())
-        })
-        .collect();
+    let entries = store_variants(
+        &reg.host(),
+        "app/wide",
+        &image.manifests[0].bytes,
+        CHILDREN,
+        |i| serde_json::json!({ "padding": format!("{i}{padding}") }),
+    );
     let index = put_index(&reg.host(), "app/wide", &entries);
     let env = env();
     let layout = env.scratch("out");
@@ -483,4 +463,26 @@ fn all_platforms_of_a_large_index_pull_in_bounded_memory() {
     for (digest, _) in &entries {
         assert!(layout.join("blobs/sha256").join(&digest[7..]).exists());
     }
+}
+
+/// Stores `count` copies of the image manifest `base` in `repo`, each made distinct by its
+/// annotations, and returns their digests and sizes for an index.
+fn store_variants(
+    host: &str,
+    repo: &str,
+    base: &[u8],
+    count: usize,
+    annotations: impl Fn(usize) -> serde_json::Value,
+) -> Vec<(String, usize)> {
+    let base: serde_json::Value = serde_json::from_slice(base).unwrap();
+    (0..count)
+        .map(|i| {
+            let mut child = base.clone();
+            child["annotations"] = annotations(i);
+            let bytes = serde_json::to_vec(&child).unwrap();
+            let digest = crate::support::sha256_digest(&bytes);
+            put_manifest(host, repo, &digest, Format::Oci.manifest_type(), &bytes);
+            (digest, bytes.len())
+        })
+        .collect()
 }
