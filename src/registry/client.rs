@@ -201,6 +201,16 @@ impl RegistryClient {
                         .await?;
                     continue;
                 }
+                // Refused again after answering the challenge with nothing: the user has not
+                // logged in (an anonymous token does not reach a private repository).
+                Ok(response)
+                    if response.status() == StatusCode::UNAUTHORIZED
+                        && self.session.has_no_credential() =>
+                {
+                    return Err(RegistryError::NotLoggedIn {
+                        registry: self.registry.to_string(),
+                    });
+                }
                 Ok(response)
                     if error::is_temporary_status(response.status())
                         && attempt < self.transport.options.retries =>

@@ -5,6 +5,8 @@
 use crate::login::hoist_login;
 use crate::support::images::{push_with_skopeo, ImageSpec};
 use crate::support::registry::{Mode, RegistryServer};
+use crate::support::scenario::Target;
+use crate::support::token_issuer::IssuerConfig;
 use crate::support::tools::{assert_exit, run, stderr, TestEnv};
 
 fn hoist(env: &TestEnv, args: &[&str]) -> std::process::Output {
@@ -140,6 +142,22 @@ fn no_credentials_says_not_logged_in_and_wrong_ones_say_refused() {
     let out = hoist_login(&env, &host, "alice", b"wrong\n");
     assert_exit(&out, 1);
     assert!(stderr(&out).contains(&format!("{host} refused the credentials")));
+}
+
+/// The same with a token registry: the anonymous token hoist gets reaches no private
+/// repository, and that is "not logged in", not a bare 401.
+#[test]
+fn an_anonymous_token_refused_says_not_logged_in() {
+    let target = Target::token(IssuerConfig::default());
+    let host = target.reg.host();
+    let env = TestEnv::new().without_credential_helpers();
+    let output = env.scratch("out").display().to_string();
+    let reference = format!("{host}/team/app:v1");
+    let out = hoist(&env, &["pull", &reference, "--output", &output]);
+    assert_exit(&out, 1);
+    let line = format!("  Caused by: not logged in to {host}: run hoist login {host}\n");
+    assert!(stderr(&out).ends_with(&line), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("401"), "{}", stderr(&out));
 }
 
 /// A registry that is not there is one cause line, not five; `--debug` keeps the whole chain.

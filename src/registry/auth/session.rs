@@ -188,6 +188,11 @@ impl Session {
             })
     }
 
+    /// Whether the lookup ran and found nothing: every request so far went without credentials.
+    pub(crate) fn has_no_credential(&self) -> bool {
+        matches!(self.credential.get(), Some(Ok(None)))
+    }
+
     /// Answers a challenge: Basic credentials, or a bearer token for every scope we need.
     async fn answer(
         &self,
@@ -233,7 +238,14 @@ impl Session {
                 credential.as_ref(),
                 false,
             )
-            .await?;
+            .await
+            .map_err(|e| match (&e, &credential) {
+                // An anonymous token refused: nothing of the user's was refused.
+                (RegistryError::CredentialsRefused { .. }, None) => RegistryError::NotLoggedIn {
+                    registry: self.registry.to_string(),
+                },
+                _ => e,
+            })?;
         // Renew a little early so a token never expires between our check and the registry's.
         let margin = (token.lifetime / 10).min(Duration::from_secs(10));
         let now = Instant::now();
