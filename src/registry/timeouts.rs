@@ -27,7 +27,7 @@ pub struct Timeouts {
     pub request: Duration,
     /// No byte for this long ends a streamed body (a blob download then resumes).
     pub idle: Duration,
-    /// The first "waiting for …" notice, and the interval between further ones.
+    /// The first "waiting for …" notice; further ones come [`NOTICE_REPEAT`] times as far apart.
     pub notice: Duration,
 }
 
@@ -38,7 +38,7 @@ impl Default for Timeouts {
             attempt: Duration::from_secs(30),
             request: Duration::from_secs(120),
             idle: Duration::from_secs(60),
-            notice: Duration::from_secs(5),
+            notice: Duration::from_secs(2),
         }
     }
 }
@@ -64,8 +64,12 @@ impl Timeouts {
 /// to show it (library code never writes to the terminal).
 pub type Notice = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// Runs `work`, calling `notice` with `what` and the time waited so far every `every` until it
-/// ends.
+/// A wait is first announced after a couple of seconds, then less often: a long one should not
+/// fill the screen.
+pub const NOTICE_REPEAT: u32 = 5;
+
+/// Runs `work`, calling `notice` with `what` and the time waited so far once `every` has passed,
+/// then every [`NOTICE_REPEAT`] × `every`, until it ends.
 pub async fn announce<F: Future>(
     notice: Option<&Notice>,
     every: Duration,
@@ -76,7 +80,7 @@ pub async fn announce<F: Future>(
         return work.await;
     };
     let started = tokio::time::Instant::now();
-    let mut tick = tokio::time::interval_at(started + every, every);
+    let mut tick = tokio::time::interval_at(started + every, every * NOTICE_REPEAT);
     tokio::pin!(work);
     loop {
         tokio::select! {
@@ -218,11 +222,15 @@ mod tests {
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = seen.clone();
         let notice: Notice = Arc::new(move |s| log.lock().unwrap().push(s.to_string()));
-        let work = tokio::time::sleep(Duration::from_secs(12));
-        announce(Some(&notice), Duration::from_secs(5), || "x".into(), work).await;
+        let work = tokio::time::sleep(Duration::from_secs(23));
+        announce(Some(&notice), Duration::from_secs(2), || "x".into(), work).await;
         assert_eq!(
             *seen.lock().unwrap(),
-            ["waiting for x (5 s)…", "waiting for x (10 s)…"]
+            [
+                "waiting for x (2 s)…",
+                "waiting for x (12 s)…",
+                "waiting for x (22 s)…"
+            ]
         );
         assert!(!is_streamed());
         assert!(streamed(async { is_streamed() }).await);
