@@ -13,6 +13,7 @@ use crate::support::tools::{
     assert_exit, assert_stderr_has, hoist_peak_rss, hoist_pull, hoist_push, path_str, stderr,
     stdout, TestEnv,
 };
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 const SCALE: &str = "0.1";
@@ -68,6 +69,23 @@ fn a_token_that_claims_to_never_expire_neither_crashes_pull_nor_push() {
 
 // ------------------------------------------------------------ time bounds
 
+/// `hoist pull NAME --store …` with `extra` arguments, and how long it took.
+fn timed_pull(sc: &Scenario, name: &str, extra: &[&str]) -> (Output, Duration) {
+    let reference = sc.reference(name);
+    let mut args = vec![reference.as_str()];
+    args.extend_from_slice(extra);
+    args.extend(["--store", path_str(&sc.store)]);
+    let started = Instant::now();
+    let out = sc.pull(&args);
+    (out, started.elapsed())
+}
+
+/// stderr told the user which request hoist was waiting on, and from whom.
+fn assert_waited_for(out: &Output, proxy: &Proxy, request: &str) {
+    let waiting = format!("waiting for {} to answer {request} (", proxy.host());
+    assert!(stderr(out).contains(&waiting), "{}", stderr(out));
+}
+
 /// A manifest sent one byte every 200 ms never trips an idle timeout; the attempt's overall
 /// deadline ends it, the retry gets the manifest, and stderr said what hoist waited for.
 #[test]
@@ -79,22 +97,14 @@ fn a_trickled_manifest_is_cut_at_the_deadline_and_retried() {
         Match::method("GET", Kind::Manifest),
         Fault::Trickle(Duration::from_millis(200)),
     );
-    let store = &sc.store;
-    let reference = sc.reference("app/slow:1");
-    let started = Instant::now();
-    let out = sc.pull(&[&reference, "--store", path_str(store)]);
-    let took = started.elapsed();
+    let (out, took) = timed_pull(&sc, "app/slow:1", &[]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     assert!(took < Duration::from_secs(20), "took {took:?}");
     let gets = gets_of(proxy, "/manifests/1");
     assert_eq!(gets.len(), 2, "{gets:#?}");
     assert!(gets[0].fault.as_deref().unwrap().starts_with("trickle"));
-    let waiting = format!(
-        "waiting for {} to answer GET /v2/app/slow/manifests/1 (",
-        proxy.host()
-    );
-    assert!(stderr(&out).contains(&waiting), "{}", stderr(&out));
+    assert_waited_for(&out, proxy, "GET /v2/app/slow/manifests/1");
 }
 
 /// A manifest GET never answered is retried only while a whole attempt still fits in the
@@ -105,11 +115,7 @@ fn retries_of_a_request_never_answered_stop_within_its_budget() {
     let proxy = &sc.proxy;
     sc.seed("app/gone:1", ImageSpec::new(88));
     proxy.inject_n(Match::method("GET", Kind::Manifest), Fault::HoldRequest, 5);
-    let store = &sc.store;
-    let reference = sc.reference("app/gone:1");
-    let started = Instant::now();
-    let out = sc.pull(&[&reference, "--store", path_str(store)]);
-    let took = started.elapsed();
+    let (out, took) = timed_pull(&sc, "app/gone:1", &[]);
     assert_exit(&out, 1);
     assert!(took < Duration::from_secs(14), "took {took:?}");
     assert_eq!(proxy.count("GET", Kind::Manifest), 3);
@@ -127,17 +133,7 @@ fn a_trickled_config_is_cut_at_the_deadline() {
         Match::method("GET", Kind::Blob).path_ends_with(&config),
         Fault::Trickle(Duration::from_millis(200)),
     );
-    let store = &sc.store;
-    let reference = sc.reference("app/cfg:1");
-    let started = Instant::now();
-    let out = sc.pull(&[
-        &reference,
-        "--platform",
-        "linux/amd64",
-        "--store",
-        path_str(store),
-    ]);
-    let took = started.elapsed();
+    let (out, took) = timed_pull(&sc, "app/cfg:1", &["--platform", "linux/amd64"]);
     assert_exit(&out, 1);
     assert!(took < Duration::from_secs(10), "took {took:?}");
     assert_stderr_has(&out, "the image config did not arrive within 3 s");
@@ -194,11 +190,7 @@ fn a_stalled_blob_resumes_after_the_idle_timeout() {
         Match::method("GET", Kind::Blob).path_ends_with(&layer),
         Fault::HoldResponseAfter(100_000),
     );
-    let store = &sc.store;
-    let reference = sc.reference("app/stall:1");
-    let started = Instant::now();
-    let out = sc.pull(&[&reference, "--store", path_str(store)]);
-    let took = started.elapsed();
+    let (out, took) = timed_pull(&sc, "app/stall:1", &[]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     assert!(took < Duration::from_secs(30), "took {took:?}");
@@ -222,20 +214,12 @@ fn a_blob_request_never_answered_is_retried_after_the_deadline() {
         Match::method("GET", Kind::Blob).path_ends_with(&layer),
         Fault::HoldRequest,
     );
-    let store = &sc.store;
-    let reference = sc.reference("app/mute:1");
-    let started = Instant::now();
-    let out = sc.pull(&[&reference, "--store", path_str(store)]);
-    let took = started.elapsed();
+    let (out, took) = timed_pull(&sc, "app/mute:1", &[]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     assert!(took < Duration::from_secs(20), "took {took:?}");
     assert_eq!(gets_of(proxy, &layer).len(), 2);
-    let waiting = format!(
-        "waiting for {} to answer GET /v2/app/mute/blobs/{layer} (",
-        proxy.host()
-    );
-    assert!(stderr(&out).contains(&waiting), "{}", stderr(&out));
+    assert_waited_for(&out, proxy, &format!("GET /v2/app/mute/blobs/{layer}"));
 }
 
 // ------------------------------------------------------------ ranges
@@ -304,6 +288,16 @@ fn put_index(host: &str, repo: &str, entries: &[(String, usize)]) -> String {
     put_manifest(host, repo, "1", Format::Oci.index_type(), &bytes)
 }
 
+/// `hoist pull NAME --platform all` into a fresh layout, with `extra` arguments.
+fn pull_every_platform(sc: &Scenario, name: &str, extra: &[&str]) -> Output {
+    let layout = sc.env.scratch("out");
+    let reference = sc.reference(name);
+    let mut args = vec![reference.as_str(), "--platform", "all"];
+    args.extend_from_slice(extra);
+    args.extend(["--output", path_str(&layout)]);
+    sc.pull(&args)
+}
+
 /// An index naming one image 5,000 times used to cost one GET per entry (7,009 GETs and
 /// counting for 15,000); each digest is fetched once.
 #[test]
@@ -315,16 +309,7 @@ fn an_index_naming_one_image_many_times_fetches_it_once() {
     let child = &image.manifests[0].blob;
     let entries = vec![(child.digest.clone(), child.size as usize); 5_000];
     let index = put_index(&reg.host(), "app/dup", &entries);
-    let env = &sc.env;
-    let layout = env.scratch("out");
-    let reference = sc.reference("app/dup:1");
-    let out = sc.pull(&[
-        &reference,
-        "--platform",
-        "all",
-        "--output",
-        path_str(&layout),
-    ]);
+    let out = pull_every_platform(&sc, "app/dup:1", &[]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{index}\n"));
     let gets: Vec<String> = proxy
@@ -358,18 +343,7 @@ fn all_platforms_fetches_the_images_concurrently_within_jobs() {
     );
     let index = put_index(&reg.host(), "app/many", &entries);
     proxy.set_latency(Duration::from_millis(200));
-    let env = &sc.env;
-    let layout = env.scratch("out");
-    let reference = sc.reference("app/many:1");
-    let out = sc.pull(&[
-        &reference,
-        "--platform",
-        "all",
-        "--jobs",
-        "3",
-        "--output",
-        path_str(&layout),
-    ]);
+    let out = pull_every_platform(&sc, "app/many:1", &["--jobs", "3"]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), format!("{index}\n"));
     assert_eq!(proxy.count("GET", Kind::Manifest), 9);
@@ -386,16 +360,7 @@ fn an_index_with_too_many_entries_is_refused_naming_the_cap() {
     let child = &image.manifests[0].blob;
     let entries = vec![(child.digest.clone(), child.size as usize); 10_001];
     put_index(&reg.host(), "app/huge", &entries);
-    let env = &sc.env;
-    let layout = env.scratch("out");
-    let reference = sc.reference("app/huge:1");
-    let out = sc.pull(&[
-        &reference,
-        "--platform",
-        "all",
-        "--output",
-        path_str(&layout),
-    ]);
+    let out = pull_every_platform(&sc, "app/huge:1", &[]);
     assert_exit(&out, 1);
     assert_stderr_has(
         &out,

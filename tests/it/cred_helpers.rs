@@ -1,7 +1,7 @@
 //! `hoist login` / `logout` with the real `docker-credential-pass` helper (a throwaway gpg key
 //! and pass store per test), cross-checked against what `docker login` does in the same setup.
 
-use crate::login::{hoist_login, token_setup};
+use crate::login::{hoist_login, relogin_with_refresh_token, token_setup};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tools::{assert_exit, assert_stderr_has, stderr, stdout};
 use crate::support::tools::{run, run_ok, PassStore, TestEnv};
@@ -114,21 +114,7 @@ fn token_login_keeps_the_identity_token_in_pass() {
     assert_eq!(denv.docker_config_json(), env.docker_config_json());
 
     // hoist login without flags verifies docker's token from pass with the refresh grant.
-    issuer.clear_requests();
-    let out = run(denv.hoist().args(["login", &reg.host()]), None);
-    assert_exit(&out, 0);
-    assert_stderr_has(&out, "Authenticating with existing credentials");
-    let reqs = issuer.requests();
-    assert_eq!(reqs.len(), 1, "{reqs:?}");
-    assert_eq!(
-        (
-            reqs[0].method.as_str(),
-            reqs[0].grant_type.as_deref(),
-            reqs[0].status
-        ),
-        ("POST", Some("refresh_token"), 200),
-        "{reqs:?}"
-    );
+    let _ = relogin_with_refresh_token(&denv, &reg.host(), &issuer);
     assert_eq!(pass_get(&denv, &reg.host()).0, "<token>");
 }
 

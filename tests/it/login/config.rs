@@ -62,16 +62,7 @@ fn unwritable_config_dir_names_the_path_and_suggests_a_fix() {
     let file = env.scratch("x").join("plain-file");
     std::fs::write(&file, "").unwrap();
     let dir = file.join("docker");
-    let out = run(
-        env.hoist().env("DOCKER_CONFIG", &dir).args([
-            "login",
-            &reg.host(),
-            "-u",
-            "alice",
-            "--password-stdin",
-        ]),
-        Some(b"s3cret\n"),
-    );
+    let out = login_as_alice(env.hoist().env("DOCKER_CONFIG", &dir), &reg.host());
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(err.contains(&dir.display().to_string()), "{err}");
@@ -83,16 +74,7 @@ fn unwritable_config_dir_names_the_path_and_suggests_a_fix() {
 
     // A directory on a read-only filesystem: /proc refuses new entries even to root.
     let proc_dir = std::path::PathBuf::from("/proc/hoist-login-test/docker");
-    let out = run(
-        env.hoist().arg("--config").arg(&proc_dir).args([
-            "login",
-            &reg.host(),
-            "-u",
-            "alice",
-            "--password-stdin",
-        ]),
-        Some(b"s3cret\n"),
-    );
+    let out = login_as_alice(env.hoist().arg("--config").arg(&proc_dir), &reg.host());
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(err.contains(&proc_dir.display().to_string()), "{err}");
@@ -105,16 +87,7 @@ fn unwritable_config_dir_names_the_path_and_suggests_a_fix() {
     if unsafe { libc_geteuid() } != 0 {
         let ro = env.scratch("ro");
         std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).unwrap();
-        let out = run(
-            env.hoist().env("DOCKER_CONFIG", &ro).args([
-                "login",
-                &reg.host(),
-                "-u",
-                "alice",
-                "--password-stdin",
-            ]),
-            Some(b"s3cret\n"),
-        );
+        let out = login_as_alice(env.hoist().env("DOCKER_CONFIG", &ro), &reg.host());
         std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o700)).unwrap();
         assert_exit(&out, 1);
         assert!(
@@ -123,6 +96,15 @@ fn unwritable_config_dir_names_the_path_and_suggests_a_fix() {
             stderr(&out)
         );
     }
+}
+
+/// `hoist login HOST` as alice (password from stdin), on a command whose config directory the
+/// caller has set.
+fn login_as_alice(hoist: &mut std::process::Command, host: &str) -> std::process::Output {
+    run(
+        hoist.args(["login", host, "-u", "alice", "--password-stdin"]),
+        Some(b"s3cret\n"),
+    )
 }
 
 extern "C" {
@@ -135,16 +117,7 @@ fn config_flag_beats_docker_config_and_home_is_optional() {
     let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
     let env = TestEnv::new().without_credential_helpers();
     let flag_dir = env.scratch("flag-dir");
-    let out = run(
-        env.hoist().arg("--config").arg(&flag_dir).args([
-            "login",
-            &reg.host(),
-            "-u",
-            "alice",
-            "--password-stdin",
-        ]),
-        Some(b"s3cret\n"),
-    );
+    let out = login_as_alice(env.hoist().arg("--config").arg(&flag_dir), &reg.host());
     assert_exit(&out, 0);
     assert_eq!(
         std::fs::read_to_string(flag_dir.join("config.json")).unwrap(),
@@ -154,12 +127,9 @@ fn config_flag_beats_docker_config_and_home_is_optional() {
 
     // HOME unset, DOCKER_CONFIG set (to a directory that does not exist yet).
     let fresh = env.scratch("nohome").join("cfg");
-    let out = run(
-        env.hoist()
-            .env_remove("HOME")
-            .env("DOCKER_CONFIG", &fresh)
-            .args(["login", &reg.host(), "-u", "alice", "--password-stdin"]),
-        Some(b"s3cret\n"),
+    let out = login_as_alice(
+        env.hoist().env_remove("HOME").env("DOCKER_CONFIG", &fresh),
+        &reg.host(),
     );
     assert_exit(&out, 0);
     let cfg = fresh.join("config.json");
@@ -173,12 +143,9 @@ fn config_flag_beats_docker_config_and_home_is_optional() {
     assert!(!env.home.join(".docker").exists());
 
     // Both unset, no --config: a clear error, not a panic; exit 2 as for a missing store.
-    let out = run(
-        env.hoist()
-            .env_remove("HOME")
-            .env_remove("DOCKER_CONFIG")
-            .args(["login", &reg.host(), "-u", "alice", "--password-stdin"]),
-        Some(b"s3cret\n"),
+    let out = login_as_alice(
+        env.hoist().env_remove("HOME").env_remove("DOCKER_CONFIG"),
+        &reg.host(),
     );
     assert_exit(&out, 2);
     assert_stderr_has(&out, "DOCKER_CONFIG");

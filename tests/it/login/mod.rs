@@ -7,8 +7,8 @@ mod remote;
 mod verify;
 
 use crate::support::registry::{Mode, RegistryServer};
-use crate::support::token_issuer::{IssuerConfig, TokenIssuer};
-use crate::support::tools::{run, TestEnv};
+use crate::support::token_issuer::{IssuerConfig, TokenIssuer, TokenRequest};
+use crate::support::tools::{assert_exit, assert_stderr_has, run, TestEnv};
 use base64::Engine;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
@@ -32,6 +32,29 @@ pub fn single_auth_config(host: &str, user: &str, password: &str) -> String {
         "{{\n\t\"auths\": {{\n\t\t\"{host}\": {{\n\t\t\t\"auth\": \"{}\"\n\t\t}}\n\t}}\n}}",
         b64(&format!("{user}:{password}"))
     )
+}
+
+/// `hoist login HOST` with no flags, over stored token credentials: it must verify them with
+/// exactly one OAuth2 refresh-token POST. The run and that request are returned for the
+/// caller's own checks.
+pub(crate) fn relogin_with_refresh_token(
+    env: &TestEnv,
+    host: &str,
+    issuer: &TokenIssuer,
+) -> (Output, TokenRequest) {
+    issuer.clear_requests();
+    let out = run(env.hoist().args(["login", host]), None);
+    assert_exit(&out, 0);
+    assert_stderr_has(&out, "Authenticating with existing credentials");
+    let reqs = issuer.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    let req = reqs.into_iter().next().unwrap();
+    assert_eq!(
+        (req.method.as_str(), req.grant_type.as_deref(), req.status),
+        ("POST", Some("refresh_token"), 200),
+        "{req:?}"
+    );
+    (out, req)
 }
 
 pub fn token_setup() -> (TokenIssuer, RegistryServer) {

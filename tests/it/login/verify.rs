@@ -1,7 +1,7 @@
 //! Login verifies credentials before storing them: password on stdin, wrong passwords,
 //! stored credentials reused, and token registries that hand back an identity token.
 
-use super::{b64, hoist_login, json, single_auth_config, token_setup};
+use super::{b64, hoist_login, json, relogin_with_refresh_token, single_auth_config, token_setup};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tools::{assert_exit, assert_stderr_has, run, run_ok, stderr, stdout, TestEnv};
 
@@ -268,26 +268,13 @@ fn token_login_stores_identity_token_not_password() {
     );
 
     // A later login without flags verifies with the refresh token: an OAuth2 POST.
-    issuer.clear_requests();
-    let out = run(env.hoist().args(["login", &reg.host()]), None);
-    assert_exit(&out, 0);
+    let (out, req) = relogin_with_refresh_token(&env, &reg.host(), &issuer);
     assert_stderr_has(
         &out,
         "Authenticating with existing credentials... [Username: alice]",
     );
-    let reqs = issuer.requests();
-    assert_eq!(reqs.len(), 1, "{reqs:?}");
-    assert_eq!(
-        (
-            reqs[0].method.as_str(),
-            reqs[0].grant_type.as_deref(),
-            reqs[0].had_basic_auth,
-            reqs[0].status
-        ),
-        ("POST", Some("refresh_token"), false, 200),
-        "{reqs:?}"
-    );
-    assert_eq!(reqs[0].user.as_deref(), Some("alice"));
+    assert!(!req.had_basic_auth, "{req:?}");
+    assert_eq!(req.user.as_deref(), Some("alice"));
     let v2 = json(&env.docker_config_json().unwrap());
     assert_eq!(v2["auths"][reg.host()]["auth"], b64("alice:"));
     assert!(v2["auths"][reg.host()]["identitytoken"].is_string());
