@@ -5,7 +5,7 @@
 //! [`super::remote::RemoteImage`].
 
 use super::remote_destination::mount_candidates;
-use super::report::{BlobOutcome, BlobResult, Reporter};
+use super::report::{BlobResult, Reporter};
 use super::transfer::{Direction, Transfer};
 use crate::image::{Destination, Source};
 use crate::reference::Reference;
@@ -58,34 +58,19 @@ pub async fn push(
         direction: Direction::Push,
         jobs: options.jobs,
     };
-    if destination.has_image(top).await? {
-        let bytes = blobs.iter().fold(0u64, |t, b| t.saturating_add(b.size));
-        transfer.reporter.planned(blobs.len(), bytes);
-        for blob in &blobs {
-            transfer
-                .reporter
-                .blob_finished(&blob.digest, blob.size, &BlobOutcome::AlreadyExists);
+    // The manifest HEAD goes out with the blob checks rather than a round trip before them.
+    // When the image is there already, so are its blobs: their HEADs find them, nothing is
+    // uploaded, and only the manifest is left alone.
+    let (unchanged, blobs) =
+        futures_util::future::try_join(destination.has_image(top), transfer.all(&blobs)).await?;
+    let digest = if unchanged {
+        top.digest.clone()
+    } else {
+        for child in source.children() {
+            destination.put_manifest(child, false).await?;
         }
-        let blobs = blobs
-            .into_iter()
-            .map(|descriptor| BlobResult {
-                descriptor,
-                outcome: BlobOutcome::AlreadyExists,
-            })
-            .collect();
-        return Ok(Pushed {
-            digest: top.digest.clone(),
-            media_type: top.media_type.clone(),
-            blobs,
-            unchanged: true,
-        });
-    }
-    let blobs = transfer.all(&blobs).await?;
-    for child in source.children() {
-        destination.put_manifest(child, false).await?;
-    }
-    let digest = destination.put_manifest(top, true).await?;
-    let unchanged = false;
+        destination.put_manifest(top, true).await?
+    };
     Ok(Pushed {
         digest,
         media_type: top.media_type.clone(),

@@ -23,10 +23,12 @@ use tokio::sync::Semaphore;
 /// opens to a busy site.
 pub const AUTO_JOBS: usize = 32;
 /// Bytes of blob writes in flight together. Small blobs all fit at once; large ones share it.
-const BYTES_IN_FLIGHT: u64 = 64 << 20;
+/// Each blob being written holds up to 1 MiB of buffers, so this also bounds their memory:
+/// a hundred 1 MiB layers go sixteen at a time, not 32 MiB of buffers at once.
+const BYTES_IN_FLIGHT: u64 = 16 << 20;
 /// The most of [`BYTES_IN_FLIGHT`] one blob takes, so that at most four large blobs stream
-/// at once (each with its own buffers and disk thread) while small ones go on beside them.
-const LARGEST_SHARE: u64 = 16 << 20;
+/// at once (each with its own buffers and disk thread) and the disk does not thrash.
+const LARGEST_SHARE: u64 = 4 << 20;
 /// The budget's grain.
 const UNIT: u64 = 64 << 10;
 

@@ -1,4 +1,4 @@
-//! [`Destination`]: where a transfer writes an image (a registry today; copy needs no more).
+//! [`Destination`]: where a transfer writes an image (a registry, or an OCI layout).
 //! It answers what it already holds, takes blobs from a re-openable opener and manifests
 //! last; it decides how to write (requests, chunks, retries), never what to write.
 
