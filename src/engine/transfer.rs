@@ -248,3 +248,7 @@ impl AsyncRead for Counted {
         poll
     }
 }
+
+#[cfg(test)]
+#[path = "transfer_tests.rs"]
+mod tests;
