@@ -54,7 +54,7 @@ complete -c hoist -n "__fish_hoist_using_subcommand logout" -l debug -d 'Log eve
 complete -c hoist -n "__fish_hoist_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c hoist -n "__fish_hoist_using_subcommand push" -l from -d 'Source: OCI layout dir[:NAME], OCI or docker-archive tar, or a reference in the store' -r -F
 complete -c hoist -n "__fish_hoist_using_subcommand push" -l store -d 'Local store directory (default: $HOIST_STORE, $XDG_DATA_HOME/hoist, ~/.local/share/hoist)' -r -f -a "(__fish_complete_directories)"
-complete -c hoist -n "__fish_hoist_using_subcommand push" -s j -l jobs -d 'Blobs to upload at once' -r
+complete -c hoist -n "__fish_hoist_using_subcommand push" -s j -l jobs -d 'Most blobs to upload at once [default: auto, up to 32]' -r
 complete -c hoist -n "__fish_hoist_using_subcommand push" -l chunk-size -d 'Upload in chunks of this many bytes instead of one request per blob' -r
 complete -c hoist -n "__fish_hoist_using_subcommand push" -l digest-file -d 'Also write the manifest digest to this file' -r -F
 complete -c hoist -n "__fish_hoist_using_subcommand push" -l config -d 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)' -r -f -a "(__fish_complete_directories)"
@@ -74,7 +74,7 @@ complete -c hoist -n "__fish_hoist_using_subcommand pull" -l store -d 'Local sto
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -s o -l output -d 'Write here instead of the store: a directory (OCI layout) or a .tar (docker-archive)' -r -F
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -l format -d 'Format of --output when its name does not say: oci (a directory) or docker-archive' -r -f -a "oci\t'An OCI image layout directory'
 docker-archive\t'A tarball for `docker load` and `skopeo copy docker-archive:`'"
-complete -c hoist -n "__fish_hoist_using_subcommand pull" -s j -l jobs -d 'Blobs to download at once' -r
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -s j -l jobs -d 'Most blobs to download at once [default: auto, up to 32]' -r
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -l digest-file -d 'Also write the manifest digest to this file' -r -F
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -l platform -d 'Platform to pick from a multi-platform image: os/arch[/variant], or "all"' -r -f -a "all\t''
 linux/amd64\t''

@@ -130,9 +130,9 @@ pub struct PullArgs {
     #[arg(long, value_name = "PLATFORM", value_parser = platform_arg)]
     pub platform: Option<String>,
 
-    /// Blobs to download at once
-    #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = at_least_one)]
-    pub jobs: usize,
+    /// Most blobs to download at once [default: auto, up to 32]
+    #[arg(short, long, value_name = "N", value_parser = at_least_one)]
+    pub jobs: Option<usize>,
 
     /// Also write the manifest digest to this file
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
@@ -159,9 +159,9 @@ pub struct PushArgs {
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub store: Option<PathBuf>,
 
-    /// Blobs to upload at once
-    #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = at_least_one)]
-    pub jobs: usize,
+    /// Most blobs to upload at once [default: auto, up to 32]
+    #[arg(short, long, value_name = "N", value_parser = at_least_one)]
+    pub jobs: Option<usize>,
 
     /// Upload in chunks of this many bytes instead of one request per blob
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]

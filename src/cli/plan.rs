@@ -7,6 +7,7 @@ use super::args::{Cli, Command, LoginArgs, OutputFormat, PullArgs, PushArgs};
 use super::network::{NetworkSettings, SYSTEM_CERTS_DIR};
 use super::writable::{check_digest_file, check_output};
 use crate::config::{self, ConfigDir, ConfigDirSource, Environment};
+use crate::engine::transfer::AUTO_JOBS;
 use crate::image::PlatformChoice;
 use crate::reference::{Reference, Registry};
 use crate::registry::ClientOptions;
@@ -237,7 +238,7 @@ fn pull(
         reference,
         platform,
         destination,
-        jobs: args.jobs,
+        jobs: args.jobs.unwrap_or(AUTO_JOBS),
         digest_file: args.digest_file,
         json: args.json,
         config_dir,
@@ -259,7 +260,7 @@ fn push(
     Ok(PushPlan {
         destination,
         from,
-        jobs: args.jobs,
+        jobs: args.jobs.unwrap_or(AUTO_JOBS),
         chunk_size: args.chunk_size,
         digest_file: args.digest_file,
         json: args.json,

@@ -15,12 +15,12 @@ pub async fn run(settings: &Settings, args: PullPlan, tally: Arc<Tally>) -> anyh
     let (reference, platform) = (&args.reference, &args.platform);
     let printer = settings.printer;
     let credentials = TransferCredentials::load(args.config_dir.as_ref(), &settings.env, printer)?;
-    let client = RegistryClient::new(
+    let client = Arc::new(RegistryClient::new(
         reference.registry().clone(),
         settings.client_options(reference.registry())?,
         credentials,
         vec![Scope::pull(reference.repository())],
-    )?;
+    )?);
     printer.status(format!("Pulling {}", reference));
     let plan = pull::resolve(&client, reference, platform).await?;
     let destination = match &args.destination {
@@ -32,12 +32,12 @@ pub async fn run(settings: &Settings, args: PullPlan, tally: Arc<Tally>) -> anyh
     tally.set_resume_dir(&layout.partial_dir());
     let progress = Arc::new(Progress::new(printer, tally.clone()));
     let pulled = pull::fetch(
-        &client,
+        client,
         reference,
         plan,
         layout,
         args.jobs,
-        progress.as_ref() as &dyn Reporter,
+        progress.clone() as Arc<dyn Reporter>,
     )
     .await;
     progress.finish();

@@ -1,20 +1,20 @@
-//! Pull: resolve the reference to manifests, then stream every blob the destination lacks
-//! straight to disk in parallel, verified as it arrives, resuming partial files.
+//! Pull: resolve the reference to manifests, then move every blob the layout lacks through the
+//! one transfer loop (a [`RemoteImage`] into a [`LayoutDestination`]), verified as it arrives
+//! and resuming partial files; manifests go last, children before their index.
 
-use super::report::{BlobOutcome, BlobResult, Reporter};
+use super::layout_destination::LayoutDestination;
+use super::remote::{fetch_children, RemoteImage, MANIFESTS_AT_ONCE};
+use super::report::{BlobResult, Reporter};
+use super::transfer::{Direction, Transfer};
 use crate::image::platform::{self, Platform, PlatformChoice};
-use crate::image::{manifest, Descriptor, ImageIndex, RawManifest};
+use crate::image::{manifest, Descriptor, Destination as _, ImageIndex, RawManifest};
 use crate::reference::Reference;
-use crate::registry::{RegistryClient, RegistryError};
+use crate::registry::RegistryClient;
 use crate::store::layout::Layout;
-use crate::store::StoreError;
 use crate::types::Digest;
 use anyhow::{bail, Context};
 use futures_util::{StreamExt, TryStreamExt};
-use std::collections::HashSet;
-
-/// How often one blob's download may be cut and resumed before the pull gives up.
-const BLOB_ATTEMPTS: u32 = 5;
+use std::sync::Arc;
 
 /// The most entries an index may list. Real ones list a few dozen platforms (plus attestations);
 /// a server sending more is not describing an image.
@@ -42,72 +42,68 @@ pub struct Plan {
     blobs: Vec<Descriptor>,
 }
 
-/// Streams every blob of `plan` that `layout` lacks, then its manifests.
+/// Moves every blob of `plan` that `layout` lacks through the one transfer loop, then writes
+/// its manifests (children before the index), syncs the blobs and records where they live.
+/// Naming the image is left to the caller, after all of this.
 pub async fn fetch(
-    client: &RegistryClient,
+    client: Arc<RegistryClient>,
     reference: &Reference,
     plan: Plan,
     layout: &Layout,
     jobs: usize,
-    reporter: &dyn Reporter,
+    reporter: Arc<dyn Reporter>,
 ) -> anyhow::Result<PulledImage> {
-    let mut plan = plan;
-    let repository = reference.repository();
-    let mut seen: HashSet<Digest> = plan.blobs.iter().map(|b| b.digest.clone()).collect();
-    // Ordered, so the blob list does not depend on which answer came first.
-    let mut children = futures_util::stream::iter(&plan.children)
-        .map(|child| fetch_child(client, reference, child, layout))
-        .buffered(jobs.max(1));
-    while let Some(blobs) = children.next().await {
-        for blob in blobs? {
-            if seen.insert(blob.digest.clone()) {
-                plan.blobs.push(blob);
-            }
-        }
-    }
-    drop(children);
-    // Sizes are the server's word: a total past u64 must not overflow.
-    let total = plan
-        .blobs
-        .iter()
-        .fold(0u64, |t, b| t.saturating_add(b.size));
-    reporter.planned(plan.blobs.len(), total);
-    let mut results: Vec<(usize, BlobResult)> =
-        futures_util::stream::iter(plan.blobs.iter().enumerate())
-            .map(|(i, blob)| async move {
-                let outcome = fetch_blob(client, repository, blob, layout, reporter)
-                    .await
-                    .with_context(|| {
-                        format!("downloading {} from {}", blob.digest, reference.name())
-                    })?;
-                reporter.blob_finished(&blob.digest, blob.size, &outcome);
-                let descriptor = blob.clone();
-                anyhow::Ok((
-                    i,
-                    BlobResult {
-                        descriptor,
-                        outcome,
-                    },
+    let destination = LayoutDestination::new(layout.clone());
+    let source = RemoteImage::resolved(
+        client.clone(),
+        reference,
+        plan.top.clone(),
+        plan.manifests.clone(),
+    );
+    let transfer = Transfer {
+        destination: &destination,
+        source: Arc::new(source),
+        reporter,
+        direction: Direction::Pull {
+            from: reference.name(),
+        },
+        jobs,
+    };
+    let blobs = if plan.children.is_empty() {
+        transfer.all(&plan.blobs).await?
+    } else {
+        // `--platform all`: each image is written as it arrives and only its blob list kept,
+        // so a huge index is never held whole; its blobs start as soon as it is known.
+        let destination = &destination;
+        let at_once = jobs.min(MANIFESTS_AT_ONCE);
+        let blobs = fetch_children(&client, reference, plan.children, at_once)
+            .and_then(|image| async move {
+                let blobs: Vec<Descriptor> = image.image()?.blobs().collect();
+                destination.put_manifest(&image, false).await?;
+                anyhow::Ok(futures_util::stream::iter(
+                    blobs.into_iter().map(anyhow::Ok),
                 ))
             })
-            .buffer_unordered(jobs.max(1))
-            .try_collect()
-            .await?;
-    // Finished in any order; reported in the images' order.
-    results.sort_by_key(|(i, _)| *i);
+            .try_flatten();
+        transfer.stream(blobs).await?
+    };
     // Manifests last, so an index never points at something missing.
-    for m in plan.manifests.iter().chain([&plan.top]) {
-        layout.put_blob_bytes(&m.bytes).await?;
+    for image in &plan.manifests {
+        destination.put_manifest(image, false).await?;
     }
+    destination.put_manifest(&plan.top, true).await?;
     // Before anything records the image: the blobs' renames must outlive a crash too.
     layout.sync_blobs().await;
     layout
-        .record_locations(plan.blobs.iter().map(|b| &b.digest), &reference.name())
+        .record_locations(
+            blobs.iter().map(|b| &b.descriptor.digest),
+            &reference.name(),
+        )
         .await?;
     Ok(PulledImage {
         top: plan.top,
         stored: plan.stored,
-        blobs: results.into_iter().map(|(_, r)| r).collect(),
+        blobs,
     })
 }
 
@@ -129,12 +125,7 @@ pub async fn resolve(
         let index = read_index(reference, &top)?;
         let wanted: Vec<&Descriptor> = match platform.wanted() {
             None => {
-                let mut seen = HashSet::new();
-                children = index
-                    .manifests
-                    .into_iter()
-                    .filter(|d| seen.insert(d.digest.clone()))
-                    .collect();
+                children = index.manifests;
                 vec![]
             }
             Some(wanted) => match platform::select(&index, wanted) {
@@ -205,20 +196,6 @@ pub(super) async fn get_image_manifest(
     Ok(m)
 }
 
-/// One image of `--platform all`: fetched, written to the destination at once, and only its
-/// blob list kept.
-async fn fetch_child(
-    client: &RegistryClient,
-    reference: &Reference,
-    child: &Descriptor,
-    layout: &Layout,
-) -> anyhow::Result<Vec<Descriptor>> {
-    let m = get_image_manifest(client, reference, child).await?;
-    let blobs = m.image()?.blobs().collect();
-    layout.put_blob_bytes(&m.bytes).await?;
-    Ok(blobs)
-}
-
 /// A single-platform image asked for with `--platform` must be for that platform, as with
 /// `docker pull --platform`: its config says which it is.
 async fn check_platform(
@@ -278,77 +255,3 @@ async fn check_platform(
 
 /// Image configs are a few KiB; one larger than this is not read into memory to check it.
 const CONFIG_LIMIT: u64 = 8 << 20;
-
-/// One blob, resumed across cut connections: each attempt continues where the file ends.
-async fn fetch_blob(
-    client: &RegistryClient,
-    repository: &str,
-    blob: &Descriptor,
-    layout: &Layout,
-    reporter: &dyn Reporter,
-) -> anyhow::Result<BlobOutcome> {
-    if layout.has_blob(&blob.digest).await == Some(blob.size) {
-        return Ok(BlobOutcome::AlreadyPresent);
-    }
-    reporter.blob_started(&blob.digest, blob.size);
-    let mut trust_partial = true;
-    loop {
-        let mut writer = layout.begin_blob(&blob.digest, Some(blob.size)).await?;
-        if !trust_partial {
-            writer.restart().await?;
-        }
-        let resumed_from = writer.offset();
-        reporter.blob_resumed_at(&blob.digest, resumed_from);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match stream_into(client, repository, &blob.digest, &mut writer, reporter).await {
-                Ok(()) => break,
-                Err(e) if attempt < BLOB_ATTEMPTS && is_cut(&e) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        match writer.commit().await {
-            Ok(_) if resumed_from > 0 => return Ok(BlobOutcome::Resumed { from: resumed_from }),
-            Ok(_) => return Ok(BlobOutcome::Downloaded),
-            // The bytes kept from an earlier run were bad (a crash can leave zeros behind):
-            // fetch the whole blob once more before blaming the registry.
-            Err(StoreError::DigestMismatch { .. }) if resumed_from > 0 && trust_partial => {
-                reporter.blob_reset(&blob.digest);
-                trust_partial = false;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-async fn stream_into(
-    client: &RegistryClient,
-    repository: &str,
-    digest: &Digest,
-    writer: &mut crate::store::BlobWriter,
-    reporter: &dyn Reporter,
-) -> anyhow::Result<()> {
-    let download = client.get_blob(repository, digest, writer.offset()).await?;
-    if download.offset != writer.offset() {
-        // The registry ignored our Range request: start the file over.
-        writer.restart().await?;
-        reporter.blob_reset(digest);
-    }
-    let mut body = download.response.bytes_stream();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(RegistryError::cut)?;
-        writer.write(&chunk).await?;
-        reporter.blob_progress(digest, chunk.len() as u64);
-    }
-    Ok(())
-}
-
-/// Only a cut body is resumed here: the client has already retried temporary request failures
-/// with backoff, and retrying those again would multiply the bound.
-fn is_cut(error: &anyhow::Error) -> bool {
-    error.chain().any(|c| {
-        c.downcast_ref::<RegistryError>()
-            .is_some_and(RegistryError::is_cut)
-    })
-}

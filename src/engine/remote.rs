@@ -3,15 +3,20 @@
 //! It only reads: manifests once, blobs as streams opened at an offset.
 
 use super::pull::{get_image_manifest, read_index};
-use crate::image::{self, BlobReader, RawManifest};
+use crate::image::source::cut;
+use crate::image::{self, BlobReader, Descriptor, RawManifest, WholeBlobInstead};
 use crate::reference::Reference;
-use crate::registry::RegistryClient;
+use crate::registry::{RegistryClient, RegistryError};
 use crate::types::Digest;
 use anyhow::Context;
 use futures_util::future::BoxFuture;
-use futures_util::TryStreamExt;
+use futures_util::{Stream, StreamExt, TryStreamExt};
 use std::collections::HashSet;
 use std::sync::Arc;
+
+/// Child manifests of an index fetched at once: one round trip for the platforms of most
+/// images, and at most this many manifests (each up to 4 MiB) in memory together.
+pub const MANIFESTS_AT_ONCE: usize = 8;
 
 pub struct RemoteImage {
     client: Arc<RegistryClient>,
@@ -34,10 +39,9 @@ impl RemoteImage {
         let mut children = Vec::new();
         if top.is_index() {
             let index = read_index(reference, &top)?;
-            let mut seen = HashSet::new();
-            for entry in index.manifests.iter().filter(|d| seen.insert(&d.digest)) {
-                children.push(get_image_manifest(&client, reference, entry).await?);
-            }
+            children = fetch_children(&client, reference, index.manifests, MANIFESTS_AT_ONCE)
+                .try_collect()
+                .await?;
         }
         Ok(RemoteImage {
             client,
@@ -46,6 +50,41 @@ impl RemoteImage {
             children,
         })
     }
+
+    /// The image `reference` names, its manifests already fetched: `top`, and for an index
+    /// the `children` a transfer covers (a pull's chosen platform, or none when the caller
+    /// streams them itself).
+    pub fn resolved(
+        client: Arc<RegistryClient>,
+        reference: &Reference,
+        top: RawManifest,
+        children: Vec<RawManifest>,
+    ) -> RemoteImage {
+        RemoteImage {
+            client,
+            repository: reference.repository().to_string(),
+            top,
+            children,
+        }
+    }
+}
+
+/// The images an index lists, each digest once, `at_once` fetched together, in the index's
+/// order; a nested index is refused.
+pub fn fetch_children<'a>(
+    client: &'a RegistryClient,
+    reference: &'a Reference,
+    entries: Vec<Descriptor>,
+    at_once: usize,
+) -> impl Stream<Item = anyhow::Result<RawManifest>> + 'a {
+    let mut seen = HashSet::new();
+    let entries: Vec<Descriptor> = entries
+        .into_iter()
+        .filter(|d| seen.insert(d.digest.clone()))
+        .collect();
+    futures_util::stream::iter(entries)
+        .map(move |entry| async move { get_image_manifest(client, reference, &entry).await })
+        .buffered(at_once.max(1))
 }
 
 impl image::Source for RemoteImage {
@@ -69,18 +108,17 @@ impl image::Source for RemoteImage {
                 .get_blob(&repository, &digest, offset)
                 .await
                 .map_err(std::io::Error::other)?;
-            if download.offset != offset {
-                // The registry ignored the Range request: these bytes start elsewhere.
-                return Err(std::io::Error::other(format!(
-                    "the registry sent {digest} from byte {} when asked from {offset}",
-                    download.offset
-                )));
-            }
+            // Whatever stops the body (a reset, the idle timeout) is a cut to resume from.
             let body = download
                 .response
                 .bytes_stream()
-                .map_err(std::io::Error::other);
-            Ok(Box::new(tokio_util::io::StreamReader::new(body)) as BlobReader)
+                .map_err(|e| cut(RegistryError::cut(e)));
+            let reader = Box::new(tokio_util::io::StreamReader::new(body)) as BlobReader;
+            if download.offset != offset {
+                // The registry ignored the Range request: its bytes start at 0.
+                return Err(WholeBlobInstead::error(offset, reader));
+            }
+            Ok(reader)
         })
     }
 }

@@ -1,4 +1,4 @@
-//! [`Destination`]: where a transfer writes an image (a registry today; copy needs no more).
+//! [`Destination`]: where a transfer writes an image (a registry, or an OCI layout).
 //! It answers what it already holds, takes blobs from a re-openable opener and manifests
 //! last; it decides how to write (requests, chunks, retries), never what to write.
 
@@ -21,6 +21,9 @@ pub trait BlobProgress: Send + Sync {
     fn restarted(&self);
     /// The write goes on from `offset`: what the destination kept of an interrupted attempt.
     fn resumed_at(&self, offset: u64);
+    /// The write goes on from `offset` bytes an earlier run left behind (a resumed download),
+    /// or from 0 again; the transfer reports a blob kept this way as resumed.
+    fn kept(&self, _offset: u64) {}
 }
 
 pub trait Destination: Send + Sync {

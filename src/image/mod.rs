@@ -13,4 +13,4 @@ pub use descriptor::Descriptor;
 pub use destination::{BlobProgress, Destination, OpenBlob};
 pub use manifest::{ImageIndex, ImageManifest, RawManifest};
 pub use platform::{Platform, PlatformChoice, PlatformError};
-pub use source::{BlobReader, Source};
+pub use source::{BlobReader, Source, WholeBlobInstead};

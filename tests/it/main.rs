@@ -12,6 +12,7 @@ mod interrupt;
 mod json_output;
 mod lifecycle;
 mod login;
+mod overlap;
 mod proxy_env;
 mod pull;
 mod push;

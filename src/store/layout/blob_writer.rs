@@ -19,6 +19,7 @@ use crate::store::{io_err, Result, StoreError};
 use crate::types::{Digest, DigestHasher};
 use std::io::{Read, Seek, Write};
 use std::path::PathBuf;
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::{mpsc, oneshot};
 
 /// How many bytes the async side gathers before waking the disk thread.
@@ -156,31 +157,46 @@ impl BlobWriter {
 
     /// Appends a chunk. Going past the expected size fails at once (and drops the partial).
     pub async fn write(&mut self, mut chunk: &[u8]) -> Result<()> {
-        let after = self.offset + chunk.len() as u64;
-        if let Some(size) = self.expected_size {
-            if after > size {
-                let _ = self.discard().await;
-                return Err(StoreError::SizeMismatch {
-                    digest: self.expected.clone(),
-                    expected: size,
-                    actual: after,
-                });
+        loop {
+            // A slice never fails to read.
+            let read = self.write_from(&mut chunk).await?;
+            if read.map_err(io_err(&self.partial))? == 0 {
+                return Ok(());
             }
+        }
+    }
+
+    /// Appends what one read of `reader` gives, read straight into the buffer that goes to
+    /// disk (no copy in between). `Ok(Ok(0))` at the end of the reader; the inner error is the
+    /// reader's own, the outer one the layout's. Going past the expected size fails at once.
+    pub async fn write_from(
+        &mut self,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+    ) -> Result<std::io::Result<usize>> {
+        if self.batch.len() == BATCH {
+            self.hand_over().await?;
+            self.batch = self.next_buffer().await?;
+        }
+        if self.batch.capacity() < BATCH {
+            self.batch.reserve_exact(BATCH - self.batch.len());
+        }
+        // Never more than the buffer has room for: a Vec read into grows otherwise.
+        let room = (BATCH - self.batch.len()) as u64;
+        let n = match (&mut *reader).take(room).read_buf(&mut self.batch).await {
+            Ok(n) => n,
+            Err(e) => return Ok(Err(e)),
+        };
+        let after = self.offset + n as u64;
+        if let Some(size) = self.expected_size.filter(|&size| after > size) {
+            let _ = self.discard().await;
+            return Err(StoreError::SizeMismatch {
+                digest: self.expected.clone(),
+                expected: size,
+                actual: after,
+            });
         }
         self.offset = after;
-        while !chunk.is_empty() {
-            if self.batch.capacity() < BATCH {
-                self.batch.reserve_exact(BATCH - self.batch.len());
-            }
-            let (now, rest) = chunk.split_at(chunk.len().min(BATCH - self.batch.len()));
-            self.batch.extend_from_slice(now);
-            chunk = rest;
-            if self.batch.len() == BATCH {
-                self.hand_over().await?;
-                self.batch = self.next_buffer().await?;
-            }
-        }
-        Ok(())
+        Ok(Ok(n))
     }
 
     /// Queues the bytes gathered so far for writing.
@@ -460,130 +476,5 @@ fn start_writeback(file: &std::fs::File, offset: u64, len: u64) {
 fn start_writeback(_: &std::fs::File, _: u64, _: u64) {}
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn verified_write_commits() {
-        let tmp = tempfile::tempdir().unwrap();
-        let l = Layout::create_or_open(tmp.path()).await.unwrap();
-        let data = vec![7u8; 300_000];
-        let d = Digest::of(&data);
-        let mut w = l.begin_blob(&d, Some(data.len() as u64)).await.unwrap();
-        assert_eq!(w.offset(), 0);
-        assert!(matches!(
-            l.begin_blob(&d, None).await,
-            Err(StoreError::BlobBusy(_))
-        ));
-        for chunk in data.chunks(65536) {
-            w.write(chunk).await.unwrap();
-        }
-        assert_eq!(w.commit().await.unwrap(), data.len() as u64);
-        assert_eq!(l.has_blob(&d).await, Some(data.len() as u64));
-        assert!(!tmp.path().join(".hoist/partial").join(d.hex()).exists());
-        // The claim is released once the writer is gone.
-        l.begin_blob(&d, None).await.unwrap().abort().await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn long_blobs_pass_through_many_buffers() {
-        let tmp = tempfile::tempdir().unwrap();
-        let l = Layout::create_or_open(tmp.path()).await.unwrap();
-        // Past the writeback step, in chunks that never line up with a buffer's end.
-        let len = WRITEBACK as usize + 3 * BATCH + 12_345;
-        let data: Vec<u8> = (0..len as u32).map(|i| (i % 253) as u8).collect();
-        let d = Digest::of(&data);
-        let cut = len / 2 + 777;
-        let mut w = l.begin_blob(&d, Some(len as u64)).await.unwrap();
-        for chunk in data[..cut].chunks(100_003) {
-            w.write(chunk).await.unwrap();
-        }
-        assert_eq!(w.offset(), cut as u64);
-        // Everything handed over is on disk once the writer is gone, buffered bytes included.
-        drop(w);
-        let parked = tmp.path().join(".hoist/partial").join(d.hex());
-        assert_eq!(std::fs::metadata(&parked).unwrap().len(), cut as u64);
-        let mut w = l.begin_blob(&d, Some(len as u64)).await.unwrap();
-        assert_eq!(w.offset(), cut as u64);
-        for chunk in data[cut..].chunks(2 * BATCH + 1) {
-            w.write(chunk).await.unwrap();
-        }
-        assert_eq!(w.commit().await.unwrap(), len as u64);
-        assert_eq!(std::fs::read(l.blob_path(&d)).unwrap(), data);
-    }
-
-    #[tokio::test]
-    async fn mismatch_leaves_nothing_behind() {
-        let tmp = tempfile::tempdir().unwrap();
-        let l = Layout::create_or_open(tmp.path()).await.unwrap();
-        let expected = Digest::of(b"right");
-        let mut w = l.begin_blob(&expected, None).await.unwrap();
-        w.write(b"wrong").await.unwrap();
-        let err = w.commit().await.unwrap_err();
-        let msg = err.to_string();
-        assert!(msg.contains(&expected.to_string()), "{msg}");
-        assert!(msg.contains(&Digest::of(b"wrong").to_string()), "{msg}");
-        assert!(matches!(err, StoreError::DigestMismatch { .. }));
-        assert_eq!(
-            std::fs::read_dir(tmp.path().join("blobs/sha256"))
-                .unwrap()
-                .count(),
-            0
-        );
-        assert_eq!(
-            std::fs::read_dir(tmp.path().join(".hoist/partial"))
-                .unwrap()
-                .count(),
-            0
-        );
-
-        // Too many bytes for the announced size fails on the write itself.
-        let mut w = l.begin_blob(&expected, Some(5)).await.unwrap();
-        w.write(b"righ").await.unwrap();
-        assert!(matches!(
-            w.write(b"tt").await,
-            Err(StoreError::SizeMismatch { .. })
-        ));
-        drop(w);
-        assert_eq!(
-            std::fs::read_dir(tmp.path().join(".hoist/partial"))
-                .unwrap()
-                .count(),
-            0
-        );
-    }
-
-    #[tokio::test]
-    async fn resumes_by_rehashing_then_appending() {
-        let tmp = tempfile::tempdir().unwrap();
-        let l = Layout::create_or_open(tmp.path()).await.unwrap();
-        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
-        let d = Digest::of(&data);
-        let mut w = l.begin_blob(&d, Some(data.len() as u64)).await.unwrap();
-        w.write(&data[..400_000]).await.unwrap();
-        drop(w); // interrupted: partial stays
-        let mut w = l.begin_blob(&d, Some(data.len() as u64)).await.unwrap();
-        assert_eq!(w.offset(), 400_000);
-        w.write(&data[400_000..]).await.unwrap();
-        w.commit().await.unwrap();
-        assert_eq!(std::fs::read(l.blob_path(&d)).unwrap(), data);
-
-        // A server that ignores Range: restart and take the whole body.
-        let d2 = Digest::of(b"hello world");
-        let mut w = l.begin_blob(&d2, None).await.unwrap();
-        w.write(b"hello").await.unwrap();
-        drop(w);
-        let mut w = l.begin_blob(&d2, None).await.unwrap();
-        assert_eq!(w.offset(), 5);
-        w.restart().await.unwrap();
-        assert_eq!(w.offset(), 0);
-        w.write(b"hello world").await.unwrap();
-        w.commit().await.unwrap();
-        assert_eq!(std::fs::read(l.blob_path(&d2)).unwrap(), b"hello world");
-
-        // A partial longer than the blob can be is thrown away.
-        std::fs::write(tmp.path().join(".hoist/partial").join(d2.hex()), [0u8; 20]).unwrap();
-        let w = l.begin_blob(&d2, Some(11)).await.unwrap();
-        assert_eq!(w.offset(), 0);
-    }
-}
+#[path = "blob_writer_tests.rs"]
+mod tests;
