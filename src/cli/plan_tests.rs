@@ -109,7 +109,7 @@ fn push_from_is_classified_in_the_plan() {
 fn a_missing_path_shaped_from_is_a_missing_file() {
     for from in [
         "./missing",
-        "../x",
+        "../no-such-dir-for-hoist/x",
         "/nope/x",
         "~/img",
         "missing.tar",
