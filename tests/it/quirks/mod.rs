@@ -3,3 +3,4 @@
 //! pull-through mirrors (real distribution proxies in front of real registries).
 
 mod head;
+mod rate_limit;
