@@ -4,3 +4,4 @@
 
 mod head;
 mod rate_limit;
+mod scopes;
