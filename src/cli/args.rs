@@ -141,6 +141,11 @@ pub struct PullArgs {
     /// Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest
     #[arg(long)]
     pub json: bool,
+
+    /// Pull REGISTRY's images through MIRROR first (repeatable, tried in order; replaces
+    /// registries.conf's mirrors for REGISTRY)
+    #[arg(long, value_name = "REGISTRY=MIRROR", value_parser = super::mirrors::mirror_arg)]
+    pub mirror: Vec<String>,
 }
 
 /// Upload an image from the local store, an OCI layout or an image tarball

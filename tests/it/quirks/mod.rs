@@ -3,5 +3,6 @@
 //! pull-through mirrors (real distribution proxies in front of real registries).
 
 mod head;
+mod mirrors;
 mod rate_limit;
 mod scopes;
