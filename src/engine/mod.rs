@@ -3,6 +3,7 @@
 //! [`report::Reporter`].
 
 pub mod destination;
+pub mod foreign;
 pub mod layout_destination;
 pub mod pull;
 pub mod push;

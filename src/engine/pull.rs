@@ -2,6 +2,7 @@
 //! one transfer loop (a [`RemoteImage`] into a [`LayoutDestination`]), verified as it arrives
 //! and resuming partial files; manifests go last, children before their index.
 
+use super::foreign::Foreign;
 use super::layout_destination::LayoutDestination;
 use super::remote::{fetch_children, RemoteImage, MANIFESTS_AT_ONCE};
 use super::report::{BlobResult, Reporter};
@@ -60,6 +61,7 @@ pub async fn fetch(
         plan.top.clone(),
         plan.manifests.clone(),
     );
+    let foreign = Foreign::new(reporter.clone());
     let transfer = Transfer {
         destination: &destination,
         source: Arc::new(source),
@@ -69,16 +71,22 @@ pub async fn fetch(
         },
         jobs,
     };
-    let blobs = if plan.children.is_empty() {
+    let mut blobs = if plan.children.is_empty() {
+        let images = match plan.top.is_index() {
+            true => plan.manifests.iter().collect(),
+            false => vec![&plan.top],
+        };
+        foreign.found(manifest::foreign_of(images)?);
         transfer.all(&plan.blobs).await?
     } else {
         // `--platform all`: each image is written as it arrives and only its blob list kept,
         // so a huge index is never held whole; its blobs start as soon as it is known.
-        let destination = &destination;
+        let (destination, foreign) = (&destination, &foreign);
         let at_once = jobs.min(MANIFESTS_AT_ONCE);
         let blobs = fetch_children(&client, reference, plan.children, at_once)
             .and_then(|image| async move {
                 let blobs: Vec<Descriptor> = image.image()?.blobs().collect();
+                foreign.found(image.image()?.foreign_layers());
                 destination.put_manifest(&image, false).await?;
                 anyhow::Ok(futures_util::stream::iter(
                     blobs.into_iter().map(anyhow::Ok),
@@ -87,6 +95,7 @@ pub async fn fetch(
             .try_flatten();
         transfer.stream(blobs).await?
     };
+    blobs.extend(foreign.skipped());
     // Manifests last, so an index never points at something missing.
     for image in &plan.manifests {
         destination.put_manifest(image, false).await?;

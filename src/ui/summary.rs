@@ -54,6 +54,7 @@ pub fn blob_summaries(blobs: &[BlobResult]) -> Vec<BlobSummary> {
                 BlobOutcome::Pushed => ("pushed", None, None),
                 BlobOutcome::Mounted { from } => ("mounted", None, Some(from.clone())),
                 BlobOutcome::AlreadyExists => ("already-exists", None, None),
+                BlobOutcome::SkippedForeign => ("skipped-foreign", None, None),
             };
             BlobSummary {
                 digest: blob.descriptor.digest.to_string(),

@@ -2,6 +2,7 @@
 //! HEAD refused, Docker Hub's pull limit, challenges naming stray scopes, foreign layers, and
 //! pull-through mirrors (real distribution proxies in front of real registries).
 
+mod foreign;
 mod head;
 mod mirrors;
 mod rate_limit;

@@ -96,6 +96,8 @@ fn config_yaml(dir: &Path, port: u16, mode: &Mode, tls: Option<&TlsOptions>) -> 
             );
         }
     }
+    // Foreign layers name their URLs; distribution accepts only those this allows.
+    y += "validation:\n  manifests:\n    urls:\n      allow:\n        - ^https?://\n";
     y
 }
 
