@@ -5,6 +5,7 @@
 pub mod destination;
 pub mod foreign;
 pub mod layout_destination;
+pub mod mirrors;
 pub mod pull;
 pub mod push;
 pub mod remote;

@@ -4,7 +4,8 @@
 
 use super::foreign::Foreign;
 use super::layout_destination::LayoutDestination;
-use super::remote::{fetch_children, RemoteImage, MANIFESTS_AT_ONCE};
+use super::mirrors::Endpoints;
+use super::remote::{fetch_children, MANIFESTS_AT_ONCE};
 use super::report::{BlobResult, Reporter};
 use super::transfer::{Direction, Transfer};
 use crate::image::platform::{self, Platform, PlatformChoice};
@@ -47,7 +48,7 @@ pub struct Plan {
 /// its manifests (children before the index), syncs the blobs and records where they live.
 /// Naming the image is left to the caller, after all of this.
 pub async fn fetch(
-    client: Arc<RegistryClient>,
+    from: &Endpoints,
     reference: &Reference,
     plan: Plan,
     layout: &Layout,
@@ -55,16 +56,11 @@ pub async fn fetch(
     reporter: Arc<dyn Reporter>,
 ) -> anyhow::Result<PulledImage> {
     let destination = LayoutDestination::new(layout.clone());
-    let source = RemoteImage::resolved(
-        client.clone(),
-        reference,
-        plan.top.clone(),
-        plan.manifests.clone(),
-    );
+    let source = from.source(plan.top.clone(), plan.manifests.clone());
     let foreign = Foreign::new(reporter.clone());
     let transfer = Transfer {
         destination: &destination,
-        source: Arc::new(source),
+        source,
         reporter,
         direction: Direction::Pull {
             from: reference.name(),
@@ -83,7 +79,8 @@ pub async fn fetch(
         // so a huge index is never held whole; its blobs start as soon as it is known.
         let (destination, foreign) = (&destination, &foreign);
         let at_once = jobs.min(MANIFESTS_AT_ONCE);
-        let blobs = fetch_children(&client, reference, plan.children, at_once)
+        let serving = from.serving();
+        let blobs = fetch_children(&serving.client, &serving.reference, plan.children, at_once)
             .and_then(|image| async move {
                 let blobs: Vec<Descriptor> = image.image()?.blobs().collect();
                 foreign.found(image.image()?.foreign_layers());
