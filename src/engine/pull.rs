@@ -123,7 +123,7 @@ pub async fn resolve(
     let top = client
         .get_manifest(repository, &reference.manifest_reference())
         .await
-        .with_context(|| format!("fetching the manifest of {}", reference.original()))?;
+        .with_context(|| format!("fetching the manifest of {}", reference))?;
     let mut manifests = Vec::new();
     let stored;
     let mut children = Vec::new();
@@ -138,7 +138,7 @@ pub async fn resolve(
                 Some(d) => vec![d],
                 None => bail!(
                     "{} has no image for {wanted}; it has: {} (choose one with --platform, or --platform all)",
-                    reference.original(),
+                    reference,
                     platform::platforms(&index).join(", ")
                 ),
             },
@@ -176,7 +176,7 @@ pub(super) fn read_index(reference: &Reference, top: &RawManifest) -> anyhow::Re
     if index.manifests.len() > MAX_INDEX_ENTRIES {
         bail!(
             "{}: the image index lists {} manifests, more than hoist accepts ({MAX_INDEX_ENTRIES})",
-            reference.original(),
+            reference,
             index.manifests.len()
         );
     }
@@ -192,12 +192,9 @@ pub(super) async fn get_image_manifest(
     let m = client
         .get_manifest(reference.repository(), &child.digest.to_string())
         .await
-        .with_context(|| format!("fetching {} of {}", child.digest, reference.original()))?;
+        .with_context(|| format!("fetching {} of {}", child.digest, reference))?;
     if m.is_index() {
-        bail!(
-            "{}: nested image indexes are not supported",
-            reference.original()
-        );
+        bail!("{}: nested image indexes are not supported", reference);
     }
     Ok(m)
 }
@@ -214,14 +211,14 @@ async fn check_platform(
     if config.size > CONFIG_LIMIT {
         bail!(
             "{}: the image config is {} bytes, too large to check its platform",
-            reference.original(),
+            reference,
             config.size
         );
     }
     let download = client
         .get_blob(reference.repository(), &config.digest, 0)
         .await
-        .with_context(|| format!("fetching the config of {}", reference.original()))?;
+        .with_context(|| format!("fetching the config of {}", reference))?;
     let mut body = download.response.bytes_stream();
     let mut bytes = Vec::new();
     // A config is small: one deadline for all of it, as for a manifest.
@@ -238,14 +235,14 @@ async fn check_platform(
     tokio::time::timeout(deadline, read).await.map_err(|_| {
         anyhow::anyhow!(
             "{}: the image config did not arrive within {} s",
-            reference.original(),
+            reference,
             deadline.as_secs()
         )
     })??;
     if Digest::of(&bytes) != config.digest {
         bail!(
             "{}: the image config does not match its digest {}",
-            reference.original(),
+            reference,
             config.digest
         );
     }
@@ -253,7 +250,7 @@ async fn check_platform(
     if !actual.matches(wanted) {
         bail!(
             "{} is a single-platform image for {actual}, not {wanted} (pull it without --platform to take it anyway)",
-            reference.original(),
+            reference,
         );
     }
     Ok(())

@@ -111,3 +111,18 @@ fn debug_shows_the_ratelimit_remaining_of_manifest_answers() {
         .unwrap_or_else(|| panic!("no manifest line in {err}"));
     assert!(line.ends_with("ratelimit-remaining: 76;w=21600"), "{line}");
 }
+
+/// Every message names the image in full, tag included, as `hoist pull alpine` must say
+/// `docker.io/library/alpine:latest`.
+#[test]
+fn messages_name_the_image_in_full() {
+    let sc = Scenario::open();
+    let out = sc.pull_to_store(&sc.reference("quirks/absent"), &[]);
+    assert_exit(&out, 1);
+    let full = sc.reference("quirks/absent:latest");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("fetching the manifest of {full}")),
+        "{err}"
+    );
+}
