@@ -301,7 +301,7 @@ _hoist() {
             return 0
             ;;
         hoist__subcmd__pull)
-            opts="-o -j -q -h --store --output --format --jobs --digest-file --json --mirror --platform --config --quiet --debug --insecure --certs-dir --help"
+            opts="-o -j -q -h --store --output --format --jobs --digest-file --json --mirror --foreign-layers --platform --config --quiet --debug --insecure --certs-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -373,6 +373,10 @@ _hoist() {
                     ;;
                 --mirror)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --foreign-layers)
+                    COMPREPLY=($(compgen -W "skip fetch" -- "${cur}"))
                     return 0
                     ;;
                 --platform)

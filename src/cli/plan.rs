@@ -82,6 +82,8 @@ pub struct PullPlan {
     pub config_dir: Option<ConfigDir>,
     /// Tried in order before the registry itself (`--mirror`, else registries.conf).
     pub mirrors: Vec<Mirror>,
+    /// `--foreign-layers fetch`: download foreign layers from their URLs.
+    pub fetch_foreign: bool,
 }
 
 /// Where a pull writes the image.
@@ -246,6 +248,7 @@ fn pull(
     let mirrors = mirrors::resolve(&args.mirror, &reference, env).map_err(usage)?;
     Ok(PullPlan {
         mirrors,
+        fetch_foreign: args.foreign_layers == super::args::ForeignLayers::Fetch,
         reference,
         platform,
         destination,

@@ -42,6 +42,7 @@ pub async fn run(settings: &Settings, args: PullPlan, tally: Arc<Tally>) -> anyh
         layout,
         args.jobs,
         progress.clone() as Arc<dyn Reporter>,
+        args.fetch_foreign,
     )
     .await;
     progress.finish();

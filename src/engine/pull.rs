@@ -54,10 +54,11 @@ pub async fn fetch(
     layout: &Layout,
     jobs: usize,
     reporter: Arc<dyn Reporter>,
+    fetch_foreign: bool,
 ) -> anyhow::Result<PulledImage> {
     let destination = LayoutDestination::new(layout.clone());
-    let source = from.source(plan.top.clone(), plan.manifests.clone());
-    let foreign = Foreign::new(reporter.clone());
+    let foreign = Foreign::new(reporter.clone(), fetch_foreign);
+    let source = foreign.source(from.source(plan.top.clone(), plan.manifests.clone()))?;
     let transfer = Transfer {
         destination: &destination,
         source,
@@ -72,8 +73,8 @@ pub async fn fetch(
             true => plan.manifests.iter().collect(),
             false => vec![&plan.top],
         };
-        foreign.found(manifest::foreign_of(images)?);
-        transfer.all(&plan.blobs).await?
+        let fetched = foreign.found(manifest::foreign_of(images)?);
+        transfer.all(&[plan.blobs, fetched].concat()).await?
     } else {
         // `--platform all`: each image is written as it arrives and only its blob list kept,
         // so a huge index is never held whole; its blobs start as soon as it is known.
@@ -82,8 +83,8 @@ pub async fn fetch(
         let serving = from.serving();
         let blobs = fetch_children(&serving.client, &serving.reference, plan.children, at_once)
             .and_then(|image| async move {
-                let blobs: Vec<Descriptor> = image.image()?.blobs().collect();
-                foreign.found(image.image()?.foreign_layers());
+                let mut blobs: Vec<Descriptor> = image.image()?.blobs().collect();
+                blobs.extend(foreign.found(image.image()?.foreign_layers()));
                 destination.put_manifest(&image, false).await?;
                 anyhow::Ok(futures_util::stream::iter(
                     blobs.into_iter().map(anyhow::Ok),
