@@ -6,6 +6,7 @@ use crate::credentials::CredentialSource;
 use crate::engine::destination::PullDestination;
 use crate::engine::mirrors::{Endpoint, Endpoints};
 use crate::engine::pull;
+use crate::engine::report::BlobOutcome;
 use crate::engine::report::Reporter;
 use crate::reference::Reference;
 use crate::registry::{RegistryClient, Scope};
@@ -62,6 +63,15 @@ pub async fn run(settings: &Settings, args: PullPlan, tally: Arc<Tally>) -> anyh
         }
         (from.serving().label(), served)
     });
+    let skipped = pulled
+        .blobs
+        .iter()
+        .filter(|b| b.outcome == BlobOutcome::SkippedForeign);
+    if is_archive && skipped.count() > 0 {
+        anyhow::bail!(
+            "{reference} has foreign layers, which a docker-archive must hold for docker load: pass --foreign-layers fetch (HTTPS, from their URLs), or write an OCI layout (--output DIR)"
+        );
+    }
     let name = reference.store_name();
     let place = destination.place().to_path_buf();
     let repo_tags = reference

@@ -143,6 +143,17 @@ fn fetched_foreign_layers_come_over_https_without_credentials() {
     let hex = layer.digest.trim_start_matches("sha256:");
     let stored = std::fs::read(out_dir.join("blobs/sha256").join(hex)).unwrap();
     assert_eq!(sha256_digest(&stored), layer.digest);
+    // A docker-archive with the fetched layer in it.
+    let tar = sc.env.scratch("tar").join("win.tar");
+    let out = sc.pull(&[
+        &sc.reference("quirks/winfetch:1"),
+        "--output",
+        path_str(&tar),
+        "--foreign-layers",
+        "fetch",
+    ]);
+    assert_exit(&out, 0);
+    assert!(tar.exists());
     // The same layer named by a plain-HTTP URL is not fetched.
     let (_, _) = with_foreign_layer(&sc, "quirks/winplain", Format::Oci, Some((&layer, &plain)));
     let out = sc.pull(&[
@@ -158,4 +169,19 @@ fn fetched_foreign_layers_come_over_https_without_credentials() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A docker-archive holds every layer `docker load` needs: with a foreign layer skipped, the
+/// pull says what to pass instead of writing a tarball that cannot load; with it fetched, the
+/// tarball is written.
+#[test]
+fn a_docker_archive_needs_its_foreign_layers_fetched() {
+    let sc = Scenario::open();
+    with_foreign_layer(&sc, "quirks/wintar", Format::Docker, None);
+    let tar = sc.env.scratch("out").join("win.tar");
+    let out = sc.pull(&[&sc.reference("quirks/wintar:1"), "--output", path_str(&tar)]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("--foreign-layers fetch"), "{err}");
+    assert!(!tar.exists());
 }
