@@ -103,6 +103,8 @@ Register-ArgumentCompleter -Native -CommandName 'hoist' -ScriptBlock {
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Most blobs to download at once [default: auto, up to 32]')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Most blobs to download at once [default: auto, up to 32]')
             [CompletionResult]::new('--digest-file', '--digest-file', [CompletionResultType]::ParameterName, 'Also write the manifest digest to this file')
+            [CompletionResult]::new('--mirror', '--mirror', [CompletionResultType]::ParameterName, 'Pull REGISTRY''s images through MIRROR first (repeatable, tried in order; replaces registries.conf''s mirrors for REGISTRY)')
+            [CompletionResult]::new('--foreign-layers', '--foreign-layers', [CompletionResultType]::ParameterName, 'Foreign (Windows) layers: skip them, keeping their descriptors, or fetch them from their URLs (HTTPS only, no credentials)')
             [CompletionResult]::new('--platform', '--platform', [CompletionResultType]::ParameterName, 'Platform to pick from a multi-platform image: os/arch[/variant], or "all"')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow plain HTTP and unverified TLS for this registry (repeatable)')

@@ -301,7 +301,7 @@ _hoist() {
             return 0
             ;;
         hoist__subcmd__pull)
-            opts="-o -j -q -h --store --output --format --jobs --digest-file --json --platform --config --quiet --debug --insecure --certs-dir --help"
+            opts="-o -j -q -h --store --output --format --jobs --digest-file --json --mirror --foreign-layers --platform --config --quiet --debug --insecure --certs-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,6 +369,14 @@ _hoist() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --mirror)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --foreign-layers)
+                    COMPREPLY=($(compgen -W "skip fetch" -- "${cur}"))
                     return 0
                     ;;
                 --platform)

@@ -95,6 +95,8 @@ set edit:completion:arg-completer[hoist] = {|@words|
             cand -j 'Most blobs to download at once [default: auto, up to 32]'
             cand --jobs 'Most blobs to download at once [default: auto, up to 32]'
             cand --digest-file 'Also write the manifest digest to this file'
+            cand --mirror 'Pull REGISTRY''s images through MIRROR first (repeatable, tried in order; replaces registries.conf''s mirrors for REGISTRY)'
+            cand --foreign-layers 'Foreign (Windows) layers: skip them, keeping their descriptors, or fetch them from their URLs (HTTPS only, no credentials)'
             cand --platform 'Platform to pick from a multi-platform image: os/arch[/variant], or "all"'
             cand --config 'Directory holding config.json (default: $DOCKER_CONFIG, then $HOME/.docker)'
             cand --insecure 'Allow plain HTTP and unverified TLS for this registry (repeatable)'

@@ -76,6 +76,9 @@ complete -c hoist -n "__fish_hoist_using_subcommand pull" -l format -d 'Format o
 docker-archive\t'A tarball for `docker load` and `skopeo copy docker-archive:`'"
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -s j -l jobs -d 'Most blobs to download at once [default: auto, up to 32]' -r
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -l digest-file -d 'Also write the manifest digest to this file' -r -F
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -l mirror -d 'Pull REGISTRY\'s images through MIRROR first (repeatable, tried in order; replaces registries.conf\'s mirrors for REGISTRY)' -r
+complete -c hoist -n "__fish_hoist_using_subcommand pull" -l foreign-layers -d 'Foreign (Windows) layers: skip them, keeping their descriptors, or fetch them from their URLs (HTTPS only, no credentials)' -r -f -a "skip\t'Keep the descriptor, leave the bytes at their URLs'
+fetch\t'Download from the descriptor\'s URLs'"
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -l platform -d 'Platform to pick from a multi-platform image: os/arch[/variant], or "all"' -r -f -a "all\t''
 linux/amd64\t''
 linux/arm64\t''

@@ -141,6 +141,25 @@ pub struct PullArgs {
     /// Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest
     #[arg(long)]
     pub json: bool,
+
+    /// Pull REGISTRY's images through MIRROR first (repeatable, tried in order; replaces
+    /// registries.conf's mirrors for REGISTRY)
+    #[arg(long, value_name = "REGISTRY=MIRROR", value_parser = super::mirrors::mirror_arg)]
+    pub mirror: Vec<String>,
+
+    /// Foreign (Windows) layers: skip them, keeping their descriptors, or fetch them from their
+    /// URLs (HTTPS only, no credentials)
+    #[arg(long, value_enum, value_name = "skip|fetch", default_value_t = ForeignLayers::Skip)]
+    #[arg(hide_possible_values = true)]
+    pub foreign_layers: ForeignLayers,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ForeignLayers {
+    /// Keep the descriptor, leave the bytes at their URLs
+    Skip,
+    /// Download from the descriptor's URLs
+    Fetch,
 }
 
 /// Upload an image from the local store, an OCI layout or an image tarball

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod guide;
+pub mod mirrors;
 mod network;
 pub mod plan;
 mod writable;

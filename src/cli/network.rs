@@ -99,8 +99,12 @@ impl NetworkSettings {
         if self.debug {
             let log: RequestLog = Arc::new(|r| {
                 let status = r.status.map_or("error".to_string(), |s| s.to_string());
+                // The pulls Docker Hub has left: what a CI log needs before the limit bites.
+                let remaining = r.ratelimit_remaining.as_deref().map_or(String::new(), |v| {
+                    format!(" ratelimit-remaining: {}", escape_control(v))
+                });
                 crate::ui::printer::to_stderr(format_args!(
-                    "debug: {} {} -> {status} ({} ms)",
+                    "debug: {} {} -> {status} ({} ms){remaining}",
                     r.method,
                     r.url,
                     r.elapsed.as_millis()

@@ -4,6 +4,7 @@
 //! Nothing here talks to a registry, prints, or reads the process environment itself.
 
 use super::args::{Cli, Command, LoginArgs, OutputFormat, PullArgs, PushArgs};
+use super::mirrors::{self, Mirror};
 use super::network::{NetworkSettings, SYSTEM_CERTS_DIR};
 use super::writable::{check_digest_file, check_output};
 use crate::config::{self, ConfigDir, ConfigDirSource, Environment};
@@ -79,6 +80,10 @@ pub struct PullPlan {
     pub json: bool,
     /// None: no config directory at all, so only the environment's credentials count.
     pub config_dir: Option<ConfigDir>,
+    /// Tried in order before the registry itself (`--mirror`, else registries.conf).
+    pub mirrors: Vec<Mirror>,
+    /// `--foreign-layers fetch`: download foreign layers from their URLs.
+    pub fetch_foreign: bool,
 }
 
 /// Where a pull writes the image.
@@ -130,13 +135,6 @@ impl Plan {
             }
         }
         certs_dirs.push(PathBuf::from(SYSTEM_CERTS_DIR));
-        let network = NetworkSettings::new(
-            &global.insecure,
-            certs_dirs,
-            env.timeout_scale.as_deref(),
-            global.quiet,
-            global.debug,
-        );
         let printer = Printer::new(global.quiet, global.debug);
         let command = match cli.command {
             Command::Login(args) => CommandPlan::Login(login(args, config_dir?)?),
@@ -149,6 +147,19 @@ impl Plan {
             Command::Completions(args) => CommandPlan::Completions(args.shell),
             Command::CompleteServers => CommandPlan::CompleteServers(config_dir.ok()),
         };
+        // A mirror registries.conf marks insecure is allowed plain HTTP like `--insecure`.
+        let mut insecure = global.insecure.clone();
+        if let CommandPlan::Pull(plan) = &command {
+            let mirrors = plan.mirrors.iter().filter(|m| m.insecure);
+            insecure.extend(mirrors.map(|m| m.reference.registry().to_string()));
+        }
+        let network = NetworkSettings::new(
+            &insecure,
+            certs_dirs,
+            env.timeout_scale.as_deref(),
+            global.quiet,
+            global.debug,
+        );
         Ok(Plan {
             settings: Settings {
                 printer,
@@ -234,7 +245,10 @@ fn pull(
     if let Some(file) = &args.digest_file {
         check_digest_file(file)?;
     }
+    let mirrors = mirrors::resolve(&args.mirror, &reference, env).map_err(usage)?;
     Ok(PullPlan {
+        mirrors,
+        fetch_foreign: args.foreign_layers == super::args::ForeignLayers::Fetch,
         reference,
         platform,
         destination,

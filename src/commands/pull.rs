@@ -2,9 +2,13 @@
 
 use super::transfer::TransferCredentials;
 use crate::cli::plan::{Destination, PullPlan, Settings};
+use crate::credentials::CredentialSource;
 use crate::engine::destination::PullDestination;
+use crate::engine::mirrors::{Endpoint, Endpoints};
 use crate::engine::pull;
+use crate::engine::report::BlobOutcome;
 use crate::engine::report::Reporter;
+use crate::reference::Reference;
 use crate::registry::{RegistryClient, Scope};
 use crate::ui::summary::blob_summaries;
 use crate::ui::{Progress, Tally, TransferSummary};
@@ -15,14 +19,15 @@ pub async fn run(settings: &Settings, args: PullPlan, tally: Arc<Tally>) -> anyh
     let (reference, platform) = (&args.reference, &args.platform);
     let printer = settings.printer;
     let credentials = TransferCredentials::load(args.config_dir.as_ref(), &settings.env, printer)?;
-    let client = Arc::new(RegistryClient::new(
-        reference.registry().clone(),
-        settings.client_options(reference.registry())?,
-        credentials,
-        vec![Scope::pull(reference.repository())],
-    )?);
+    let mut from = endpoints(settings, &args, credentials)?;
     printer.status(format!("Pulling {}", reference));
-    let plan = pull::resolve(&client, reference, platform).await?;
+    let plan = from.resolve(platform).await?;
+    if printer.debug && from.has_mirrors() {
+        printer.status(format!(
+            "debug: manifest of {reference} from {}",
+            from.serving().label()
+        ));
+    }
     let destination = match &args.destination {
         Destination::Store(dir) | Destination::Layout(dir) => PullDestination::layout(dir).await?,
         Destination::Archive(file) => PullDestination::docker_archive(file).await?,
@@ -32,16 +37,41 @@ pub async fn run(settings: &Settings, args: PullPlan, tally: Arc<Tally>) -> anyh
     tally.set_resume_dir(&layout.partial_dir());
     let progress = Arc::new(Progress::new(printer, tally.clone()));
     let pulled = pull::fetch(
-        client,
+        &from,
         reference,
         plan,
         layout,
         args.jobs,
         progress.clone() as Arc<dyn Reporter>,
+        args.fetch_foreign,
     )
     .await;
     progress.finish();
     let pulled = pulled?;
+    // Which source served what: only worth saying when there was a choice.
+    let sources = from.has_mirrors().then(|| {
+        let blobs = pulled.blobs.iter();
+        let served = blobs
+            .map(|b| from.served(&b.descriptor.digest))
+            .collect::<Vec<_>>();
+        if printer.debug {
+            for (blob, source) in pulled.blobs.iter().zip(&served) {
+                if let Some(source) = source {
+                    printer.status(format!("debug: {} from {source}", blob.descriptor.digest));
+                }
+            }
+        }
+        (from.serving().label(), served)
+    });
+    let skipped = pulled
+        .blobs
+        .iter()
+        .filter(|b| b.outcome == BlobOutcome::SkippedForeign);
+    if is_archive && skipped.count() > 0 {
+        anyhow::bail!(
+            "{reference} has foreign layers, which a docker-archive must hold for docker load: pass --foreign-layers fetch (HTTPS, from their URLs), or write an OCI layout (--output DIR)"
+        );
+    }
     let name = reference.store_name();
     let place = destination.place().to_path_buf();
     let repo_tags = reference
@@ -71,10 +101,48 @@ pub async fn run(settings: &Settings, args: PullPlan, tally: Arc<Tally>) -> anyh
             unchanged: None,
             blobs: blob_summaries(&pulled.blobs),
             digest,
+            source: None,
+        };
+        let summary = match sources {
+            Some((manifest, blobs)) => summary.with_sources(manifest, blobs),
+            None => summary,
         };
         printer.result(summary.to_json())?;
     } else {
         printer.result(digest)?;
     }
     Ok(())
+}
+
+/// Each mirror in order, then the registry: a client each, with credentials looked up under
+/// its own host. A mirror gets one retry: the next source is its retry.
+fn endpoints(
+    settings: &Settings,
+    args: &PullPlan,
+    credentials: Arc<dyn CredentialSource>,
+) -> anyhow::Result<Endpoints> {
+    let endpoint = |reference: &Reference, is_mirror: bool| -> anyhow::Result<Endpoint> {
+        let registry = reference.registry();
+        let mut options = settings.client_options(registry)?;
+        if is_mirror {
+            options.retries = options.retries.min(1);
+        }
+        let scopes = vec![Scope::pull(reference.repository())];
+        let client = RegistryClient::new(registry.clone(), options, credentials.clone(), scopes)?;
+        Ok(Endpoint {
+            client: Arc::new(client),
+            reference: reference.clone(),
+            is_mirror,
+        })
+    };
+    let mut list = Vec::new();
+    for mirror in &args.mirrors {
+        list.push(endpoint(&mirror.reference, true)?);
+    }
+    list.push(endpoint(&args.reference, false)?);
+    let printer = settings.printer;
+    Ok(Endpoints::new(
+        list,
+        Arc::new(move |line| printer.status(line)),
+    ))
 }

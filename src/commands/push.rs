@@ -66,6 +66,7 @@ pub async fn run(settings: &Settings, args: PushPlan, tally: Arc<Tally>) -> anyh
             unchanged: Some(pushed.unchanged),
             blobs: blob_summaries(&pushed.blobs),
             digest,
+            source: None,
         };
         printer.result(summary.to_json())?;
     } else {

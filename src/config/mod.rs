@@ -4,6 +4,7 @@
 pub mod docker_config;
 pub mod go_json;
 mod lock;
+pub mod registries_conf;
 
 pub use docker_config::{AuthEntry, DockerConfig};
 
@@ -28,6 +29,9 @@ pub struct Environment {
     pub xdg_data_home: Option<PathBuf>,
     /// The test suite's factor for every timeout (`HOIST_TEST_TIMEOUT_SCALE`).
     pub timeout_scale: Option<String>,
+    /// containers' registries.conf (mirrors): `CONTAINERS_REGISTRIES_CONF`, `XDG_CONFIG_HOME`.
+    pub containers_registries_conf: Option<PathBuf>,
+    pub xdg_config_home: Option<PathBuf>,
 }
 
 impl Environment {
@@ -50,6 +54,8 @@ impl Environment {
             hoist_store: path("HOIST_STORE"),
             xdg_data_home: path("XDG_DATA_HOME"),
             timeout_scale: text(crate::registry::timeouts::SCALE_ENV),
+            containers_registries_conf: path("CONTAINERS_REGISTRIES_CONF"),
+            xdg_config_home: path("XDG_CONFIG_HOME"),
         }
     }
 

@@ -3,7 +3,9 @@
 //! [`report::Reporter`].
 
 pub mod destination;
+pub mod foreign;
 pub mod layout_destination;
+pub mod mirrors;
 pub mod pull;
 pub mod push;
 pub mod remote;

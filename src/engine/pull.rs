@@ -2,8 +2,10 @@
 //! one transfer loop (a [`RemoteImage`] into a [`LayoutDestination`]), verified as it arrives
 //! and resuming partial files; manifests go last, children before their index.
 
+use super::foreign::Foreign;
 use super::layout_destination::LayoutDestination;
-use super::remote::{fetch_children, RemoteImage, MANIFESTS_AT_ONCE};
+use super::mirrors::Endpoints;
+use super::remote::{fetch_children, MANIFESTS_AT_ONCE};
 use super::report::{BlobResult, Reporter};
 use super::transfer::{Direction, Transfer};
 use crate::image::platform::{self, Platform, PlatformChoice};
@@ -46,39 +48,43 @@ pub struct Plan {
 /// its manifests (children before the index), syncs the blobs and records where they live.
 /// Naming the image is left to the caller, after all of this.
 pub async fn fetch(
-    client: Arc<RegistryClient>,
+    from: &Endpoints,
     reference: &Reference,
     plan: Plan,
     layout: &Layout,
     jobs: usize,
     reporter: Arc<dyn Reporter>,
+    fetch_foreign: bool,
 ) -> anyhow::Result<PulledImage> {
     let destination = LayoutDestination::new(layout.clone());
-    let source = RemoteImage::resolved(
-        client.clone(),
-        reference,
-        plan.top.clone(),
-        plan.manifests.clone(),
-    );
+    let foreign = Foreign::new(reporter.clone(), fetch_foreign);
+    let source = foreign.source(from.source(plan.top.clone(), plan.manifests.clone()))?;
     let transfer = Transfer {
         destination: &destination,
-        source: Arc::new(source),
+        source,
         reporter,
         direction: Direction::Pull {
             from: reference.name(),
         },
         jobs,
     };
-    let blobs = if plan.children.is_empty() {
-        transfer.all(&plan.blobs).await?
+    let mut blobs = if plan.children.is_empty() {
+        let images = match plan.top.is_index() {
+            true => plan.manifests.iter().collect(),
+            false => vec![&plan.top],
+        };
+        let fetched = foreign.found(manifest::foreign_of(images)?);
+        transfer.all(&[plan.blobs, fetched].concat()).await?
     } else {
         // `--platform all`: each image is written as it arrives and only its blob list kept,
         // so a huge index is never held whole; its blobs start as soon as it is known.
-        let destination = &destination;
+        let (destination, foreign) = (&destination, &foreign);
         let at_once = jobs.min(MANIFESTS_AT_ONCE);
-        let blobs = fetch_children(&client, reference, plan.children, at_once)
+        let serving = from.serving();
+        let blobs = fetch_children(&serving.client, &serving.reference, plan.children, at_once)
             .and_then(|image| async move {
-                let blobs: Vec<Descriptor> = image.image()?.blobs().collect();
+                let mut blobs: Vec<Descriptor> = image.image()?.blobs().collect();
+                blobs.extend(foreign.found(image.image()?.foreign_layers()));
                 destination.put_manifest(&image, false).await?;
                 anyhow::Ok(futures_util::stream::iter(
                     blobs.into_iter().map(anyhow::Ok),
@@ -87,6 +93,7 @@ pub async fn fetch(
             .try_flatten();
         transfer.stream(blobs).await?
     };
+    blobs.extend(foreign.skipped());
     // Manifests last, so an index never points at something missing.
     for image in &plan.manifests {
         destination.put_manifest(image, false).await?;
@@ -117,7 +124,7 @@ pub async fn resolve(
     let top = client
         .get_manifest(repository, &reference.manifest_reference())
         .await
-        .with_context(|| format!("fetching the manifest of {}", reference.original()))?;
+        .with_context(|| format!("fetching the manifest of {}", reference))?;
     let mut manifests = Vec::new();
     let stored;
     let mut children = Vec::new();
@@ -132,7 +139,7 @@ pub async fn resolve(
                 Some(d) => vec![d],
                 None => bail!(
                     "{} has no image for {wanted}; it has: {} (choose one with --platform, or --platform all)",
-                    reference.original(),
+                    reference,
                     platform::platforms(&index).join(", ")
                 ),
             },
@@ -170,7 +177,7 @@ pub(super) fn read_index(reference: &Reference, top: &RawManifest) -> anyhow::Re
     if index.manifests.len() > MAX_INDEX_ENTRIES {
         bail!(
             "{}: the image index lists {} manifests, more than hoist accepts ({MAX_INDEX_ENTRIES})",
-            reference.original(),
+            reference,
             index.manifests.len()
         );
     }
@@ -186,12 +193,9 @@ pub(super) async fn get_image_manifest(
     let m = client
         .get_manifest(reference.repository(), &child.digest.to_string())
         .await
-        .with_context(|| format!("fetching {} of {}", child.digest, reference.original()))?;
+        .with_context(|| format!("fetching {} of {}", child.digest, reference))?;
     if m.is_index() {
-        bail!(
-            "{}: nested image indexes are not supported",
-            reference.original()
-        );
+        bail!("{}: nested image indexes are not supported", reference);
     }
     Ok(m)
 }
@@ -208,14 +212,14 @@ async fn check_platform(
     if config.size > CONFIG_LIMIT {
         bail!(
             "{}: the image config is {} bytes, too large to check its platform",
-            reference.original(),
+            reference,
             config.size
         );
     }
     let download = client
         .get_blob(reference.repository(), &config.digest, 0)
         .await
-        .with_context(|| format!("fetching the config of {}", reference.original()))?;
+        .with_context(|| format!("fetching the config of {}", reference))?;
     let mut body = download.response.bytes_stream();
     let mut bytes = Vec::new();
     // A config is small: one deadline for all of it, as for a manifest.
@@ -232,14 +236,14 @@ async fn check_platform(
     tokio::time::timeout(deadline, read).await.map_err(|_| {
         anyhow::anyhow!(
             "{}: the image config did not arrive within {} s",
-            reference.original(),
+            reference,
             deadline.as_secs()
         )
     })??;
     if Digest::of(&bytes) != config.digest {
         bail!(
             "{}: the image config does not match its digest {}",
-            reference.original(),
+            reference,
             config.digest
         );
     }
@@ -247,7 +251,7 @@ async fn check_platform(
     if !actual.matches(wanted) {
         bail!(
             "{} is a single-platform image for {actual}, not {wanted} (pull it without --platform to take it anyway)",
-            reference.original(),
+            reference,
         );
     }
     Ok(())

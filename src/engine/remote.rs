@@ -35,7 +35,7 @@ impl RemoteImage {
         let top = client
             .get_manifest(&repository, &reference.manifest_reference())
             .await
-            .with_context(|| format!("fetching the manifest of {}", reference.original()))?;
+            .with_context(|| format!("fetching the manifest of {}", reference))?;
         let mut children = Vec::new();
         if top.is_index() {
             let index = read_index(reference, &top)?;

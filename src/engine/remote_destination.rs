@@ -236,7 +236,7 @@ impl image::Destination for RemoteDestination {
             self.client
                 .put_manifest(self.repository(), &tag, manifest)
                 .await
-                .with_context(|| format!("uploading the manifest of {}", self.reference.original()))
+                .with_context(|| format!("uploading the manifest of {}", self.reference))
         })
     }
 }

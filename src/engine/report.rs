@@ -18,6 +18,8 @@ pub enum BlobOutcome {
         from: String,
     },
     AlreadyExists,
+    /// A foreign layer, left at its `urls`: its descriptor stays in the manifest.
+    SkippedForeign,
 }
 
 /// One blob of a finished transfer and how it got where it needed to be.

@@ -37,6 +37,12 @@ impl Descriptor {
         }
     }
 
+    /// A foreign or non-distributable layer: it lives at its `urls`, not in the registry, so
+    /// no transfer asks a registry for it or uploads it.
+    pub fn is_foreign(&self) -> bool {
+        super::media::is_foreign_layer(&self.media_type)
+    }
+
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.annotations.get(key).map(String::as_str)
     }

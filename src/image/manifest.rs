@@ -75,10 +75,35 @@ impl RawManifest {
 }
 
 impl ImageManifest {
-    /// The config, then the layers.
+    /// The config, then the layers a registry holds: foreign layers live at their `urls`
+    /// (see [`Descriptor::is_foreign`]) and are not among them.
     pub fn blobs(self) -> impl Iterator<Item = Descriptor> {
-        std::iter::once(self.config).chain(self.layers)
+        let layers = self.layers.into_iter().filter(|l| !l.is_foreign());
+        std::iter::once(self.config).chain(layers)
     }
+
+    /// The foreign layers, whose descriptors stay in the manifest but whose bytes live at
+    /// their `urls`.
+    pub fn foreign_layers(self) -> impl Iterator<Item = Descriptor> {
+        self.layers.into_iter().filter(Descriptor::is_foreign)
+    }
+}
+
+/// Every foreign layer of `images`, once each.
+pub fn foreign_of<'a>(
+    images: impl IntoIterator<Item = &'a RawManifest>,
+) -> Result<Vec<Descriptor>, ManifestError> {
+    let mut seen = HashSet::new();
+    let mut found = Vec::new();
+    for image in images {
+        found.extend(
+            image
+                .image()?
+                .foreign_layers()
+                .filter(|l| seen.insert(l.digest.clone())),
+        );
+    }
+    Ok(found)
 }
 
 /// Every blob `images` need, config and layers, once each in first-seen order.

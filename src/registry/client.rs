@@ -215,7 +215,12 @@ impl RegistryClient {
                     if error::is_temporary_status(response.status())
                         && attempt < self.transport.options.retries =>
                 {
-                    error::from_response(method.as_str(), response).await
+                    // A limit that asks for a longer wait than hoist gives is not retried.
+                    let e = error::from_response(method.as_str(), response).await;
+                    if !e.is_temporary() {
+                        return Err(e);
+                    }
+                    e
                 }
                 Ok(response) => return Ok(response),
                 Err(e) if e.is_temporary() && attempt < self.transport.options.retries => e,

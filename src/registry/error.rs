@@ -1,6 +1,7 @@
 //! One error type for everything that goes wrong talking to a registry: which request, what
 //! status, the registry's own `errors[]` envelope, and whether trying again could help.
 
+use super::rate_limit::RateLimit;
 use crate::types::escape_control;
 use reqwest::StatusCode;
 use std::fmt;
@@ -25,6 +26,15 @@ pub enum RegistryError {
         status: StatusCode,
         errors: Vec<RegistryErrorInfo>,
         retry_after: Option<std::time::Duration>,
+    },
+    /// 429 with a wait longer than hoist gives, or a spent quota: retrying would only spend
+    /// more of it (Docker Hub's pull limit).
+    #[error("{method} {url}: 429 Too Many Requests{}: {limit}", describe(.errors))]
+    RateLimited {
+        method: String,
+        url: String,
+        errors: Vec<RegistryErrorInfo>,
+        limit: Box<RateLimit>,
     },
     /// No answer at all: DNS, connect, TLS, reset. The cause chain says which. Build it with
     /// [`RegistryError::transport`]: `source` must not carry the URL (reqwest prints it whole).
@@ -173,6 +183,7 @@ impl RegistryError {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             RegistryError::Status { status, .. } => Some(*status),
+            RegistryError::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
             RegistryError::Transport { source, .. } => source.status(),
             _ => None,
         }
@@ -382,6 +393,9 @@ pub async fn from_response(method: &str, response: reqwest::Response) -> Registr
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
+    let limited = (status == StatusCode::TOO_MANY_REQUESTS)
+        .then(|| RateLimit::exceeded(response.headers(), std::time::SystemTime::now()))
+        .flatten();
     let from_challenge = challenge_error(response.headers());
     let body = read_limited(response, 64 * 1024).await;
     #[derive(serde::Deserialize)]
@@ -393,6 +407,14 @@ pub async fn from_response(method: &str, response: reqwest::Response) -> Registr
         .map(|e| e.errors)
         .unwrap_or_default();
     errors.extend(from_challenge);
+    if let Some(limit) = limited {
+        return RegistryError::RateLimited {
+            method: method.to_string(),
+            url,
+            errors,
+            limit: Box::new(limit),
+        };
+    }
     RegistryError::Status {
         method: method.to_string(),
         url,
@@ -408,6 +430,12 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// `Retry-After` (RFC 9110 §10.2.3): delta-seconds or an HTTP-date, clamped to
 /// [`MAX_RETRY_AFTER`]; a date in the past means now. Anything else is ignored.
 pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    Some(requested_wait(value, now)?.min(MAX_RETRY_AFTER))
+}
+
+/// The wait `Retry-After` asks for, unclamped (saturating): a long one is not waited for but
+/// reported (see [`super::rate_limit`]).
+pub fn requested_wait(value: &str, now: std::time::SystemTime) -> Option<Duration> {
     let value = value.trim();
     let wait = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         // All digits but too long for a u64 is still "a long time".
@@ -416,7 +444,7 @@ pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Dura
         let at = httpdate::parse_http_date(value).ok()?;
         at.duration_since(now).unwrap_or(Duration::ZERO)
     };
-    Some(wait.min(MAX_RETRY_AFTER))
+    Some(wait)
 }
 
 /// Why a 401's challenge says the request was refused (RFC 6750 §3.1: `error=` with

@@ -8,6 +8,7 @@ pub mod blobs;
 pub mod client;
 pub mod error;
 pub mod manifests;
+pub mod rate_limit;
 pub mod timeouts;
 pub(crate) mod transport;
 pub mod trust;

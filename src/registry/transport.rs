@@ -27,6 +27,8 @@ pub struct RequestRecord {
     pub url: String,
     pub status: Option<u16>,
     pub elapsed: Duration,
+    /// Docker Hub's `ratelimit-remaining` (`76;w=21600`), as sent: pulls left in the window.
+    pub ratelimit_remaining: Option<String>,
 }
 
 pub type RequestLog = Arc<dyn Fn(&RequestRecord) + Send + Sync>;
@@ -224,12 +226,19 @@ impl Transport {
             work,
         )
         .await;
-        self.record(
-            &method,
-            &RedactedUrl(url).to_string(),
-            result.as_ref().ok().map(|r| r.status().as_u16()),
-            started,
-        );
+        if let Some(log) = &self.options.log {
+            let response = result.as_ref().ok();
+            log(&RequestRecord {
+                method: method.clone(),
+                url: RedactedUrl(url).to_string(),
+                status: response.map(|r| r.status().as_u16()),
+                elapsed: started.elapsed(),
+                ratelimit_remaining: response
+                    .and_then(|r| r.headers().get("ratelimit-remaining"))
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.chars().take(80).collect()),
+            });
+        }
         result
     }
 
@@ -288,6 +297,7 @@ impl Transport {
                 url: url.to_string(),
                 status,
                 elapsed: started.elapsed(),
+                ratelimit_remaining: None,
             });
         }
     }

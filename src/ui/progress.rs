@@ -193,6 +193,10 @@ pub fn describe(outcome: &BlobOutcome) -> String {
         BlobOutcome::Pushed => "Pushed".into(),
         BlobOutcome::Mounted { from } => format!("Mounted from {from}"),
         BlobOutcome::AlreadyExists => "Layer already exists".into(),
+        BlobOutcome::SkippedForeign => {
+            "Skipped foreign layer: it lives at its URLs (--foreign-layers fetch downloads it)"
+                .into()
+        }
     }
 }
 

@@ -26,6 +26,20 @@ pub struct TransferSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unchanged: Option<bool>,
     pub blobs: Vec<BlobSummary>,
+    /// Pull through mirrors: the `host[:port]` that served the manifest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl TransferSummary {
+    /// Names the source of the manifest and of each blob (`None` for one not transferred).
+    pub fn with_sources(mut self, manifest: String, blobs: Vec<Option<String>>) -> Self {
+        self.source = Some(manifest);
+        for (blob, source) in self.blobs.iter_mut().zip(blobs) {
+            blob.source = source;
+        }
+        self
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, Serialize)]
@@ -39,6 +53,9 @@ pub struct BlobSummary {
     pub resumed_from: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mounted_from: Option<String>,
+    /// Pull through mirrors: the `host[:port]` whose bytes were written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// The blobs of a finished transfer in the engine's order, each with how it got there: read
@@ -54,6 +71,7 @@ pub fn blob_summaries(blobs: &[BlobResult]) -> Vec<BlobSummary> {
                 BlobOutcome::Pushed => ("pushed", None, None),
                 BlobOutcome::Mounted { from } => ("mounted", None, Some(from.clone())),
                 BlobOutcome::AlreadyExists => ("already-exists", None, None),
+                BlobOutcome::SkippedForeign => ("skipped-foreign", None, None),
             };
             BlobSummary {
                 digest: blob.descriptor.digest.to_string(),
@@ -61,6 +79,7 @@ pub fn blob_summaries(blobs: &[BlobResult]) -> Vec<BlobSummary> {
                 outcome: word,
                 resumed_from,
                 mounted_from,
+                source: None,
             }
         })
         .collect()
@@ -105,6 +124,7 @@ mod tests {
             format: None,
             unchanged: Some(false),
             blobs: blob_summaries(&blobs),
+            source: None,
         };
         let json: serde_json::Value = serde_json::from_str(&summary.to_json()).unwrap();
         assert_eq!(json["reference"], "example.com/team/app:1");

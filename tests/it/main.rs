@@ -17,6 +17,7 @@ mod proxy_env;
 mod pull;
 mod push;
 mod push_faults;
+mod quirks;
 mod readme;
 mod restricted;
 mod secrets;

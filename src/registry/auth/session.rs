@@ -1,7 +1,8 @@
 //! One registry's authentication state: what `/v2/` asked for, the credential (looked up once,
-//! when a challenge first arrives), and the token for the scopes this client needs, renewed
-//! before it expires and once on a 401. It sends nothing itself but token requests, through
-//! the [`Transport`]; it never reads files (the credential source does).
+//! when a challenge first arrives), and the token for the scopes this operation needs, kept
+//! with the scopes it was issued for, renewed before it expires and once on a 401. A token
+//! request names only the operation's scopes: never one a challenge lifted from elsewhere.
+//! It sends nothing itself but token requests, through the [`Transport`]; it reads no files.
 
 use super::challenge::{unsupported_challenge, Challenge};
 use super::scope::{self, Scope};
@@ -28,6 +29,8 @@ enum AuthState {
         token: Secret,
         expires: Instant,
         challenge: Challenge,
+        /// What the token was issued for: a request needing other scopes gets a new one.
+        scopes: Vec<Scope>,
     },
 }
 
@@ -101,8 +104,13 @@ impl Session {
             let due = match &state.auth {
                 Some(AuthState::Challenged(challenge)) => Some(challenge.clone()),
                 Some(AuthState::Bearer {
-                    expires, challenge, ..
-                }) if Instant::now() >= *expires => Some(challenge.clone()),
+                    expires,
+                    challenge,
+                    scopes,
+                    ..
+                }) if Instant::now() >= *expires || *scopes != state.scopes => {
+                    Some(challenge.clone())
+                }
                 _ => None,
             };
             if let Some(challenge) = due {
@@ -141,7 +149,10 @@ impl Session {
     }
 
     /// Answers the registry's 401 to a request sent with token `generation`: once for all
-    /// the requests that met it concurrently.
+    /// the requests that met it concurrently. The challenge's scopes are added only when it
+    /// says the token lacked them (`insufficient_scope`): it was the answer to this very
+    /// request. Any other challenge's `scope` (GHCR's `/v2/` names a placeholder repository)
+    /// is not this operation's and is never asked for.
     pub(crate) async fn reauthenticate(
         &self,
         transport: &Transport,
@@ -156,6 +167,11 @@ impl Session {
             .await?;
         let mut state = self.state.lock().await;
         if state.generation == generation {
+            if challenge.param("error") == Some("insufficient_scope") {
+                let needed = challenge.param("scope").map(scope::parse_list);
+                let merged = state.scopes.drain(..).chain(needed.unwrap_or_default());
+                state.scopes = scope::merge(merged);
+            }
             self.answer(transport, &mut state, challenge, credential)
                 .await?;
         }
@@ -201,9 +217,6 @@ impl Session {
         challenge: Challenge,
         credential: Option<Credential>,
     ) -> Result<(), RegistryError> {
-        if let Some(extra) = challenge.param("scope") {
-            state.scopes = scope::merge(state.scopes.drain(..).chain(scope::parse_list(extra)));
-        }
         state.generation += 1;
         if challenge.is_basic() {
             let Some(Credential::Basic { username, password }) = &credential else {
@@ -257,6 +270,7 @@ impl Session {
                 .checked_add(token.lifetime.saturating_sub(margin))
                 .unwrap_or(now),
             challenge,
+            scopes: state.scopes.clone(),
         });
         Ok(())
     }

@@ -108,6 +108,13 @@ pub enum Fault {
     /// Forward a `Range: bytes=N-` request as `bytes=N/2-`: the registry answers 206 with a
     /// body (and `Content-Range`) starting before where the client asked.
     WrongRangeStart,
+    /// Forward, then remove the response headers named in `drop` and set those in `set`: a
+    /// registry that sends no digest, Docker Hub's ratelimit headers, a challenge that names
+    /// another repository's scope.
+    Headers {
+        drop: Vec<String>,
+        set: Vec<(String, String)>,
+    },
     /// Answer without forwarding.
     Status {
         status: u16,
@@ -122,6 +129,23 @@ impl Fault {
             status,
             headers: vec![],
             body: String::new(),
+        }
+    }
+    /// Forward without the response header `name`.
+    pub fn drop_header(name: &str) -> Fault {
+        Fault::Headers {
+            drop: vec![name.to_string()],
+            set: vec![],
+        }
+    }
+    /// Forward with the response headers `set` replacing any of the same names.
+    pub fn set_headers(set: &[(&str, &str)]) -> Fault {
+        Fault::Headers {
+            drop: vec![],
+            set: set
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         }
     }
     /// 429 with `Retry-After: secs`.

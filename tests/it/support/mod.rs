@@ -7,6 +7,7 @@ pub mod forward_proxy;
 pub mod images;
 pub mod issuer_config;
 pub mod layout;
+pub mod mirror;
 pub mod proxy;
 pub mod registry;
 pub mod scenario;

@@ -234,6 +234,7 @@ fn fault_name(f: &Fault) -> String {
         Fault::HoldRequest => "hold-request".into(),
         Fault::Trickle(d) => format!("trickle {d:?}"),
         Fault::WrongRangeStart => "wrong-range-start".into(),
+        Fault::Headers { .. } => "headers".into(),
         Fault::Status { status, .. } => format!("status {status}"),
     }
 }
@@ -388,6 +389,18 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         }
     }
     set_status(parts.status.as_u16());
+    if let Some(Fault::Headers { drop, set }) = &fault {
+        for name in drop {
+            parts.headers.remove(name.as_str());
+        }
+        for (name, value) in set {
+            let name = hyper::header::HeaderName::from_bytes(name.as_bytes());
+            let value = value.parse().map_err(std::io::Error::other)?;
+            parts
+                .headers
+                .insert(name.map_err(std::io::Error::other)?, value);
+        }
+    }
     match fault {
         Some(Fault::DropResponse) => return Err(err("proxy: response dropped by fault injection")),
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,

@@ -17,6 +17,13 @@ pub enum Mode<'a> {
     /// Users and plain passwords, stored bcrypt-hashed.
     Htpasswd(&'a [(&'a str, &'a str)]),
     Token(&'a TokenIssuer),
+    /// A pull-through cache (distribution's proxy mode) of the registry at `remote_url`,
+    /// which it logs in to as `upstream_user`; the cache itself asks its own `users`, if any.
+    PullThrough {
+        remote_url: &'a str,
+        upstream_user: Option<(&'a str, &'a str)>,
+        users: &'a [(&'a str, &'a str)],
+    },
 }
 
 /// TLS serving options; combinable with any [`Mode`].
@@ -65,17 +72,19 @@ fn config_yaml(dir: &Path, port: u16, mode: &Mode, tls: Option<&TlsOptions>) -> 
     }
     match mode {
         Mode::Open => {}
-        Mode::Htpasswd(users) => {
-            let file = dir.join("htpasswd");
-            for (user, password) in users.iter() {
-                crate::support::secrets_log::record_secret(Some(user), password);
+        Mode::Htpasswd(users) => y += &htpasswd_auth(dir, users),
+        Mode::PullThrough {
+            remote_url,
+            upstream_user,
+            users,
+        } => {
+            y += &format!("proxy:\n  remoteurl: {remote_url}\n");
+            if let Some((user, password)) = upstream_user {
+                y += &format!("  username: {user}\n  password: {password}\n");
             }
-            let body: String = users.iter().map(|(u, p)| htpasswd_line(u, p)).collect();
-            std::fs::write(&file, body).unwrap();
-            y += &format!(
-                "auth:\n  htpasswd:\n    realm: hoist-test-realm\n    path: {}\n",
-                file.display()
-            );
+            if !users.is_empty() {
+                y += &htpasswd_auth(dir, users);
+            }
         }
         Mode::Token(issuer) => {
             y += &format!(
@@ -87,7 +96,23 @@ fn config_yaml(dir: &Path, port: u16, mode: &Mode, tls: Option<&TlsOptions>) -> 
             );
         }
     }
+    // Foreign layers name their URLs; distribution accepts only those this allows.
+    y += "validation:\n  manifests:\n    urls:\n      allow:\n        - ^https?://\n";
     y
+}
+
+/// The `auth: htpasswd` section for `users`, their file written beside the config.
+fn htpasswd_auth(dir: &Path, users: &[(&str, &str)]) -> String {
+    let file = dir.join("htpasswd");
+    for (user, password) in users.iter() {
+        crate::support::secrets_log::record_secret(Some(user), password);
+    }
+    let body: String = users.iter().map(|(u, p)| htpasswd_line(u, p)).collect();
+    std::fs::write(&file, body).unwrap();
+    format!(
+        "auth:\n  htpasswd:\n    realm: hoist-test-realm\n    path: {}\n",
+        file.display()
+    )
 }
 
 enum Outcome {
