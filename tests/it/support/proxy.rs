@@ -52,6 +52,8 @@ struct State {
     latency: Duration,
     /// Like nginx's `client_max_body_size`: larger request bodies are answered 413.
     body_limit: Option<u64>,
+    /// Tag lists are paged here (see tag_pages.rs), as registries newer than 2.8 do.
+    page_tags: bool,
     faults: Vec<(Match, Fault, usize)>,
     /// Requests of each kind being handled now (until their response headers), and the most
     /// ever at once.
@@ -162,6 +164,11 @@ impl Proxy {
     /// 413 without reaching the registry, as nginx does past its `client_max_body_size`.
     pub fn set_body_limit(&self, limit: u64) {
         self.state.lock().unwrap().body_limit = Some(limit);
+    }
+
+    /// From now on, tag lists honour `n` and `last` and link to their next page.
+    pub fn page_tags(&self) {
+        self.state.lock().unwrap().page_tags = true;
     }
 
     /// Applies `fault` to the next matching request.
@@ -400,6 +407,24 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
                 .headers
                 .insert(name.map_err(std::io::Error::other)?, value);
         }
+    }
+    let page_tags = ctx.state.lock().unwrap().page_tags;
+    if page_tags && kind == Kind::Tags && method == "GET" && parts.status == 200 {
+        let body = body
+            .collect()
+            .await
+            .map_err(std::io::Error::other)?
+            .to_bytes();
+        let (p, q) = path.split_once('?').unwrap_or((&path, ""));
+        let (body, link) = super::tag_pages::page(&body, p, q);
+        parts.headers.remove("content-length");
+        if let Some(link) = link {
+            parts
+                .headers
+                .insert("link", link.parse().map_err(std::io::Error::other)?);
+        }
+        let body = Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed();
+        return Ok(Response::from_parts(parts, body));
     }
     match fault {
         Some(Fault::DropResponse) => return Err(err("proxy: response dropped by fault injection")),
