@@ -5,6 +5,7 @@ mod copy;
 mod copy_faults;
 mod engine_copy;
 mod inspect;
+mod referrers;
 
 mod tag;
 mod tags;
