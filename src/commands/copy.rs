@@ -6,7 +6,8 @@ use super::transfer::TransferCredentials;
 use crate::cli::plan::{CopyPlan, Settings};
 use crate::engine::copy::{self, CopyRequest};
 use crate::engine::referrers;
-use crate::registry::{RegistryClient, Scope};
+use crate::reference::Reference;
+use crate::registry::{RegistryClient, RegistryError, Scope};
 use crate::ui::promote::CopySummary;
 use crate::ui::summary::blob_summaries;
 use crate::ui::{Progress, Tally, TransferSummary};
@@ -51,7 +52,7 @@ pub async fn run(settings: &Settings, plan: CopyPlan, tally: Arc<Tally>) -> anyh
     let progress = Arc::new(Progress::new(printer, tally));
     let copied = copy::copy(from.clone(), to.clone(), &request, progress.clone()).await;
     progress.finish();
-    let copied = copied.map_err(|e| explain(e, destination))?;
+    let copied = copied.map_err(|e| explain_copy(e, source, destination))?;
     let mut referrers_copied = Vec::new();
     if plan.referrers {
         let subject = &copied.pushed.digest;
@@ -85,8 +86,8 @@ pub async fn run(settings: &Settings, plan: CopyPlan, tally: Arc<Tally>) -> anyh
         printer.status(format!("Tagged {}:{tag}", destination.name()));
     }
     if plan.json {
-        let summary = CopySummary {
-            transfer: TransferSummary {
+        let summary = CopySummary::new(
+            TransferSummary {
                 reference: destination.store_name(),
                 media_type: pushed.media_type.clone(),
                 platform_digest: None,
@@ -98,17 +99,50 @@ pub async fn run(settings: &Settings, plan: CopyPlan, tally: Arc<Tally>) -> anyh
                 // The copy's own `source` (the whole reference) stands in its place.
                 source: None,
             },
-            source: source.to_string(),
-            tags: plan.tags.clone(),
-            index_digest: copied.index_digest.as_ref().map(|d| d.to_string()),
-            referrers: referrers_copied
+            source.to_string(),
+            plan.tags.clone(),
+            copied.index_digest.as_ref().map(|d| d.to_string()),
+            referrers_copied
                 .iter()
                 .map(|r| (r.digest.to_string(), r.kind.as_str()))
                 .collect(),
-        };
+        );
         printer.result(summary.to_json())?;
     } else {
         printer.result(digest)?;
     }
     Ok(())
+}
+
+/// A refusal from the source says what to check there; one from the destination gets push's
+/// hint. The request's URL tells the sides apart (host, then repository).
+fn explain_copy(
+    error: anyhow::Error,
+    source: &Reference,
+    destination: &Reference,
+) -> anyhow::Error {
+    let url = error
+        .chain()
+        .find_map(|c| match c.downcast_ref::<RegistryError>() {
+            Some(RegistryError::Status { url, status, .. })
+                if [401, 403].contains(&status.as_u16()) =>
+            {
+                Some(url.clone())
+            }
+            _ => None,
+        });
+    let names = |r: &Reference| {
+        url.as_deref().is_some_and(|u| {
+            u.contains(&format!("//{}/", r.registry().api_host()))
+                && u.contains(&format!("/v2/{}/", r.repository()))
+        })
+    };
+    if names(source) && !names(destination) {
+        return error.context(format!(
+            "you may not pull {}; check the name, or run: hoist login {}",
+            source.name(),
+            source.registry()
+        ));
+    }
+    explain(error, destination)
 }

@@ -38,6 +38,28 @@ fn referrers<S: serde::Serializer>(
 }
 
 impl CopySummary {
+    /// A copy's blobs are `copied`, not `pushed`: bytes went from one registry to the other.
+    pub fn new(
+        mut transfer: TransferSummary,
+        source: String,
+        tags: Vec<String>,
+        index_digest: Option<String>,
+        referrers: Vec<(String, &'static str)>,
+    ) -> CopySummary {
+        for blob in &mut transfer.blobs {
+            if blob.outcome == "pushed" {
+                blob.outcome = "copied";
+            }
+        }
+        CopySummary {
+            transfer,
+            source,
+            tags,
+            index_digest,
+            referrers,
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("plain data serializes")
     }

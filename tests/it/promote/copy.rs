@@ -34,7 +34,7 @@ fn copy_between_a_basic_and_a_token_registry_keeps_the_index_digest_and_tags() {
         expected,
         "a config each and their layers: {json}"
     );
-    assert!(blobs.iter().all(|o| o == "pushed"), "{json}");
+    assert!(blobs.iter().all(|o| o == "copied"), "{json}");
     // skopeo reads the copy, under every tag, with the destination's account.
     let creds = pair.dst.target.creds;
     for tag in ["1.4.2", "stable", "prod"] {
@@ -196,4 +196,35 @@ fn bad_tags_and_destinations_are_usage_errors_before_any_request() {
         assert_exit(&out, 2);
     }
     assert!(sc.proxy.requests().is_empty());
+}
+
+#[test]
+fn a_source_that_refuses_the_pull_is_named_as_the_side_to_check() {
+    // bob may use team/* on the token registry, not secret/*: admin put the image there.
+    const ADMIN: (&str, &str) = ("admin", "adm1n-pw");
+    let config =
+        IssuerConfig::default()
+            .user(ADMIN.0, ADMIN.1)
+            .allow(ADMIN.0, "*", &["pull", "push"]);
+    let src = Scenario::new(token_target(config));
+    crate::support::scenario::seed(
+        &src.reg().host(),
+        "secret/app:1",
+        ImageSpec::new(45),
+        Some(ADMIN),
+    );
+    let pair = Pair::of(
+        src,
+        Scenario::new(crate::support::scenario::Target::basic()),
+    );
+    let out = pair.hoist(&[
+        "copy",
+        &pair.src.reference("secret/app:1"),
+        &pair.dst.reference("team/app:1"),
+    ]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("you may not pull"), "{err}");
+    assert!(!err.contains("you may not push"), "{err}");
+    assert_eq!(pair.dst.proxy.count("PUT", Kind::Manifest), 0);
 }

@@ -68,6 +68,20 @@ fn inspects_an_index(sc: Scenario, seed: u64) {
     ]);
     assert_exit(&out, 0);
     assert_eq!(out.stdout, arm.config_bytes);
+    // An index has no config: the image for this machine's platform is shown, with a note.
+    let out = sc.hoist(&["inspect", &reference, "--format", "config"]);
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("is an index; showing its linux/"),
+        "{}",
+        stderr(&out)
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let host = match std::env::consts::ARCH {
+        "aarch64" => "arm64",
+        _ => "amd64",
+    };
+    assert_eq!(shown["architecture"], host);
 }
 
 #[test]
