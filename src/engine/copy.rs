@@ -49,11 +49,17 @@ pub async fn copy(
     reporter: Arc<dyn Reporter>,
 ) -> anyhow::Result<Copied> {
     let (source, destination) = (request.source, request.destination);
+    // The digest the source's tag names now: the copy is of that image, even if the tag
+    // moves while it runs (and its bytes are checked against it).
+    let mut source = source.clone();
     if request.platform.is_none() {
-        if let Some(copied) = unchanged(&from, &to, request).await? {
-            return Ok(copied);
+        match unchanged(&from, &to, request).await? {
+            Settled::Unchanged(copied) => return Ok(copied),
+            Settled::Copy(Some(digest)) => source = source.with_digest(digest),
+            Settled::Copy(None) => {}
         }
     }
+    let source = &source;
     let origin = Origin::Remote {
         client: from.clone(),
         reference: source.clone(),
@@ -100,13 +106,19 @@ pub async fn copy_image(
     Ok((pushed, manifest))
 }
 
+enum Settled {
+    Unchanged(Copied),
+    /// There is copying to do, of the image with this digest when the source's HEAD said.
+    Copy(Option<Digest>),
+}
+
 /// Two HEADs settle a copy that has nothing to do: the source's digest (known already when
 /// asked for by digest) and the destination's under each of its tags.
 async fn unchanged(
     from: &RegistryClient,
     to: &RegistryClient,
     request: &CopyRequest<'_>,
-) -> anyhow::Result<Option<Copied>> {
+) -> anyhow::Result<Settled> {
     let (source, destination) = (request.source, request.destination);
     let wanted = match source.digest() {
         Some(d) => d.clone(),
@@ -116,7 +128,7 @@ async fn unchanged(
         {
             Some((d, _)) => d,
             // No digest header (or no such tag): the GET says which, with the full error.
-            None => return Ok(None),
+            None => return Ok(Settled::Copy(None)),
         },
     };
     let mut media_type = String::new();
@@ -127,10 +139,10 @@ async fn unchanged(
     for tag in tags {
         match to.manifest_head(destination.repository(), tag).await? {
             Some((d, t)) if d == wanted => media_type = t,
-            _ => return Ok(None),
+            _ => return Ok(Settled::Copy(Some(wanted))),
         }
     }
-    Ok(Some(Copied {
+    Ok(Settled::Unchanged(Copied {
         pushed: Pushed {
             digest: wanted,
             media_type,

@@ -178,3 +178,36 @@ pub fn inspection_json(name: &str, inspection: &Inspection) -> String {
     }
     serde_json::to_string_pretty(&value).expect("plain data serializes")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::inspect::ImageDetails;
+    use crate::image::{media, Descriptor, RawManifest};
+    use crate::types::Digest;
+
+    #[test]
+    fn text_from_the_wire_is_escaped_and_sizes_add_up() {
+        let config = br#"{"os":"linux","architecture":"amd64","config":{"Labels":{"evil":"\u001b[2J"},"Cmd":["\u001b]0;x"]}}"#;
+        let layer = |n: &[u8], size| Descriptor::new(media::OCI_LAYER_GZIP, Digest::of(n), size);
+        let manifest = RawManifest::new(b"{}".to_vec(), media::OCI_MANIFEST);
+        let inspection = Inspection {
+            top: manifest.clone(),
+            entries: Vec::new(),
+            image: Some(ImageDetails {
+                manifest,
+                config_descriptor: Descriptor::new(media::OCI_CONFIG, Digest::of(config), 9),
+                layers: vec![layer(b"a", 1024), layer(b"b", 2048)],
+                config_bytes: config.to_vec(),
+                config: serde_json::from_slice(config).ok(),
+            }),
+        };
+        let text = inspection_text("reg/app:1", &inspection);
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(text.contains("evil=\\x1b[2J"), "{text}");
+        assert!(text.contains("Total size: 3.0 KiB"), "{text}");
+        let json: Value = serde_json::from_str(&inspection_json("reg/app:1", &inspection)).unwrap();
+        assert_eq!(json["totalSize"], 3072);
+        assert_eq!(json["labels"]["evil"], "\u{1b}[2J");
+    }
+}

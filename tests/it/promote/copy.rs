@@ -7,7 +7,7 @@ use crate::support::issuer_config::IssuerConfig;
 use crate::support::proxy::Kind;
 use crate::support::scenario::Scenario;
 use crate::support::sha256_digest;
-use crate::support::tools::{assert_exit, stderr, stdout};
+use crate::support::tools::{assert_exit, path_str, stderr, stdout};
 
 #[test]
 fn copy_between_a_basic_and_a_token_registry_keeps_the_index_digest_and_tags() {
@@ -67,11 +67,23 @@ fn re_copying_an_unchanged_image_makes_two_requests() {
     assert_exit(&pair.hoist(&["copy", &from, &to, "--quiet"]), 0);
     pair.src.proxy.clear();
     pair.dst.proxy.clear();
-    let out = pair.hoist(&["copy", &from, &to, "--json"]);
+    let file = pair.env.scratch("out").join("digest.txt");
+    let out = pair.hoist(&[
+        "copy",
+        &from,
+        &to,
+        "--json",
+        "--digest-file",
+        path_str(&file),
+    ]);
     assert_exit(&out, 0);
     let json = json_of(&out);
     assert_eq!(json["digest"], image.digest());
     assert_eq!(json["unchanged"], true);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        format!("{}\n", image.digest())
+    );
     let worked: Vec<_> = worked_requests(&pair.src)
         .into_iter()
         .chain(worked_requests(&pair.dst))
