@@ -20,7 +20,7 @@ use std::time::Duration;
 
 /// A concrete error type keeps hyper's `Into<BoxError>` bounds simple.
 type BoxError = std::io::Error;
-type ProxyBody = BoxBody<Bytes, BoxError>;
+pub type ProxyBody = BoxBody<Bytes, BoxError>;
 
 pub use super::faults::{classify, Fault, Kind, Match};
 
@@ -410,21 +410,7 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
     }
     let page_tags = ctx.state.lock().unwrap().page_tags;
     if page_tags && kind == Kind::Tags && method == "GET" && parts.status == 200 {
-        let body = body
-            .collect()
-            .await
-            .map_err(std::io::Error::other)?
-            .to_bytes();
-        let (p, q) = path.split_once('?').unwrap_or((&path, ""));
-        let (body, link) = super::tag_pages::page(&body, p, q);
-        parts.headers.remove("content-length");
-        if let Some(link) = link {
-            parts
-                .headers
-                .insert("link", link.parse().map_err(std::io::Error::other)?);
-        }
-        let body = Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed();
-        return Ok(Response::from_parts(parts, body));
+        return super::tag_pages::respond(parts, body, &path).await;
     }
     match fault {
         Some(Fault::DropResponse) => return Err(err("proxy: response dropped by fault injection")),

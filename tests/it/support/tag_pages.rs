@@ -37,3 +37,29 @@ pub fn page(body: &[u8], path: &str, query: &str) -> (Vec<u8>, Option<String>) {
     list["tags"] = serde_json::json!(tags);
     (serde_json::to_vec(&list).unwrap(), link)
 }
+
+/// The proxy's answer to a tag-list request: the page the query asks for, with its `Link`.
+pub async fn respond(
+    mut parts: hyper::http::response::Parts,
+    body: hyper::body::Incoming,
+    path: &str,
+) -> Result<hyper::Response<super::proxy::ProxyBody>, std::io::Error> {
+    use http_body_util::{BodyExt, Full};
+    let body = body
+        .collect()
+        .await
+        .map_err(std::io::Error::other)?
+        .to_bytes();
+    let (p, q) = path.split_once('?').unwrap_or((path, ""));
+    let (body, link) = page(&body, p, q);
+    parts.headers.remove("content-length");
+    if let Some(link) = link {
+        parts
+            .headers
+            .insert("link", link.parse().map_err(std::io::Error::other)?);
+    }
+    let body = Full::new(bytes::Bytes::from(body))
+        .map_err(|e| match e {})
+        .boxed();
+    Ok(hyper::Response::from_parts(parts, body))
+}
