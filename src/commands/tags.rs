@@ -20,5 +20,9 @@ pub async fn run(settings: &Settings, plan: TagsPlan) -> anyhow::Result<()> {
         .list_tags(repository.repository(), plan.page_size)
         .await
         .with_context(|| format!("listing the tags of {}", repository.name()))?;
+    // No tags, no line: `hoist tags REPO | wc -l` says 0.
+    if tags.is_empty() && !plan.json {
+        return Ok(());
+    }
     printer.result(tag_list(&repository.name(), &tags, plan.json))
 }
