@@ -151,8 +151,8 @@ Register-ArgumentCompleter -Native -CommandName 'hoist' -ScriptBlock {
         'hoist;copy' {
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Also tag the copy TAG in the destination repository (repeatable)')
             [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'Also tag the copy TAG in the destination repository (repeatable)')
-            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Blobs to copy at once')
-            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Blobs to copy at once')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Most blobs to copy at once [default: auto, up to 32]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Most blobs to copy at once [default: auto, up to 32]')
             [CompletionResult]::new('--chunk-size', '--chunk-size', [CompletionResultType]::ParameterName, 'Upload in chunks of this many bytes instead of one request per blob')
             [CompletionResult]::new('--digest-file', '--digest-file', [CompletionResultType]::ParameterName, 'Also write the manifest digest to this file')
             [CompletionResult]::new('--platform', '--platform', [CompletionResultType]::ParameterName, 'Copy only this platform''s image of an index (its digest differs from the index''s)')
@@ -171,8 +171,8 @@ Register-ArgumentCompleter -Native -CommandName 'hoist' -ScriptBlock {
         'hoist;cp' {
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Also tag the copy TAG in the destination repository (repeatable)')
             [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'Also tag the copy TAG in the destination repository (repeatable)')
-            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Blobs to copy at once')
-            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Blobs to copy at once')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Most blobs to copy at once [default: auto, up to 32]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Most blobs to copy at once [default: auto, up to 32]')
             [CompletionResult]::new('--chunk-size', '--chunk-size', [CompletionResultType]::ParameterName, 'Upload in chunks of this many bytes instead of one request per blob')
             [CompletionResult]::new('--digest-file', '--digest-file', [CompletionResultType]::ParameterName, 'Also write the manifest digest to this file')
             [CompletionResult]::new('--platform', '--platform', [CompletionResultType]::ParameterName, 'Copy only this platform''s image of an index (its digest differs from the index''s)')

@@ -140,8 +140,8 @@ set edit:completion:arg-completer[hoist] = {|@words|
         &'hoist;copy'= {
             cand -t 'Also tag the copy TAG in the destination repository (repeatable)'
             cand --tag 'Also tag the copy TAG in the destination repository (repeatable)'
-            cand -j 'Blobs to copy at once'
-            cand --jobs 'Blobs to copy at once'
+            cand -j 'Most blobs to copy at once [default: auto, up to 32]'
+            cand --jobs 'Most blobs to copy at once [default: auto, up to 32]'
             cand --chunk-size 'Upload in chunks of this many bytes instead of one request per blob'
             cand --digest-file 'Also write the manifest digest to this file'
             cand --platform 'Copy only this platform''s image of an index (its digest differs from the index''s)'
@@ -159,8 +159,8 @@ set edit:completion:arg-completer[hoist] = {|@words|
         &'hoist;cp'= {
             cand -t 'Also tag the copy TAG in the destination repository (repeatable)'
             cand --tag 'Also tag the copy TAG in the destination repository (repeatable)'
-            cand -j 'Blobs to copy at once'
-            cand --jobs 'Blobs to copy at once'
+            cand -j 'Most blobs to copy at once [default: auto, up to 32]'
+            cand --jobs 'Most blobs to copy at once [default: auto, up to 32]'
             cand --chunk-size 'Upload in chunks of this many bytes instead of one request per blob'
             cand --digest-file 'Also write the manifest digest to this file'
             cand --platform 'Copy only this platform''s image of an index (its digest differs from the index''s)'

@@ -117,7 +117,7 @@ complete -c hoist -n "__fish_hoist_using_subcommand pull" -s q -l quiet -d 'No p
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -l debug -d 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
 complete -c hoist -n "__fish_hoist_using_subcommand pull" -s h -l help -d 'Print help'
 complete -c hoist -n "__fish_hoist_using_subcommand copy" -s t -l tag -d 'Also tag the copy TAG in the destination repository (repeatable)' -r
-complete -c hoist -n "__fish_hoist_using_subcommand copy" -s j -l jobs -d 'Blobs to copy at once' -r
+complete -c hoist -n "__fish_hoist_using_subcommand copy" -s j -l jobs -d 'Most blobs to copy at once [default: auto, up to 32]' -r
 complete -c hoist -n "__fish_hoist_using_subcommand copy" -l chunk-size -d 'Upload in chunks of this many bytes instead of one request per blob' -r
 complete -c hoist -n "__fish_hoist_using_subcommand copy" -l digest-file -d 'Also write the manifest digest to this file' -r -F
 complete -c hoist -n "__fish_hoist_using_subcommand copy" -l platform -d 'Copy only this platform\'s image of an index (its digest differs from the index\'s)' -r -f -a "linux/amd64\t''
@@ -138,7 +138,7 @@ complete -c hoist -n "__fish_hoist_using_subcommand copy" -s q -l quiet -d 'No p
 complete -c hoist -n "__fish_hoist_using_subcommand copy" -l debug -d 'Log every HTTP request (method, URL, status, time; never credentials) to stderr'
 complete -c hoist -n "__fish_hoist_using_subcommand copy" -s h -l help -d 'Print help'
 complete -c hoist -n "__fish_hoist_using_subcommand cp" -s t -l tag -d 'Also tag the copy TAG in the destination repository (repeatable)' -r
-complete -c hoist -n "__fish_hoist_using_subcommand cp" -s j -l jobs -d 'Blobs to copy at once' -r
+complete -c hoist -n "__fish_hoist_using_subcommand cp" -s j -l jobs -d 'Most blobs to copy at once [default: auto, up to 32]' -r
 complete -c hoist -n "__fish_hoist_using_subcommand cp" -l chunk-size -d 'Upload in chunks of this many bytes instead of one request per blob' -r
 complete -c hoist -n "__fish_hoist_using_subcommand cp" -l digest-file -d 'Also write the manifest digest to this file' -r -F
 complete -c hoist -n "__fish_hoist_using_subcommand cp" -l platform -d 'Copy only this platform\'s image of an index (its digest differs from the index\'s)' -r -f -a "linux/amd64\t''

@@ -228,9 +228,9 @@ pub struct CopyArgs {
     #[arg(long)]
     pub referrers: bool,
 
-    /// Blobs to copy at once
-    #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = at_least_one)]
-    pub jobs: usize,
+    /// Most blobs to copy at once [default: auto, up to 32]
+    #[arg(short, long, value_name = "N", value_parser = at_least_one)]
+    pub jobs: Option<usize>,
 
     /// Upload in chunks of this many bytes instead of one request per blob
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]

@@ -6,6 +6,7 @@ use super::args::{CopyArgs, InspectArgs, InspectFormat, TagArgs, TagsArgs};
 use super::plan::{path_shaped, usage};
 use super::writable::check_digest_file;
 use crate::config::ConfigDir;
+use crate::engine::transfer::AUTO_JOBS;
 use crate::image::{Platform, PlatformChoice};
 use crate::reference::Reference;
 use std::path::{Path, PathBuf};
@@ -111,7 +112,7 @@ pub fn copy(args: CopyArgs, config_dir: Option<ConfigDir>) -> anyhow::Result<Cop
         tags,
         platform: platform(args.platform.as_deref())?,
         referrers: args.referrers,
-        jobs: args.jobs,
+        jobs: args.jobs.unwrap_or(AUTO_JOBS),
         chunk_size: args.chunk_size,
         digest_file: args.digest_file,
         json: args.json,

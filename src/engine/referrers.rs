@@ -77,7 +77,9 @@ pub async fn copy_referrers(
         );
     }
     let mut copied = Vec::new();
-    let options = PushOptions { jobs: 2 };
+    let options = PushOptions {
+        jobs: super::transfer::AUTO_JOBS,
+    };
     for entry in &found {
         let pinned = source.with_digest(entry.digest.clone());
         let target = by_digest(destination, &entry.digest)?;
