@@ -55,6 +55,11 @@ pub enum Command {
     Logout(LogoutArgs),
     Pull(PullArgs),
     Push(PushArgs),
+    #[command(visible_alias = "cp")]
+    Copy(CopyArgs),
+    Tag(TagArgs),
+    Inspect(InspectArgs),
+    Tags(TagsArgs),
     Completions(CompletionsArgs),
     /// The registries named in config.json, one a line: what shell completion offers for SERVER
     #[command(name = "__complete-servers", hide = true)]
@@ -62,9 +67,9 @@ pub enum Command {
 }
 
 impl Command {
-    /// Pull and push catch Ctrl-C to say what they finished; the others keep the default.
+    /// Pull, push and copy catch Ctrl-C to say what they finished; the others keep the default.
     pub fn transfers_images(&self) -> bool {
-        matches!(self, Command::Pull(_) | Command::Push(_))
+        matches!(self, Command::Pull(_) | Command::Push(_) | Command::Copy(_))
     }
 }
 
@@ -186,6 +191,10 @@ pub struct PushArgs {
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     pub chunk_size: Option<u64>,
 
+    /// Also tag the image TAG in the same repository (repeatable): one upload, one PUT per tag
+    #[arg(short, long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+
     /// Also write the manifest digest to this file
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub digest_file: Option<PathBuf>,
@@ -193,6 +202,116 @@ pub struct PushArgs {
     /// Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest
     #[arg(long)]
     pub json: bool,
+}
+
+/// Copy an image from one registry repository to another, blob by blob, never through the disk
+#[derive(Debug, Args)]
+#[command(after_help = guide::COPY.after_help())]
+pub struct CopyArgs {
+    /// Source: [REGISTRY/]REPOSITORY[:TAG][@DIGEST]
+    #[arg(value_name = "SRC")]
+    pub source: String,
+
+    /// Destination: [REGISTRY/]REPOSITORY[:TAG]
+    #[arg(value_name = "DST")]
+    pub destination: String,
+
+    /// Also tag the copy TAG in the destination repository (repeatable)
+    #[arg(short, long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// Copy only this platform's image of an index (its digest differs from the index's)
+    #[arg(long, value_name = "PLATFORM", value_parser = one_platform_arg)]
+    pub platform: Option<String>,
+
+    /// Also copy what refers to the image: signatures, SBOMs, attestations
+    #[arg(long)]
+    pub referrers: bool,
+
+    /// Most blobs to copy at once [default: auto, up to 32]
+    #[arg(short, long, value_name = "N", value_parser = at_least_one)]
+    pub jobs: Option<usize>,
+
+    /// Upload in chunks of this many bytes instead of one request per blob
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub chunk_size: Option<u64>,
+
+    /// Also write the manifest digest to this file
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub digest_file: Option<PathBuf>,
+
+    /// Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Add tags to an image already in a registry, without moving any blob
+#[derive(Debug, Args)]
+#[command(after_help = guide::TAG.after_help())]
+pub struct TagArgs {
+    /// The image: [REGISTRY/]REPOSITORY[:TAG][@DIGEST]
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// Tags to add in the same repository
+    #[arg(value_name = "NEWTAG", required = true)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum InspectFormat {
+    /// For a person: digest, media type, platforms or config and layers
+    Text,
+    /// The manifest digest alone
+    Digest,
+    /// The manifest (or index) bytes exactly as stored
+    Raw,
+    /// The image config blob exactly as stored
+    Config,
+    /// One JSON object
+    Json,
+}
+
+/// Show an image (digest, platforms, config, layers), or its manifest or config as stored
+#[derive(Debug, Args)]
+#[command(after_help = guide::INSPECT.after_help())]
+pub struct InspectArgs {
+    /// A registry reference, or a local image: OCI layout DIR[:NAME], OCI or docker-archive tar
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// text, digest, raw (the manifest's bytes), config (the config's bytes) or json
+    #[arg(long, value_enum, hide_possible_values = true, conflicts_with_all = ["raw", "json"])]
+    pub format: Option<InspectFormat>,
+
+    /// The manifest (or index) bytes exactly as stored: --format raw
+    #[arg(long, conflicts_with = "json")]
+    pub raw: bool,
+
+    /// One JSON object instead of text: --format json
+    #[arg(long)]
+    pub json: bool,
+
+    /// Show this platform's image of an index: os/arch[/variant]
+    #[arg(long, value_name = "PLATFORM", value_parser = one_platform_arg)]
+    pub platform: Option<String>,
+}
+
+/// List a repository's tags, one a line
+#[derive(Debug, Args)]
+#[command(after_help = guide::TAGS.after_help())]
+pub struct TagsArgs {
+    /// Repository: [REGISTRY/]REPOSITORY
+    #[arg(value_name = "REPO")]
+    pub repository: String,
+
+    /// Print a JSON object ({"name": ..., "tags": [...]}) instead of lines
+    #[arg(long)]
+    pub json: bool,
+
+    /// Tags to ask for per page (the registry's own default otherwise)
+    #[arg(long, value_name = "N", value_parser = at_least_one, hide = true)]
+    pub page_size: Option<usize>,
 }
 
 /// Print a shell completion script
@@ -210,6 +329,14 @@ fn at_least_one(arg: &str) -> Result<usize, String> {
         Ok(0) => Err("must be at least 1".into()),
         Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `os/arch[/variant]`: one platform, never `all`.
+fn one_platform_arg(arg: &str) -> Result<String, String> {
+    match platform_arg(arg) {
+        Ok(p) if p != "all" => Ok(p),
+        _ => Err("expected os/arch[/variant] (e.g. linux/arm64/v8)".into()),
     }
 }
 

@@ -52,6 +52,10 @@ pub fn of(command: &str) -> Option<&'static Guide> {
         "logout" => &LOGOUT,
         "pull" => &PULL,
         "push" => &PUSH,
+        "copy" => &COPY,
+        "tag" => &TAG,
+        "inspect" => &INSPECT,
+        "tags" => &TAGS,
         "completions" => &COMPLETIONS,
         _ => return None,
     })
@@ -154,6 +158,94 @@ pub const PUSH: Guide = Guide {
             "hoist pull reg/a:1 && hoist push reg/b:1 --from reg/a:1",
             "a copy through the store",
         ),
+    ],
+};
+
+pub const COPY: Guide = Guide {
+    output: &[
+        (
+            "stdout",
+            "the manifest digest, or with --json one JSON object; the same with --quiet",
+        ),
+        ("stderr", TRANSFER_STDERR),
+    ],
+    examples: &[
+        (
+            "hoist copy stage.example/app:1.4 prod.example/app:1.4 -t stable",
+            "promote",
+        ),
+        (
+            "hoist cp reg.example/app:1 reg.example/archive/app:1",
+            "mounts",
+        ),
+        (
+            "hoist copy reg/app:1 other/app:1 --platform linux/arm64",
+            "one platform",
+        ),
+        (
+            "hoist copy reg/app:1 other/app:1 --referrers",
+            "and signatures",
+        ),
+    ],
+};
+
+pub const TAG: Guide = Guide {
+    output: &[
+        ("stdout", "the manifest digest; the same with --quiet"),
+        ("stderr", "a line per tag added; --quiet hides it"),
+    ],
+    examples: &[
+        (
+            "hoist tag reg.example.com/app:1.4.2 stable latest",
+            "add :stable and :latest",
+        ),
+        (
+            "hoist tag reg.example.com/app@$DIGEST 1.4.2",
+            "tag a digest",
+        ),
+    ],
+};
+
+pub const INSPECT: Guide = Guide {
+    output: &[
+        (
+            "stdout",
+            "text for a person, or what --format, --raw or --json ask for; the same with --quiet",
+        ),
+        ("stderr", "notes and errors"),
+    ],
+    examples: &[
+        ("hoist inspect alpine:3.19", "digest, platforms"),
+        (
+            "hoist inspect reg.example.com/app:1 --format digest",
+            "the digest alone",
+        ),
+        (
+            "hoist inspect alpine:3.19 --platform linux/arm64 --json",
+            "one platform's image",
+        ),
+        (
+            "hoist inspect ./app.tar --format config",
+            "a local archive's config",
+        ),
+        (
+            "hoist inspect reg.example.com/app:1 --raw | jq .",
+            "the manifest",
+        ),
+    ],
+};
+
+pub const TAGS: Guide = Guide {
+    output: &[
+        (
+            "stdout",
+            "one tag a line, or with --json one JSON object; the same with --quiet",
+        ),
+        ("stderr", "errors"),
+    ],
+    examples: &[
+        ("hoist tags reg.example.com/team/app", "every tag"),
+        ("hoist tags alpine --json | jq -r '.tags[]'", "as JSON"),
     ],
 };
 

@@ -7,6 +7,7 @@ pub mod guide;
 pub mod mirrors;
 mod network;
 pub mod plan;
+mod promote_plan;
 mod writable;
 
 pub use args::*;

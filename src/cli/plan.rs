@@ -6,6 +6,8 @@
 use super::args::{Cli, Command, LoginArgs, OutputFormat, PullArgs, PushArgs};
 use super::mirrors::{self, Mirror};
 use super::network::{NetworkSettings, SYSTEM_CERTS_DIR};
+use super::promote_plan;
+pub use super::promote_plan::{CopyPlan, InspectPlan, InspectTarget, TagPlan, TagsPlan};
 use super::writable::{check_digest_file, check_output};
 use crate::config::{self, ConfigDir, ConfigDirSource, Environment};
 use crate::engine::transfer::AUTO_JOBS;
@@ -45,6 +47,10 @@ pub enum CommandPlan {
     Logout(LogoutPlan),
     Pull(PullPlan),
     Push(PushPlan),
+    Copy(CopyPlan),
+    Tag(TagPlan),
+    Inspect(InspectPlan),
+    Tags(TagsPlan),
     Completions(clap_complete::Shell),
     /// The config directory, when there is one: completion quietly offers nothing otherwise.
     CompleteServers(Option<ConfigDir>),
@@ -102,6 +108,8 @@ pub struct PushPlan {
     pub from: PushFrom,
     pub jobs: usize,
     pub chunk_size: Option<u64>,
+    /// `--tag`: tags besides the destination's own, in its repository.
+    pub tags: Vec<String>,
     pub digest_file: Option<PathBuf>,
     pub json: bool,
     pub config_dir: Option<ConfigDir>,
@@ -144,6 +152,12 @@ impl Plan {
             }),
             Command::Pull(args) => CommandPlan::Pull(pull(args, config_dir.ok(), &env)?),
             Command::Push(args) => CommandPlan::Push(push(args, config_dir.ok(), &env)?),
+            Command::Copy(args) => CommandPlan::Copy(promote_plan::copy(args, config_dir.ok())?),
+            Command::Tag(args) => CommandPlan::Tag(promote_plan::tag(args, config_dir.ok())?),
+            Command::Inspect(args) => {
+                CommandPlan::Inspect(promote_plan::inspect(args, config_dir.ok())?)
+            }
+            Command::Tags(args) => CommandPlan::Tags(promote_plan::tags(args, config_dir.ok())?),
             Command::Completions(args) => CommandPlan::Completions(args.shell),
             Command::CompleteServers => CommandPlan::CompleteServers(config_dir.ok()),
         };
@@ -171,7 +185,7 @@ impl Plan {
     }
 }
 
-fn usage(message: impl Into<String>) -> anyhow::Error {
+pub(super) fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
 }
 
@@ -265,6 +279,7 @@ fn push(
     env: &Environment,
 ) -> anyhow::Result<PushPlan> {
     let destination = reference(&args.reference)?;
+    let tags = promote_plan::extra_tags(&destination, &args.tags)?;
     if let Some(file) = &args.digest_file {
         check_digest_file(file)?;
     }
@@ -276,6 +291,7 @@ fn push(
         from,
         jobs: args.jobs.unwrap_or(AUTO_JOBS),
         chunk_size: args.chunk_size,
+        tags,
         digest_file: args.digest_file,
         json: args.json,
         config_dir,
@@ -325,7 +341,7 @@ fn push_from(
 }
 
 /// A `--from` that can only mean a file: it starts like a path or ends like a tarball.
-fn path_shaped(from: &str) -> bool {
+pub(super) fn path_shaped(from: &str) -> bool {
     const STARTS: [&str; 4] = ["./", "../", "/", "~"];
     const ENDS: [&str; 3] = [".tar", ".tar.gz", ".tgz"];
     matches!(from, "." | "..")

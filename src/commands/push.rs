@@ -2,8 +2,10 @@
 
 use super::transfer::TransferCredentials;
 use crate::cli::plan::{PushFrom, PushPlan, Settings};
+use crate::engine::copy::tag_manifest;
 use crate::engine::push::{self, PushOptions};
 use crate::engine::remote_destination::RemoteDestination;
+use crate::image::Source;
 use crate::reference::Reference;
 use crate::registry::{RegistryClient, Scope};
 use crate::store::layout::Layout;
@@ -23,19 +25,26 @@ pub async fn run(settings: &Settings, args: PushPlan, tally: Arc<Tally>) -> anyh
         .chain(mounts.iter().map(|r| Scope::pull(r)))
         .collect();
     let credentials = TransferCredentials::load(args.config_dir.as_ref(), &settings.env, printer)?;
-    let client = RegistryClient::new(
+    let client = Arc::new(RegistryClient::new(
         destination.registry().clone(),
         settings.client_options(destination.registry())?,
         credentials,
         scopes,
-    )?;
+    )?);
     printer.status(format!("Pushing {}", destination));
     let progress = Arc::new(Progress::new(printer, tally.clone()));
-    let remote = RemoteDestination::new(Arc::new(client), destination.clone(), args.chunk_size);
+    let remote = RemoteDestination::new(client.clone(), destination.clone(), args.chunk_size);
     let options = PushOptions { jobs: args.jobs };
     let pushed = push::push(&remote, source.clone(), &options, progress.clone()).await;
     progress.finish();
     let pushed = pushed.map_err(|e| explain(e, destination))?;
+    // `--tag`: the image is in; each extra tag is one manifest PUT.
+    for tag in &args.tags {
+        tag_manifest(&client, destination, tag, source.top())
+            .await
+            .map_err(|e| explain(e, destination))?;
+        printer.status(format!("Tagged {}:{tag}", destination.name()));
+    }
     // The store remembers where its blobs now live, so a later push can mount them: one
     // update of the locations file for the whole push, as in pull.
     if let Some(store) = store {
@@ -101,7 +110,7 @@ async fn open_source(from: &PushFrom) -> anyhow::Result<(StoredImage, Option<Lay
 }
 
 /// Adds what a registry's terse refusal needs: what the user can do about it.
-fn explain(error: anyhow::Error, destination: &Reference) -> anyhow::Error {
+pub(super) fn explain(error: anyhow::Error, destination: &Reference) -> anyhow::Error {
     let registry_error = error
         .chain()
         .find_map(|c| c.downcast_ref::<crate::registry::RegistryError>());

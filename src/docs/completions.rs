@@ -70,11 +70,21 @@ fn completed_command() -> Command {
     for sub in full.get_subcommands().filter(|s| !s.is_hide_set()) {
         command = command.subcommand(sub.clone());
     }
-    command.mut_subcommand("pull", |pull| {
+    let command = command.mut_subcommand("pull", |pull| {
         pull.mut_arg("platform", |arg| {
             arg.value_parser(PossibleValuesParser::new(PLATFORMS))
         })
-    })
+    });
+    // copy and inspect take one platform, never `all`.
+    ["copy", "inspect"]
+        .into_iter()
+        .fold(command, |command, name| {
+            command.mut_subcommand(name, |sub| {
+                sub.mut_arg("platform", |arg| {
+                    arg.value_parser(PossibleValuesParser::new(&PLATFORMS[1..]))
+                })
+            })
+        })
 }
 
 /// zsh: SERVER's action becomes `_hoist_servers`, defined before the script runs `_hoist`.

@@ -9,10 +9,10 @@ use clap_mangen::roff::{bold, italic, roman, Roff};
 use clap_mangen::Man;
 use std::path::PathBuf;
 
-const DESCRIPTION: &str = "hoist logs in to container registries and pulls and pushes images \
-    without a Docker daemon. It reads and writes Docker's config.json exactly as the Docker CLI \
-    does, runs docker-credential-* helpers, and works as a non-root user on a read-only root \
-    filesystem.";
+const DESCRIPTION: &str = "hoist logs in to container registries, pulls and pushes images, and \
+    copies, tags and inspects them in registries, without a Docker daemon. It reads and writes \
+    Docker's config.json exactly as the Docker CLI does, runs docker-credential-* helpers, and \
+    works as a non-root user on a read-only root filesystem.";
 
 /// `(code, meaning)`, as README's table says.
 const EXIT_STATUS: &[(&str, &str)] = &[
@@ -22,16 +22,19 @@ const EXIT_STATUS: &[(&str, &str)] = &[
         "2",
         "A usage error: bad flags or arguments, a missing --username, no terminal to prompt on.",
     ),
-    ("129", "Hung up (SIGHUP) during pull or push; as for 130."),
+    (
+        "129",
+        "Hung up (SIGHUP) during pull, push or copy; as for 130.",
+    ),
     (
         "130",
-        "Interrupted (Ctrl-C, SIGINT) during pull or push. Nothing is half-written where an \
+        "Interrupted (Ctrl-C, SIGINT) during pull, push or copy. Nothing is half-written where an \
          image lives; running the same command again reuses the finished blobs and resumes the \
          partial ones.",
     ),
     (
         "143",
-        "Terminated (SIGTERM) during pull or push; as for 130.",
+        "Terminated (SIGTERM) during pull, push or copy; as for 130.",
     ),
 ];
 

@@ -9,6 +9,8 @@ pub mod client;
 pub mod error;
 pub mod manifests;
 pub mod rate_limit;
+pub mod referrers;
+pub mod tags;
 pub mod timeouts;
 pub(crate) mod transport;
 pub mod trust;

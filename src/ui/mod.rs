@@ -4,6 +4,7 @@ mod echo;
 pub mod meter;
 pub mod printer;
 pub mod progress;
+pub mod promote;
 pub mod summary;
 pub mod tally;
 

@@ -5,7 +5,17 @@
 use crate::support::tools::{run_ok, stdout, TestEnv};
 use std::path::Path;
 
-const COMMANDS: [&str; 5] = ["login", "logout", "pull", "push", "completions"];
+const COMMANDS: [&str; 9] = [
+    "login",
+    "logout",
+    "pull",
+    "push",
+    "copy",
+    "tag",
+    "inspect",
+    "tags",
+    "completions",
+];
 
 fn help(env: &TestEnv, args: &[&str]) -> String {
     stdout(&run_ok(env.hoist().args(args), None))

@@ -2,7 +2,6 @@
 //! registries started by the support code.
 
 mod bounds;
-mod copy;
 mod cred_helpers;
 mod docker_cli;
 mod docs;
@@ -13,6 +12,7 @@ mod json_output;
 mod lifecycle;
 mod login;
 mod overlap;
+mod promote;
 mod proxy_env;
 mod pull;
 mod push;

@@ -12,6 +12,7 @@ pub mod proxy;
 pub mod registry;
 pub mod scenario;
 pub mod secrets_log;
+pub mod tag_pages;
 pub mod tls;
 pub mod tls_relay;
 pub mod token_issuer;

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 /// A concrete error type keeps hyper's `Into<BoxError>` bounds simple.
 type BoxError = std::io::Error;
-type ProxyBody = BoxBody<Bytes, BoxError>;
+pub type ProxyBody = BoxBody<Bytes, BoxError>;
 
 pub use super::faults::{classify, Fault, Kind, Match};
 
@@ -52,6 +52,8 @@ struct State {
     latency: Duration,
     /// Like nginx's `client_max_body_size`: larger request bodies are answered 413.
     body_limit: Option<u64>,
+    /// Tag lists are paged here (see tag_pages.rs), as registries newer than 2.8 do.
+    page_tags: bool,
     faults: Vec<(Match, Fault, usize)>,
     /// Requests of each kind being handled now (until their response headers), and the most
     /// ever at once.
@@ -162,6 +164,11 @@ impl Proxy {
     /// 413 without reaching the registry, as nginx does past its `client_max_body_size`.
     pub fn set_body_limit(&self, limit: u64) {
         self.state.lock().unwrap().body_limit = Some(limit);
+    }
+
+    /// From now on, tag lists honour `n` and `last` and link to their next page.
+    pub fn page_tags(&self) {
+        self.state.lock().unwrap().page_tags = true;
     }
 
     /// Applies `fault` to the next matching request.
@@ -400,6 +407,10 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
                 .headers
                 .insert(name.map_err(std::io::Error::other)?, value);
         }
+    }
+    let page_tags = ctx.state.lock().unwrap().page_tags;
+    if page_tags && kind == Kind::Tags && method == "GET" && parts.status == 200 {
+        return super::tag_pages::respond(parts, body, &path).await;
     }
     match fault {
         Some(Fault::DropResponse) => return Err(err("proxy: response dropped by fault injection")),
