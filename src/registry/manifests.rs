@@ -144,6 +144,19 @@ impl RegistryClient {
         reference: &str,
         manifest: &RawManifest,
     ) -> Result<Digest, RegistryError> {
+        self.put_manifest_answer(repository, reference, manifest)
+            .await?;
+        Ok(manifest.digest.clone())
+    }
+
+    /// PUTs the manifest's exact bytes under `reference`; the registry's accepting answer, whose
+    /// headers (its digest, `OCI-Subject`) some callers check.
+    pub async fn put_manifest_answer(
+        &self,
+        repository: &str,
+        reference: &str,
+        manifest: &RawManifest,
+    ) -> Result<reqwest::Response, RegistryError> {
         let path = format!("/v2/{repository}/manifests/{reference}");
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -157,8 +170,7 @@ impl RegistryClient {
             Box::pin(async move { Ok(reqwest::Body::from(bytes.to_vec())) })
         });
         let response = self.send(Method::PUT, &path, headers, Some(body)).await?;
-        expect_success("PUT", response, &[]).await?;
-        Ok(manifest.digest.clone())
+        expect_success("PUT", response, &[]).await
     }
 }
 

@@ -4,13 +4,12 @@
 //! A `Link` to another host is refused: a listing never leaves the registry.
 
 use super::client::RegistryClient;
-use super::error::{self, expect, expect_success, RegistryError};
+use super::error::{self, expect, RegistryError};
 use crate::image::{media, RawManifest};
 use crate::types::{escape_control, Digest};
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, LINK};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, LINK};
 use reqwest::{Method, StatusCode};
 use std::collections::HashSet;
-use std::sync::Arc;
 
 /// A page of tags is JSON names; 4 MiB holds well over 100,000 of them.
 const MAX_PAGE: usize = 4 << 20;
@@ -164,20 +163,9 @@ impl RegistryClient {
         reference: &str,
         manifest: &RawManifest,
     ) -> Result<PutAnswer, TagsError> {
-        let path = format!("/v2/{repository}/manifests/{reference}");
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_str(&manifest.media_type)
-                .map_err(|_| RegistryError::BadMediaType(manifest.media_type.clone()))?,
-        );
-        let bytes = Arc::new(manifest.bytes.clone());
-        let body: super::BodySource = Arc::new(move || {
-            let bytes = bytes.clone();
-            Box::pin(async move { Ok(reqwest::Body::from(bytes.to_vec())) })
-        });
-        let response = self.send(Method::PUT, &path, headers, Some(body)).await?;
-        let response = expect_success("PUT", response, &[]).await?;
+        let response = self
+            .put_manifest_answer(repository, reference, manifest)
+            .await?;
         let stored = response
             .headers()
             .get("docker-content-digest")
