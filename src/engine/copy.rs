@@ -182,6 +182,10 @@ impl image::Source for CopySource {
         self.image.top()
     }
 
+    fn in_registry(&self) -> bool {
+        true
+    }
+
     fn children(&self) -> &[RawManifest] {
         self.image.children()
     }

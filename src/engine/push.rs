@@ -55,7 +55,10 @@ pub async fn push(
         destination,
         source: source.clone(),
         reporter,
-        direction: Direction::Push,
+        direction: match source.in_registry() {
+            true => Direction::Copy,
+            false => Direction::Push,
+        },
         jobs: options.jobs,
     };
     // The manifest HEAD goes out with the blob checks rather than a round trip before them.

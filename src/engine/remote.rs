@@ -92,6 +92,10 @@ impl image::Source for RemoteImage {
         &self.top
     }
 
+    fn in_registry(&self) -> bool {
+        true
+    }
+
     fn children(&self) -> &[RawManifest] {
         &self.children
     }

@@ -14,6 +14,8 @@ pub enum BlobOutcome {
     },
     AlreadyPresent,
     Pushed,
+    /// Streamed from one registry to another.
+    Copied,
     Mounted {
         from: String,
     },

@@ -38,13 +38,15 @@ pub enum Direction {
     Pull { from: String },
     /// Into a registry, whose destination names what failed itself.
     Push,
+    /// Into a registry from another registry image.
+    Copy,
 }
 
 impl Direction {
     fn present(&self) -> BlobOutcome {
         match self {
             Direction::Pull { .. } => BlobOutcome::AlreadyPresent,
-            Direction::Push => BlobOutcome::AlreadyExists,
+            Direction::Push | Direction::Copy => BlobOutcome::AlreadyExists,
         }
     }
 
@@ -54,6 +56,7 @@ impl Direction {
             Direction::Pull { .. } if kept > 0 => BlobOutcome::Resumed { from: kept },
             Direction::Pull { .. } => BlobOutcome::Downloaded,
             Direction::Push => BlobOutcome::Pushed,
+            Direction::Copy => BlobOutcome::Copied,
         }
     }
 }
@@ -159,7 +162,7 @@ impl Transfer<'_> {
             Direction::Pull { from } => moved
                 .await
                 .with_context(|| format!("downloading {} from {from}", blob.digest)),
-            Direction::Push => moved.await,
+            Direction::Push | Direction::Copy => moved.await,
         }
     }
 }

@@ -21,6 +21,10 @@ pub trait Source: Send + Sync {
         digest: &Digest,
         offset: u64,
     ) -> BoxFuture<'static, std::io::Result<BlobReader>>;
+    /// The image is read from a registry: what a transfer writes from it is a copy.
+    fn in_registry(&self) -> bool {
+        false
+    }
     /// Repositories (`registry/repo`) known to hold this blob, for cross-repository mounts.
     fn known_locations(&self, _digest: &Digest) -> Vec<String> {
         Vec::new()

@@ -191,6 +191,7 @@ pub fn describe(outcome: &BlobOutcome) -> String {
         BlobOutcome::Resumed { from } => format!("Pulled (resumed at {})", human_bytes(*from)),
         BlobOutcome::AlreadyPresent => "Already present".into(),
         BlobOutcome::Pushed => "Pushed".into(),
+        BlobOutcome::Copied => "Copied".into(),
         BlobOutcome::Mounted { from } => format!("Mounted from {from}"),
         BlobOutcome::AlreadyExists => "Layer already exists".into(),
         BlobOutcome::SkippedForeign => {
@@ -210,6 +211,7 @@ pub fn finished_line(digest: &Digest, size: u64, outcome: &BlobOutcome) -> Strin
             format!("Pulled {size} (resumed at {})", human_bytes(*from))
         }
         BlobOutcome::Pushed => format!("Pushed {size}"),
+        BlobOutcome::Copied => format!("Copied {size}"),
         other => format!("{} ({size})", describe(other)),
     };
     format!("{}: {what}", short(digest))

@@ -38,19 +38,13 @@ fn referrers<S: serde::Serializer>(
 }
 
 impl CopySummary {
-    /// A copy's blobs are `copied`, not `pushed`: bytes went from one registry to the other.
     pub fn new(
-        mut transfer: TransferSummary,
+        transfer: TransferSummary,
         source: String,
         tags: Vec<String>,
         index_digest: Option<String>,
         referrers: Vec<(String, &'static str)>,
     ) -> CopySummary {
-        for blob in &mut transfer.blobs {
-            if blob.outcome == "pushed" {
-                blob.outcome = "copied";
-            }
-        }
         CopySummary {
             transfer,
             source,

@@ -69,6 +69,7 @@ pub fn blob_summaries(blobs: &[BlobResult]) -> Vec<BlobSummary> {
                 BlobOutcome::Resumed { from } => ("resumed", Some(*from), None),
                 BlobOutcome::AlreadyPresent => ("already-present", None, None),
                 BlobOutcome::Pushed => ("pushed", None, None),
+                BlobOutcome::Copied => ("copied", None, None),
                 BlobOutcome::Mounted { from } => ("mounted", None, Some(from.clone())),
                 BlobOutcome::AlreadyExists => ("already-exists", None, None),
                 BlobOutcome::SkippedForeign => ("skipped-foreign", None, None),

@@ -156,6 +156,10 @@ fn platform_copies_one_image_and_says_its_digest_is_not_the_index() {
     let err = stderr(&out);
     assert!(err.contains("linux/arm64 image alone"), "{err}");
     assert!(err.contains(image.digest()), "names the index: {err}");
+    // Each blob's line says what happened to it: copied across, not pushed from here.
+    let config = &arm.config.digest["sha256:".len()..][..12];
+    assert!(err.contains(&format!("{config}: Copied ")), "{err}");
+    assert!(!err.contains("Pushed"), "{err}");
     let raw = remote_manifest_with_skopeo(&pair.dst.reference("team/arm:1"), pair.dst.target.creds);
     assert_eq!(raw, arm.bytes);
     // Only that platform's blobs moved.

@@ -82,6 +82,6 @@ fn a_registry_image_is_a_source_and_copies_to_another_registry() {
     assert!(pushed
         .blobs
         .iter()
-        .all(|b| b.outcome == BlobOutcome::Pushed));
+        .all(|b| b.outcome == BlobOutcome::Copied));
     assert_served(&env, &to.to_string(), seeded.digest(), None);
 }
