@@ -11,7 +11,6 @@ use hyper::body::{Body, Frame, Incoming};
 use hyper::{Request, Response};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex};
@@ -23,6 +22,9 @@ type BoxError = std::io::Error;
 pub type ProxyBody = BoxBody<Bytes, BoxError>;
 
 pub use super::faults::{classify, Fault, Kind, Match};
+
+mod trickle;
+use trickle::TrickleBody;
 
 #[derive(Clone, Debug)]
 pub struct Recorded {
@@ -424,12 +426,7 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         _ => (None, None, None),
     };
     if let Some(Fault::Trickle(interval)) = fault {
-        let body = TrickleBody {
-            inner: body,
-            pending: Bytes::new(),
-            interval,
-            sleep: Box::pin(tokio::time::sleep(interval)),
-        };
+        let body = TrickleBody::new(body, interval);
         return Ok(Response::from_parts(parts, body.boxed()));
     }
     let on_hold = hold_after.map(|_| hold_notifier(ctx));
@@ -556,45 +553,6 @@ impl Drop for InFlight {
         if let Some((now, _)) = self.0.lock().unwrap().in_flight.get_mut(&self.1) {
             *now -= 1;
         }
-    }
-}
-
-/// Sends a response body one byte per interval.
-struct TrickleBody {
-    inner: Incoming,
-    pending: Bytes,
-    interval: Duration,
-    sleep: Pin<Box<tokio::time::Sleep>>,
-}
-
-impl Body for TrickleBody {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let this = self.get_mut();
-        while this.pending.is_empty() {
-            match Pin::new(&mut this.inner).poll_frame(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Ready(Some(Err(e))) => {
-                    return Poll::Ready(Some(Err(std::io::Error::other(e))))
-                }
-                Poll::Ready(Some(Ok(f))) => match f.into_data() {
-                    Ok(d) => this.pending = d,
-                    Err(other) => return Poll::Ready(Some(Ok(other))),
-                },
-            }
-        }
-        if this.sleep.as_mut().poll(cx).is_pending() {
-            return Poll::Pending;
-        }
-        let next = tokio::time::Instant::now() + this.interval;
-        this.sleep.as_mut().reset(next);
-        Poll::Ready(Some(Ok(Frame::data(this.pending.split_to(1)))))
     }
 }
 
