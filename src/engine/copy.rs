@@ -11,12 +11,9 @@ use super::report::Reporter;
 use crate::image::{self, BlobReader, Platform, RawManifest};
 use crate::reference::Reference;
 use crate::registry::RegistryClient;
-use crate::types::{Digest, DigestHasher};
+use crate::types::Digest;
 use futures_util::future::BoxFuture;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, ReadBuf};
 
 pub struct CopyRequest<'a> {
     pub source: &'a Reference,
@@ -202,11 +199,7 @@ impl image::Source for CopySource {
             // From an offset the bytes before it are not seen here: the destination, which
             // verifies every blob it commits, is the check then.
             Ok(match offset {
-                0 => Box::new(Verified {
-                    inner: reader,
-                    hasher: Some(DigestHasher::new()),
-                    digest,
-                }) as BlobReader,
+                0 => Box::new(image::Verified::new(reader, digest)) as BlobReader,
                 _ => reader,
             })
         })
@@ -214,67 +207,5 @@ impl image::Source for CopySource {
 
     fn known_locations(&self, _digest: &Digest) -> Vec<String> {
         vec![self.location.clone()]
-    }
-}
-
-/// A reader that fails at its end when the bytes read are not the blob `digest` names: a
-/// corrupted source never reaches the destination as a finished upload.
-struct Verified {
-    inner: BlobReader,
-    hasher: Option<DigestHasher>,
-    digest: Digest,
-}
-
-impl AsyncRead for Verified {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let this = &mut *self;
-        let before = buf.filled().len();
-        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = poll {
-            let read = &buf.filled()[before..];
-            match (read.is_empty(), this.hasher.as_mut()) {
-                (false, Some(hasher)) => hasher.update(read),
-                (true, Some(_)) => {
-                    let (actual, _) = this.hasher.take().expect("checked").finish();
-                    if actual != this.digest {
-                        return Poll::Ready(Err(std::io::Error::other(format!(
-                            "the source sent bytes whose digest is {actual}, not {}",
-                            this.digest
-                        ))));
-                    }
-                }
-                _ => {}
-            }
-        }
-        poll
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tokio::io::AsyncReadExt;
-
-    fn verified(bytes: &'static [u8], digest: Digest) -> Verified {
-        Verified {
-            inner: Box::new(bytes),
-            hasher: Some(DigestHasher::new()),
-            digest,
-        }
-    }
-
-    #[tokio::test]
-    async fn a_blob_is_checked_against_its_digest_as_it_streams() {
-        let mut out = Vec::new();
-        let mut good = verified(b"layer", Digest::of(b"layer"));
-        good.read_to_end(&mut out).await.unwrap();
-        assert_eq!(out, b"layer");
-        let mut bad = verified(b"layeR", Digest::of(b"layer"));
-        let err = bad.read_to_end(&mut Vec::new()).await.unwrap_err();
-        assert!(err.to_string().contains("not sha256:"), "{err}");
     }
 }

@@ -3,20 +3,17 @@
 //! registry or from any local [`Source`]; returns an [`Inspection`] for the UI to present.
 //! Every read is bounded and verified against its digest; nothing is written.
 
-use super::pull::MAX_INDEX_ENTRIES;
+use super::pull::{self, MAX_INDEX_ENTRIES};
+use super::remote;
 use crate::image::{platform, Descriptor, ImageIndex, Platform, RawManifest, Source};
 use crate::reference::Reference;
 use crate::registry::RegistryClient;
-use crate::types::{Digest, DigestHasher};
+use crate::types::Digest;
 use anyhow::{bail, Context};
-use futures_util::StreamExt;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::io::AsyncReadExt;
-
-/// An image config is read whole to show it; past this it is not a config.
-pub const CONFIG_LIMIT: u64 = 8 << 20;
 
 /// Where an image is read from.
 pub enum Origin {
@@ -53,10 +50,9 @@ impl Origin {
     /// An index's entry, which must be an image manifest.
     pub async fn child(&self, entry: &Descriptor) -> anyhow::Result<RawManifest> {
         let manifest = match self {
-            Origin::Remote { client, reference } => client
-                .get_manifest(reference.repository(), &entry.digest.to_string())
-                .await
-                .with_context(|| format!("fetching {} of {}", entry.digest, self.name()))?,
+            Origin::Remote { client, reference } => {
+                return pull::get_image_manifest(client, reference, entry).await
+            }
             Origin::Local { source, name } => source
                 .children()
                 .iter()
@@ -70,49 +66,31 @@ impl Origin {
         Ok(manifest)
     }
 
-    /// A small blob (a config) whole: at most `limit` bytes, verified against its digest.
-    pub async fn small_blob(&self, blob: &Descriptor, limit: u64) -> anyhow::Result<Vec<u8>> {
-        let what = || format!("the blob {} of {}", blob.digest, self.name());
-        if blob.size > limit {
-            bail!("{} is {} bytes, more than {limit}", what(), blob.size);
-        }
-        let bytes = match self {
+    /// A small blob (a config) whole, verified against its digest.
+    pub async fn small_blob(&self, blob: &Descriptor) -> anyhow::Result<Vec<u8>> {
+        let what = format!("the blob {}", blob.digest);
+        match self {
             Origin::Remote { client, reference } => {
-                let download = client
-                    .get_blob(reference.repository(), &blob.digest, 0)
-                    .await
-                    .with_context(what)?;
-                let mut body = download.response.bytes_stream();
-                let mut bytes = Vec::new();
-                // Small: one deadline for all of it, as for a manifest.
-                let read = async {
-                    while let Some(chunk) = body.next().await {
-                        bytes.extend_from_slice(&chunk?);
-                        if bytes.len() as u64 > blob.size {
-                            break;
-                        }
-                    }
-                    anyhow::Ok(())
-                };
-                tokio::time::timeout(client.timeouts().attempt, read)
-                    .await
-                    .map_err(|_| anyhow::anyhow!("{} did not arrive in time", what()))??;
-                bytes
+                let repository = reference.repository();
+                remote::read_small_blob(client, repository, blob, &what, self.name()).await
             }
-            Origin::Local { source, .. } => {
-                let reader = source.open_blob(&blob.digest, 0).await.with_context(what)?;
+            Origin::Local { source, name } => {
+                if blob.size > remote::SMALL_BLOB_LIMIT {
+                    bail!(
+                        "{name}: {what} is {} bytes, too large to read whole",
+                        blob.size
+                    );
+                }
+                let reader = source
+                    .open_blob(&blob.digest, 0)
+                    .await
+                    .with_context(|| format!("reading {what} of {name}"))?;
                 let mut bytes = Vec::new();
                 reader.take(blob.size + 1).read_to_end(&mut bytes).await?;
-                bytes
+                remote::check_whole(&bytes, blob, &what, name)?;
+                Ok(bytes)
             }
-        };
-        let mut hasher = DigestHasher::new();
-        hasher.update(&bytes);
-        let (digest, size) = hasher.finish();
-        if digest != blob.digest || size != blob.size {
-            bail!("{} does not match its digest and size", what());
         }
-        Ok(bytes)
     }
 }
 
@@ -146,9 +124,7 @@ pub async fn platform_image(
         };
         return origin.child(entry).await;
     }
-    let config = origin
-        .small_blob(&top.image()?.config, CONFIG_LIMIT)
-        .await?;
+    let config = origin.small_blob(&top.image()?.config).await?;
     let have = Platform::of_config(&config)?;
     if !have.matches(wanted) {
         bail!("{} is an image for {have}, not {wanted}", origin.name());
@@ -249,7 +225,7 @@ async fn image_details(
         .image()
         .with_context(|| format!("reading the manifest of {}", origin.name()))?;
     let config_bytes = match read_config {
-        true => origin.small_blob(&parsed.config, CONFIG_LIMIT).await?,
+        true => origin.small_blob(&parsed.config).await?,
         false => Vec::new(),
     };
     Ok(ImageDetails {

@@ -5,20 +5,16 @@
 //! Push never comes here. It writes nothing to the terminal: notes go to the caller's [`Note`].
 
 use super::pull::{self, Plan};
-use super::remote::RemoteImage;
+use super::remote::{self, RemoteImage};
 use crate::image::platform::PlatformChoice;
 use crate::image::source::cut;
 use crate::image::{self, BlobReader, RawManifest, WholeBlobInstead};
 use crate::reference::Reference;
 use crate::registry::RegistryClient;
 use crate::types::Digest;
-use crate::types::DigestHasher;
 use futures_util::future::BoxFuture;
 use std::collections::{HashMap, HashSet};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, ReadBuf};
 
 /// Told, one line each, when a mirror is passed over.
 pub type Note = Arc<dyn Fn(&str) + Send + Sync>;
@@ -191,13 +187,9 @@ impl image::Source for MirroredImage {
                 match endpoint.client.get_blob(repository, &digest, from).await {
                     Ok(download) => {
                         lock(&state).current.insert(digest.clone(), i);
-                        let body = download.response.bytes_stream();
-                        let body = futures_util::TryStreamExt::map_err(body, |e| {
-                            cut(crate::registry::RegistryError::cut(e))
-                        });
-                        let mut reader: BlobReader =
-                            Box::new(tokio_util::io::StreamReader::new(body));
-                        if endpoint.is_mirror && download.offset == 0 {
+                        let served_from = download.offset;
+                        let mut reader = remote::body_reader(download);
+                        if endpoint.is_mirror && served_from == 0 {
                             let next = endpoints.get(i + 1).map(Endpoint::label);
                             let line = format!(
                                 "mirror {} sent bytes that do not match {digest}; trying {}",
@@ -206,20 +198,21 @@ impl image::Source for MirroredImage {
                             );
                             let (state, note, digest) =
                                 (state.clone(), note.clone(), digest.clone());
-                            reader = Box::new(Verified {
-                                inner: reader,
-                                hasher: Some(DigestHasher::new()),
-                                expected: digest.clone(),
-                                on_mismatch: Some(Box::new(move || {
-                                    lock(&state).passed.insert((digest, i));
+                            // A mismatch is a cut: the destination asks again, and the
+                            // next endpoint starts the blob over.
+                            let expected = digest.clone();
+                            reader = Box::new(image::Verified::new(reader, expected).on_mismatch(
+                                Box::new(move |_| {
+                                    lock(&state).passed.insert((digest.clone(), i));
                                     note(&line);
-                                })),
-                            });
+                                    cut(format!("the mirror's bytes do not match {digest}"))
+                                }),
+                            ));
                         }
                         let mut served = served_by.lock().unwrap_or_else(|e| e.into_inner());
                         served.insert(digest.clone(), endpoint.label());
                         drop(served);
-                        if download.offset != offset {
+                        if served_from != offset {
                             return Err(WholeBlobInstead::error(offset, reader));
                         }
                         return Ok(reader);
@@ -238,47 +231,5 @@ impl image::Source for MirroredImage {
                 last_error.unwrap_or_else(|| anyhow::anyhow!("no source left for {digest}"));
             Err(std::io::Error::other(format!("{error:#}")))
         })
-    }
-}
-
-/// A mirror's blob read from byte 0, hashed as it passes: at its end, bytes that do not match
-/// the digest are a cut (the destination asks again, and the next endpoint starts it over).
-struct Verified {
-    inner: BlobReader,
-    hasher: Option<DigestHasher>,
-    expected: Digest,
-    on_mismatch: Option<Box<dyn FnOnce() + Send>>,
-}
-
-impl AsyncRead for Verified {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = &polled {
-            let new = &buf.filled()[before..];
-            if !new.is_empty() {
-                if let Some(hasher) = self.hasher.as_mut() {
-                    hasher.update(new);
-                }
-                return polled;
-            }
-            let Some(hasher) = self.hasher.take() else {
-                return polled;
-            };
-            if hasher.finish().0 != self.expected {
-                if let Some(mismatch) = self.on_mismatch.take() {
-                    mismatch();
-                }
-                return Poll::Ready(Err(cut(format!(
-                    "the mirror's bytes do not match {}",
-                    self.expected
-                ))));
-            }
-        }
-        polled
     }
 }

@@ -5,7 +5,7 @@
 use super::foreign::Foreign;
 use super::layout_destination::LayoutDestination;
 use super::mirrors::Endpoints;
-use super::remote::{fetch_children, MANIFESTS_AT_ONCE};
+use super::remote::{self, fetch_children, MANIFESTS_AT_ONCE};
 use super::report::{BlobResult, Reporter};
 use super::transfer::{Direction, Transfer};
 use crate::image::platform::{self, Platform, PlatformChoice};
@@ -13,9 +13,8 @@ use crate::image::{manifest, Descriptor, Destination as _, ImageIndex, RawManife
 use crate::reference::Reference;
 use crate::registry::RegistryClient;
 use crate::store::layout::Layout;
-use crate::types::Digest;
 use anyhow::{bail, Context};
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::TryStreamExt;
 use std::sync::Arc;
 
 /// The most entries an index may list. Real ones list a few dozen platforms (plus attestations);
@@ -209,44 +208,15 @@ async fn check_platform(
     wanted: &Platform,
 ) -> anyhow::Result<()> {
     let config = image.image()?.config;
-    if config.size > CONFIG_LIMIT {
-        bail!(
-            "{}: the image config is {} bytes, too large to check its platform",
-            reference,
-            config.size
-        );
-    }
-    let download = client
-        .get_blob(reference.repository(), &config.digest, 0)
-        .await
-        .with_context(|| format!("fetching the config of {}", reference))?;
-    let mut body = download.response.bytes_stream();
-    let mut bytes = Vec::new();
-    // A config is small: one deadline for all of it, as for a manifest.
-    let deadline = client.timeouts().attempt;
-    let read = async {
-        while let Some(chunk) = body.next().await {
-            bytes.extend_from_slice(&chunk?);
-            if bytes.len() as u64 > config.size {
-                break;
-            }
-        }
-        anyhow::Ok(())
-    };
-    tokio::time::timeout(deadline, read).await.map_err(|_| {
-        anyhow::anyhow!(
-            "{}: the image config did not arrive within {} s",
-            reference,
-            deadline.as_secs()
-        )
-    })??;
-    if Digest::of(&bytes) != config.digest {
-        bail!(
-            "{}: the image config does not match its digest {}",
-            reference,
-            config.digest
-        );
-    }
+    let name = reference.to_string();
+    let bytes = remote::read_small_blob(
+        client,
+        reference.repository(),
+        &config,
+        "the image config",
+        &name,
+    )
+    .await?;
     let actual = Platform::of_config(&bytes)?;
     if !actual.matches(wanted) {
         bail!(
@@ -256,6 +226,3 @@ async fn check_platform(
     }
     Ok(())
 }
-
-/// Image configs are a few KiB; one larger than this is not read into memory to check it.
-const CONFIG_LIMIT: u64 = 8 << 20;

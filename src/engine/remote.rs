@@ -6,9 +6,10 @@ use super::pull::{get_image_manifest, read_index};
 use crate::image::source::cut;
 use crate::image::{self, BlobReader, Descriptor, RawManifest, WholeBlobInstead};
 use crate::reference::Reference;
+use crate::registry::blobs::BlobDownload;
 use crate::registry::{RegistryClient, RegistryError};
 use crate::types::Digest;
-use anyhow::Context;
+use anyhow::{bail, Context};
 use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt, TryStreamExt};
 use std::collections::HashSet;
@@ -112,17 +113,75 @@ impl image::Source for RemoteImage {
                 .get_blob(&repository, &digest, offset)
                 .await
                 .map_err(std::io::Error::other)?;
-            // Whatever stops the body (a reset, the idle timeout) is a cut to resume from.
-            let body = download
-                .response
-                .bytes_stream()
-                .map_err(|e| cut(RegistryError::cut(e)));
-            let reader = Box::new(tokio_util::io::StreamReader::new(body)) as BlobReader;
-            if download.offset != offset {
+            let served_from = download.offset;
+            let reader = body_reader(download);
+            if served_from != offset {
                 // The registry ignored the Range request: its bytes start at 0.
                 return Err(WholeBlobInstead::error(offset, reader));
             }
             Ok(reader)
         })
     }
+}
+
+/// A blob answer's body as a reader. Whatever stops the body (a reset, the idle timeout) is a
+/// cut, which the destination resumes from.
+pub(super) fn body_reader(download: BlobDownload) -> BlobReader {
+    let body = download
+        .response
+        .bytes_stream()
+        .map_err(|e| cut(RegistryError::cut(e)));
+    Box::new(tokio_util::io::StreamReader::new(body))
+}
+
+/// Image configs are a few KiB; a blob larger than this is not read into memory whole.
+pub const SMALL_BLOB_LIMIT: u64 = 8 << 20;
+
+/// A small blob (a config) read whole, within one request deadline as for a manifest, and
+/// verified against its digest and size. Errors name it as `what` of `image`.
+pub async fn read_small_blob(
+    client: &RegistryClient,
+    repository: &str,
+    blob: &Descriptor,
+    what: &str,
+    image: &str,
+) -> anyhow::Result<Vec<u8>> {
+    if blob.size > SMALL_BLOB_LIMIT {
+        bail!(
+            "{image}: {what} is {} bytes, more than hoist reads whole ({SMALL_BLOB_LIMIT})",
+            blob.size
+        );
+    }
+    let download = client
+        .get_blob(repository, &blob.digest, 0)
+        .await
+        .with_context(|| format!("fetching {what} of {image}"))?;
+    let mut body = download.response.bytes_stream();
+    let mut bytes = Vec::new();
+    let deadline = client.timeouts().attempt;
+    let read = async {
+        while let Some(chunk) = body.next().await {
+            bytes.extend_from_slice(&chunk?);
+            if bytes.len() as u64 > blob.size {
+                break;
+            }
+        }
+        anyhow::Ok(())
+    };
+    tokio::time::timeout(deadline, read).await.map_err(|_| {
+        anyhow::anyhow!(
+            "{image}: {what} did not arrive within {} s",
+            deadline.as_secs()
+        )
+    })??;
+    check_whole(&bytes, blob, what, image)?;
+    Ok(bytes)
+}
+
+/// `bytes` are exactly the blob `blob` names.
+pub fn check_whole(bytes: &[u8], blob: &Descriptor, what: &str, image: &str) -> anyhow::Result<()> {
+    if bytes.len() as u64 != blob.size || Digest::of(bytes) != blob.digest {
+        bail!("{image}: {what} does not match its digest {}", blob.digest);
+    }
+    Ok(())
 }

@@ -8,9 +8,11 @@ pub mod manifest;
 pub mod media;
 pub mod platform;
 pub mod source;
+pub mod verified;
 
 pub use descriptor::Descriptor;
 pub use destination::{BlobProgress, Destination, OpenBlob};
 pub use manifest::{ImageIndex, ImageManifest, RawManifest};
 pub use platform::{Platform, PlatformChoice, PlatformError};
 pub use source::{BlobReader, Source, WholeBlobInstead};
+pub use verified::Verified;
