@@ -91,10 +91,10 @@ pub async fn run(settings: &Settings, args: PullPlan, tally: Arc<Tally>) -> anyh
             .then(|| pulled.stored.digest.to_string()),
         destination: Some(place.display().to_string()),
         format: Some(if is_archive { "docker-archive" } else { "oci" }),
-        unchanged: None,
         blobs: blob_summaries(&pulled.blobs),
         digest: pulled.top.digest.to_string(),
-        source: None,
+        // `unchanged` is a push's; `source` is named below when mirrors had a say.
+        ..TransferSummary::default()
     };
     let summary = match sources {
         Some((manifest, blobs)) => summary.with_sources(manifest, blobs),

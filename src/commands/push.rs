@@ -62,14 +62,12 @@ pub async fn run(settings: &Settings, args: PushPlan, tally: Arc<Tally>) -> anyh
     };
     let summary = TransferSummary {
         reference: destination.store_name(),
+        digest: pushed.digest.to_string(),
         media_type: pushed.media_type.clone(),
-        platform_digest: None,
-        destination: None,
-        format: None,
         unchanged: Some(pushed.unchanged),
         blobs: blob_summaries(&pushed.blobs),
-        digest: pushed.digest.to_string(),
-        source: None,
+        // What only a pull has: where it wrote, in which format, from which sources.
+        ..TransferSummary::default()
     };
     transfer::finish(
         printer,
