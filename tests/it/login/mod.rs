@@ -34,6 +34,20 @@ pub fn single_auth_config(host: &str, user: &str, password: &str) -> String {
     )
 }
 
+/// A registry that lets alice in with `s3cret`, and nobody else.
+pub fn alice_registry() -> RegistryServer {
+    RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]))
+}
+
+/// config.json holds exactly one login, `user:password` for `host`, in Docker's own bytes.
+#[track_caller]
+pub fn assert_only_login(env: &TestEnv, host: &str, user: &str, password: &str) {
+    assert_eq!(
+        env.docker_config_json().unwrap(),
+        single_auth_config(host, user, password)
+    );
+}
+
 /// `hoist login HOST` with no flags, over stored token credentials: it must verify them with
 /// exactly one OAuth2 refresh-token POST. The run and that request are returned for the
 /// caller's own checks.
