@@ -237,13 +237,10 @@ fn debug_output_never_shows_secrets() {
 
 #[test]
 fn tls_registry_with_ca_from_certs_d() {
-    use crate::support::registry::TlsOptions;
     use crate::support::tls::TestCa;
+    use crate::tls::tls_options;
     let ca = TestCa::new();
-    let tls = TlsOptions {
-        server: ca.server_cert(),
-        client_cas: None,
-    };
+    let tls = tls_options(&ca, false);
     let reg = RegistryServer::start_tls(Mode::Htpasswd(&[("alice", "s3cret")]), &tls);
     // Without the CA: the certificate is the problem, and nothing is stored.
     let env = TestEnv::new().without_credential_helpers();

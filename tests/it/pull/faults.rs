@@ -2,6 +2,7 @@
 //! tokens that expire mid-pull.
 
 use super::one_big_layer;
+use crate::runs::gets_of;
 use crate::support::files_under;
 use crate::support::images::ImageSpec;
 use crate::support::layout::{assert_blobs_verified, assert_has_image, blob_path, index_entries};
@@ -30,12 +31,7 @@ fn cut_connection_mid_layer_resumes_with_range() {
     let (store, reference) = (&sc.store, sc.reference("app/cut:1"));
     let out = sc.pull_to_store_ok(&reference, &[]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    let layer_gets: Vec<_> = sc
-        .proxy
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "GET" && r.path.ends_with(&layer.digest))
-        .collect();
+    let layer_gets = gets_of(&sc.proxy, &layer.digest);
     assert_eq!(layer_gets.len(), 2, "{layer_gets:#?}");
     assert!(layer_gets[0].fault.is_some());
     // 206: the registry answered a Range request, so the download resumed
