@@ -3,7 +3,7 @@
 
 use super::{
     alice_registry, assert_only_login, b64, hoist_login, json, relogin_with_refresh_token,
-    single_auth_config, token_setup,
+    relogin_with_stored_password, single_auth_config, token_setup,
 };
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tools::{assert_exit, assert_stderr_has, run, run_ok, stderr, stdout, TestEnv};
@@ -184,14 +184,7 @@ fn stored_credentials_are_reused_without_flags() {
     let env = TestEnv::new()
         .without_credential_helpers()
         .with_docker_config(&stored);
-    let out = run(env.hoist().args(["login", &reg.host()]), None);
-    assert_exit(&out, 0);
-    assert_stderr_has(
-        &out,
-        "Authenticating with existing credentials... [Username: alice]",
-    );
-    assert!(stdout(&out).contains("Login Succeeded"));
-    assert_eq!(env.docker_config_json().unwrap(), stored);
+    relogin_with_stored_password(&env, &reg.host(), "alice");
 }
 
 #[test]
