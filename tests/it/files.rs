@@ -219,27 +219,23 @@ fn malformed_config_only_warns_during_pull_and_push() {
         .without_credential_helpers()
         .with_docker_config(broken);
     let out_dir = env.scratch("out");
-    let out = run(
-        env.hoist()
-            .args(["pull", &format!("{}/team/app:v1", reg.host()), "--output"])
-            .arg(&out_dir),
-        None,
-    );
-    assert_exit(&out, 0);
-    assert_eq!(stdout(&out).trim(), image.digest());
+    // `hoist COMMAND HOST/team/REPO FLAG out`, which must move the image; returns stderr.
+    let transfer = |command: &str, repo: &str, flag: &str| {
+        let reference = format!("{}/team/{repo}", reg.host());
+        let out = run(
+            env.hoist().args([command, &reference, flag]).arg(&out_dir),
+            None,
+        );
+        assert_exit(&out, 0);
+        assert_eq!(stdout(&out).trim(), image.digest());
+        stderr(&out)
+    };
     let path = env.config_json_path().display().to_string();
-    let err = stderr(&out);
+    let err = transfer("pull", "app:v1", "--output");
     assert!(err.contains("WARNING") && err.contains(&path), "{err}");
 
-    let out = run(
-        env.hoist()
-            .args(["push", &format!("{}/team/copy:v1", reg.host()), "--from"])
-            .arg(&out_dir),
-        None,
-    );
-    assert_exit(&out, 0);
-    assert_eq!(stdout(&out).trim(), image.digest());
-    assert!(stderr(&out).contains(&path), "{}", stderr(&out));
+    let err = transfer("push", "copy:v1", "--from");
+    assert!(err.contains(&path), "{err}");
     assert_eq!(env.docker_config_json().unwrap(), broken, "never rewritten");
 }
 
