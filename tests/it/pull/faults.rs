@@ -21,12 +21,12 @@ fn cut_connection_mid_layer_resumes_with_range() {
     let sc = Scenario::open();
     let image = sc.seed("app/cut:1", one_big_layer(50));
     let layer = image.manifests[0].layers[0].blob.clone();
-    // The first two blob GETs (config and layer, in either order) are cut
-    // after 100 000 bytes: only the layer is that long.
-    sc.faults(
-        Match::method("GET", Kind::Blob),
+    // The layer's first GET is cut after 100 000 bytes. Matched by path: with blobs fetched
+    // at once, the resumed GET can come before the config's, so "the first two blob GETs"
+    // could both be the layer's.
+    sc.fault(
+        Match::method("GET", Kind::Blob).path_ends_with(&layer.digest),
         Fault::CutResponseAfter(100_000),
-        2,
     );
     let (store, reference) = (&sc.store, sc.reference("app/cut:1"));
     let out = sc.pull_to_store_ok(&reference, &[]);
