@@ -139,13 +139,8 @@ pub struct PullArgs {
     #[arg(short, long, value_name = "N", value_parser = at_least_one)]
     pub jobs: Option<usize>,
 
-    /// Also write the manifest digest to this file
-    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
-    pub digest_file: Option<PathBuf>,
-
-    /// Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub result: ResultArgs,
 
     /// Pull REGISTRY's images through MIRROR first (repeatable, tried in order; replaces
     /// registries.conf's mirrors for REGISTRY)
@@ -195,6 +190,13 @@ pub struct PushArgs {
     #[arg(short, long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
 
+    #[command(flatten)]
+    pub result: ResultArgs,
+}
+
+/// How a transfer reports the image it moved: the same flags for pull, push and copy.
+#[derive(Debug, Args)]
+pub struct ResultArgs {
     /// Also write the manifest digest to this file
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub digest_file: Option<PathBuf>,
@@ -236,13 +238,8 @@ pub struct CopyArgs {
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     pub chunk_size: Option<u64>,
 
-    /// Also write the manifest digest to this file
-    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
-    pub digest_file: Option<PathBuf>,
-
-    /// Print a JSON summary (digest, media type, every blob and how it moved) instead of the digest
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub result: ResultArgs,
 }
 
 /// Add tags to an image already in a registry, without moving any blob

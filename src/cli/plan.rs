@@ -256,7 +256,7 @@ fn pull(
     if let Some(output) = &args.output {
         check_output(output)?;
     }
-    if let Some(file) = &args.digest_file {
+    if let Some(file) = &args.result.digest_file {
         check_digest_file(file)?;
     }
     let mirrors = mirrors::resolve(&args.mirror, &reference, env).map_err(usage)?;
@@ -267,8 +267,8 @@ fn pull(
         platform,
         destination,
         jobs: args.jobs.unwrap_or(AUTO_JOBS),
-        digest_file: args.digest_file,
-        json: args.json,
+        digest_file: args.result.digest_file,
+        json: args.result.json,
         config_dir,
     })
 }
@@ -280,7 +280,7 @@ fn push(
 ) -> anyhow::Result<PushPlan> {
     let destination = reference(&args.reference)?;
     let tags = promote_plan::extra_tags(&destination, &args.tags)?;
-    if let Some(file) = &args.digest_file {
+    if let Some(file) = &args.result.digest_file {
         check_digest_file(file)?;
     }
     let from = push_from(args.from.as_deref(), &destination, || {
@@ -292,8 +292,8 @@ fn push(
         jobs: args.jobs.unwrap_or(AUTO_JOBS),
         chunk_size: args.chunk_size,
         tags,
-        digest_file: args.digest_file,
-        json: args.json,
+        digest_file: args.result.digest_file,
+        json: args.result.json,
         config_dir,
     })
 }

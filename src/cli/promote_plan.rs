@@ -103,7 +103,7 @@ pub fn copy(args: CopyArgs, config_dir: Option<ConfigDir>) -> anyhow::Result<Cop
         ));
     }
     let tags = extra_tags(&destination, &args.tags)?;
-    if let Some(file) = &args.digest_file {
+    if let Some(file) = &args.result.digest_file {
         check_digest_file(file)?;
     }
     Ok(CopyPlan {
@@ -114,8 +114,8 @@ pub fn copy(args: CopyArgs, config_dir: Option<ConfigDir>) -> anyhow::Result<Cop
         referrers: args.referrers,
         jobs: args.jobs.unwrap_or(AUTO_JOBS),
         chunk_size: args.chunk_size,
-        digest_file: args.digest_file,
-        json: args.json,
+        digest_file: args.result.digest_file,
+        json: args.result.json,
         config_dir,
     })
 }

@@ -1,6 +1,6 @@
 //! `hoist pull REF`: into the store, an OCI layout, or a docker-archive tarball.
 
-use super::transfer::TransferCredentials;
+use super::transfer::{self, TransferCredentials};
 use crate::cli::plan::{Destination, PullPlan, Settings};
 use crate::credentials::CredentialSource;
 use crate::engine::destination::PullDestination;
@@ -12,7 +12,6 @@ use crate::reference::Reference;
 use crate::registry::{RegistryClient, Scope};
 use crate::ui::summary::blob_summaries;
 use crate::ui::{Progress, Tally, TransferSummary};
-use anyhow::Context;
 use std::sync::Arc;
 
 pub async fn run(settings: &Settings, args: PullPlan, tally: Arc<Tally>) -> anyhow::Result<()> {
@@ -79,39 +78,35 @@ pub async fn run(settings: &Settings, args: PullPlan, tally: Arc<Tally>) -> anyh
         .map(|_| vec![name.clone()])
         .unwrap_or_default();
     destination.finish(&name, &pulled.stored, repo_tags).await?;
-    let digest = pulled.top.digest.to_string();
-    if let Some(file) = &args.digest_file {
-        std::fs::write(file, format!("{digest}\n"))
-            .with_context(|| format!("writing {}", file.display()))?;
-    }
-    printer.status(format!(
+    let status = format!(
         "Pulled {} ({} blobs) into {}",
         reference,
         pulled.blobs.len(),
         place.display()
-    ));
-    if args.json {
-        let summary = TransferSummary {
-            reference: name,
-            media_type: pulled.top.media_type.clone(),
-            platform_digest: (pulled.stored.digest != pulled.top.digest)
-                .then(|| pulled.stored.digest.to_string()),
-            destination: Some(place.display().to_string()),
-            format: Some(if is_archive { "docker-archive" } else { "oci" }),
-            unchanged: None,
-            blobs: blob_summaries(&pulled.blobs),
-            digest,
-            source: None,
-        };
-        let summary = match sources {
-            Some((manifest, blobs)) => summary.with_sources(manifest, blobs),
-            None => summary,
-        };
-        printer.result(summary.to_json())?;
-    } else {
-        printer.result(digest)?;
-    }
-    Ok(())
+    );
+    let summary = TransferSummary {
+        reference: name,
+        media_type: pulled.top.media_type.clone(),
+        platform_digest: (pulled.stored.digest != pulled.top.digest)
+            .then(|| pulled.stored.digest.to_string()),
+        destination: Some(place.display().to_string()),
+        format: Some(if is_archive { "docker-archive" } else { "oci" }),
+        blobs: blob_summaries(&pulled.blobs),
+        digest: pulled.top.digest.to_string(),
+        // `unchanged` is a push's; `source` is named below when mirrors had a say.
+        ..TransferSummary::default()
+    };
+    let summary = match sources {
+        Some((manifest, blobs)) => summary.with_sources(manifest, blobs),
+        None => summary,
+    };
+    transfer::finish(
+        printer,
+        args.digest_file.as_deref(),
+        status,
+        args.json,
+        summary,
+    )
 }
 
 /// Each mirror in order, then the registry: a client each, with credentials looked up under

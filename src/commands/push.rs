@@ -1,6 +1,6 @@
 //! `hoist push REF [--from SOURCE]`: from the store, an OCI layout, or an image tarball.
 
-use super::transfer::TransferCredentials;
+use super::transfer::{self, TransferCredentials};
 use crate::cli::plan::{PushFrom, PushPlan, Settings};
 use crate::engine::copy::tag_manifest;
 use crate::engine::push::{self, PushOptions};
@@ -55,33 +55,27 @@ pub async fn run(settings: &Settings, args: PushPlan, tally: Arc<Tally>) -> anyh
             )
             .await?;
     }
-    let digest = pushed.digest.to_string();
-    if let Some(file) = &args.digest_file {
-        std::fs::write(file, format!("{digest}\n"))
-            .with_context(|| format!("writing {}", file.display()))?;
-    }
-    if pushed.unchanged {
-        printer.status(format!("{} is up to date", destination));
+    let status = if pushed.unchanged {
+        format!("{} is up to date", destination)
     } else {
-        printer.status(format!("Pushed {}", destination));
-    }
-    if args.json {
-        let summary = TransferSummary {
-            reference: destination.store_name(),
-            media_type: pushed.media_type.clone(),
-            platform_digest: None,
-            destination: None,
-            format: None,
-            unchanged: Some(pushed.unchanged),
-            blobs: blob_summaries(&pushed.blobs),
-            digest,
-            source: None,
-        };
-        printer.result(summary.to_json())?;
-    } else {
-        printer.result(digest)?;
-    }
-    Ok(())
+        format!("Pushed {}", destination)
+    };
+    let summary = TransferSummary {
+        reference: destination.store_name(),
+        digest: pushed.digest.to_string(),
+        media_type: pushed.media_type.clone(),
+        unchanged: Some(pushed.unchanged),
+        blobs: blob_summaries(&pushed.blobs),
+        // What only a pull has: where it wrote, in which format, from which sources.
+        ..TransferSummary::default()
+    };
+    transfer::finish(
+        printer,
+        args.digest_file.as_deref(),
+        status,
+        args.json,
+        summary,
+    )
 }
 
 /// A path is read as it is; an image in the store also brings the registries its blobs are

@@ -1,10 +1,13 @@
-//! What pull and push share: credentials that never stop a transfer.
+//! What pull and push share: credentials that never stop a transfer, and how a transfer ends
+//! (the digest file, the status line, the result on stdout). Orchestration only: no transfer.
 
 use crate::config::{ConfigDir, Environment};
 use crate::credentials::keychain::Keychain;
 use crate::credentials::{CredentialFuture, CredentialSource};
 use crate::reference::Registry;
-use crate::ui::Printer;
+use crate::ui::{Printer, TransferSummary};
+use anyhow::Context;
+use std::path::Path;
 use std::sync::Arc;
 
 /// Docker's credentials, looked up only when a registry asks. A broken helper or an unreadable
@@ -63,5 +66,27 @@ impl CredentialSource for TransferCredentials {
             })
             .await?
         })
+    }
+}
+
+/// The end of a pull or a push: the digest into `--digest-file` first (a script waiting on it
+/// sees it only once the image is in place), then the status line, then the result on stdout:
+/// the JSON summary with `--json`, else the bare digest.
+pub fn finish(
+    printer: Printer,
+    digest_file: Option<&Path>,
+    status: String,
+    json: bool,
+    summary: TransferSummary,
+) -> anyhow::Result<()> {
+    if let Some(file) = digest_file {
+        std::fs::write(file, format!("{}\n", summary.digest))
+            .with_context(|| format!("writing {}", file.display()))?;
+    }
+    printer.status(status);
+    if json {
+        printer.result(summary.to_json())
+    } else {
+        printer.result(summary.digest)
     }
 }

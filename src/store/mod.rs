@@ -96,6 +96,19 @@ fn available_list(names: &[String]) -> String {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// `bytes`, if they hash to `expected`: a small blob read whole is checked before it is used.
+pub(crate) fn verified(bytes: Vec<u8>, expected: &Digest) -> Result<Vec<u8>> {
+    let actual = Digest::of(&bytes);
+    if &actual != expected {
+        return Err(StoreError::DigestMismatch {
+            expected: expected.clone(),
+            actual,
+            size: bytes.len() as u64,
+        });
+    }
+    Ok(bytes)
+}
+
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
         path: path.to_path_buf(),

@@ -13,7 +13,7 @@ use super::archive::{
 };
 use super::image_json::{format_err, parse_doc, Doc, MAX_SMALL};
 use super::layout::ref_name_of;
-use super::{io_err, BlobReader, Layout, Result, StoreError};
+use super::{io_err, verified, BlobReader, Layout, Result, StoreError};
 use crate::image::{Descriptor, RawManifest};
 use crate::types::Digest;
 use std::collections::{HashMap, HashSet};
@@ -216,16 +216,7 @@ impl Backing {
                 let e = blobs
                     .get(digest)
                     .ok_or_else(|| StoreError::BlobNotFound(digest.clone()))?;
-                let bytes = read_range(file, *e, MAX_SMALL).await?;
-                let actual = Digest::of(&bytes);
-                if &actual != digest {
-                    return Err(StoreError::DigestMismatch {
-                        expected: digest.clone(),
-                        actual,
-                        size: bytes.len() as u64,
-                    });
-                }
-                Ok(bytes)
+                verified(read_range(file, *e, MAX_SMALL).await?, digest)
             }
         }
     }

@@ -5,7 +5,7 @@
 use crate::engine::report::{BlobOutcome, BlobResult};
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TransferSummary {
     /// The normalized reference (`docker.io/library/alpine:3.19`).

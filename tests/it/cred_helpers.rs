@@ -1,7 +1,7 @@
 //! `hoist login` / `logout` with the real `docker-credential-pass` helper (a throwaway gpg key
 //! and pass store per test), cross-checked against what `docker login` does in the same setup.
 
-use crate::login::{hoist_login, relogin_with_refresh_token, token_setup};
+use crate::login::{alice_registry, hoist_login, relogin_with_refresh_token, token_setup};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tools::{assert_exit, assert_stderr_has, stderr, stdout};
 use crate::support::tools::{run, run_ok, PassStore, TestEnv};
@@ -41,11 +41,33 @@ fn pass_store(env: &TestEnv, server: &str, user: &str, secret: &str) {
     );
 }
 
+/// A login as alice that her credential helper stops: exit 1, an error naming
+/// `docker-credential-HELPER` and `why` (the setting that chose it, or what went wrong), and
+/// config.json still exactly `config`. Returns stderr for the test's own checks.
+fn login_stopped_by_helper(
+    env: &TestEnv,
+    host: &str,
+    helper: &str,
+    why: &str,
+    config: &str,
+) -> String {
+    let out = hoist_login(env, host, "alice", b"s3cret\n");
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("docker-credential-{helper}")) && err.contains(why),
+        "{err}"
+    );
+    assert!(!stdout(&out).contains("Login Succeeded"));
+    assert_eq!(env.docker_config_json().unwrap(), config);
+    err
+}
+
 const CREDS_STORE_PASS: &str = "{\"credsStore\": \"pass\", \"psFormat\": \"<p> & q\"}";
 
 #[test]
 fn login_stores_in_pass_with_dockers_empty_entry_and_bytes() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let pass = PassStore::new();
     let env = pass_env(&pass, CREDS_STORE_PASS);
     let out = hoist_login(&env, &reg.host(), "alice", b"s3cret\n");
@@ -120,7 +142,7 @@ fn token_login_keeps_the_identity_token_in_pass() {
 
 #[test]
 fn cred_helpers_entry_beats_creds_store() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let pass = PassStore::new();
     let config = format!(
         "{{\"credsStore\": \"nonexistent\", \"credHelpers\": {{\"{}\": \"pass\"}}}}",
@@ -140,7 +162,7 @@ fn cred_helpers_entry_beats_creds_store() {
 
 #[test]
 fn empty_auths_entry_does_not_shadow_the_helper() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let pass = PassStore::new();
     let config = format!(
         "{{\"auths\": {{\"{}\": {{}}}}, \"credsStore\": \"pass\"}}",
@@ -158,18 +180,10 @@ fn empty_auths_entry_does_not_shadow_the_helper() {
 
 #[test]
 fn missing_helper_is_named_with_the_setting_that_chose_it() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let config = "{\"credsStore\": \"nonexistent\"}";
     let env = TestEnv::new().with_docker_config(config);
-    let out = hoist_login(&env, &reg.host(), "alice", b"s3cret\n");
-    assert_exit(&out, 1);
-    let err = stderr(&out);
-    assert!(
-        err.contains("docker-credential-nonexistent") && err.contains("credsStore"),
-        "{err}"
-    );
-    assert!(!stdout(&out).contains("Login Succeeded"));
-    assert_eq!(env.docker_config_json().unwrap(), config);
+    login_stopped_by_helper(&env, &reg.host(), "nonexistent", "credsStore", config);
     // Reusing stored credentials asks the helper too.
     let out = run(env.hoist().args(["login", &reg.host()]), None);
     assert_exit(&out, 1);
@@ -180,19 +194,12 @@ fn missing_helper_is_named_with_the_setting_that_chose_it() {
         reg.host()
     );
     let env = TestEnv::new().with_docker_config(&config);
-    let out = hoist_login(&env, &reg.host(), "alice", b"s3cret\n");
-    assert_exit(&out, 1);
-    let err = stderr(&out);
-    assert!(
-        err.contains("docker-credential-nonexistent") && err.contains("credHelpers"),
-        "{err}"
-    );
-    assert_eq!(env.docker_config_json().unwrap(), config);
+    login_stopped_by_helper(&env, &reg.host(), "nonexistent", "credHelpers", &config);
 }
 
 #[test]
 fn logout_erases_from_pass() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let pass = PassStore::new();
     let env = pass_env(&pass, CREDS_STORE_PASS);
     assert_exit(&hoist_login(&env, &reg.host(), "alice", b"s3cret\n"), 0);
@@ -248,22 +255,15 @@ fn logout_erases_from_pass() {
 
 #[test]
 fn failing_helper_is_named_and_nothing_is_written() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     // pass is on PATH but has no store here: the real helper fails.
     let h = TestEnv::new().with_docker_config(CREDS_STORE_PASS);
-    let out = hoist_login(&h, &reg.host(), "alice", b"s3cret\n");
-    assert_exit(&out, 1);
-    let err = stderr(&out);
-    assert!(
-        err.contains("docker-credential-pass") && err.contains("credsStore"),
-        "{err}"
-    );
+    let err = login_stopped_by_helper(&h, &reg.host(), "pass", "credsStore", CREDS_STORE_PASS);
     assert!(
         err.contains("pass not initialized"),
         "the helper's own words: {err}"
     );
     assert!(!err.contains("s3cret"), "{err}");
-    assert_eq!(h.docker_config_json().unwrap(), CREDS_STORE_PASS);
     // docker fails the same way and leaves the file alone too.
     let d = TestEnv::new().with_docker_config(CREDS_STORE_PASS);
     let out = run(
@@ -277,7 +277,7 @@ fn failing_helper_is_named_and_nothing_is_written() {
 
 #[test]
 fn helper_that_cannot_store_says_no_login_is_needed() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let env = TestEnv::new();
     // A stand-in for docker-credential-ecr-login, whose store is "not implemented".
     let bin = env.scratch("fake-bin");
@@ -302,19 +302,13 @@ fn helper_that_cannot_store_says_no_login_is_needed() {
     );
     let config = format!("{{\"credHelpers\": {{\"{}\": \"ecr-login\"}}}}", reg.host());
     let env = env.env("PATH", &path).with_docker_config(&config);
-    let out = hoist_login(&env, &reg.host(), "alice", b"s3cret\n");
-    assert_exit(&out, 1);
-    let err = stderr(&out);
-    assert!(
-        err.contains("docker-credential-ecr-login") && err.contains("no login is needed"),
-        "{err}"
-    );
-    assert_eq!(env.docker_config_json().unwrap(), config);
+    let why = "no login is needed";
+    login_stopped_by_helper(&env, &reg.host(), "ecr-login", why, &config);
 }
 
 #[test]
 fn plain_text_entry_is_replaced_when_a_helper_takes_over() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let config = format!(
         "{{\"credsStore\": \"pass\", \"auths\": {{\"{}\": {{\"auth\": \"YWxpY2U6b2xk\", \"email\": \"a@example.com\"}}, \"https://{}\": {{\"auth\": \"YWxpY2U6b2xk\"}}}}}}",
         reg.host(),

@@ -2,7 +2,9 @@
 //! write the same bytes after the same login, and each uses or removes what the other stored.
 //! Every test sets up its own config deliberately and hides credential helpers.
 
-use crate::login::{b64, hoist_login, relogin_with_refresh_token, token_setup};
+use crate::login::{
+    b64, hoist_login, relogin_with_refresh_token, relogin_with_stored_password, token_setup,
+};
 use crate::support::images::{push_with_skopeo, ImageSpec};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tools::{assert_exit, assert_stderr_has, stderr, stdout};
@@ -117,15 +119,7 @@ fn hoist_reuses_credentials_docker_stored() {
     let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
     let env = env_with(None);
     assert_exit(&docker_login(&env, &reg.host(), "alice", b"s3cret\n"), 0);
-    let stored = env.docker_config_json().unwrap();
-    let out = run(env.hoist().args(["login", &reg.host()]), None);
-    assert_exit(&out, 0);
-    assert_stderr_has(
-        &out,
-        "Authenticating with existing credentials... [Username: alice]",
-    );
-    assert!(stdout(&out).contains("Login Succeeded"));
-    assert_eq!(env.docker_config_json().unwrap(), stored);
+    relogin_with_stored_password(&env, &reg.host(), "alice");
 }
 
 #[test]

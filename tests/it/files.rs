@@ -3,13 +3,13 @@
 //! a malformed config.json never stops a public pull nor gets overwritten. A result that
 //! cannot reach stdout is an error, and registry text reaches the terminal escaped.
 
-use crate::login::{b64, hoist_login};
+use crate::login::{alice_registry, b64, hoist_login};
+use crate::runs::{finished, spawn_with_stdin};
 use crate::support::images::{push_with_skopeo, ImageSpec};
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tools::{assert_exit, stderr, stdout};
 use crate::support::tools::{run, TestEnv};
-use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -41,7 +41,7 @@ fn root_login_keeps_the_config_files_owner_and_mode() {
         eprintln!("skipping: giving a file to another user needs root");
         return;
     }
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let env = TestEnv::new()
         .without_credential_helpers()
         .with_docker_config(r#"{"auths":{"other.example":{"auth":"dTpw"}}}"#);
@@ -82,27 +82,13 @@ fn concurrent_logins_to_different_registries_keep_every_entry() {
             .iter()
             .enumerate()
             .map(|(i, reg)| {
-                let mut c = env.hoist();
-                c.args([
-                    "login",
-                    &reg.host(),
-                    "-u",
-                    &format!("user{i}"),
-                    "--password-stdin",
-                ])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-                let mut child = c.spawn().unwrap();
-                let mut stdin = child.stdin.take().unwrap();
-                stdin.write_all(format!("pw-{i}\n").as_bytes()).unwrap();
-                child
+                let user = format!("user{i}");
+                let args = ["login", &reg.host(), "-u", &user, "--password-stdin"];
+                spawn_with_stdin(env.hoist().args(args), format!("pw-{i}\n").as_bytes())
             })
             .collect();
         for child in children {
-            let out = child.wait_with_output().unwrap();
-            crate::support::secrets_log::record_output(&out);
-            assert_exit(&out, 0);
+            assert_exit(&finished(child), 0);
         }
         let config: serde_json::Value =
             serde_json::from_str(&env.docker_config_json().unwrap()).unwrap();
@@ -135,18 +121,7 @@ fn concurrent_logouts_and_logins_each_change_only_their_entry() {
         let env = TestEnv::new()
             .without_credential_helpers()
             .with_docker_config(&start);
-        let spawn = |args: &[&str], stdin: &[u8]| {
-            let mut child = env
-                .hoist()
-                .args(args)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            child.stdin.take().unwrap().write_all(stdin).unwrap();
-            child
-        };
+        let spawn = |args: &[&str], stdin: &[u8]| spawn_with_stdin(env.hoist().args(args), stdin);
         let children = vec![
             spawn(&["logout", &hosts[0]], b""),
             spawn(
@@ -160,9 +135,7 @@ fn concurrent_logouts_and_logins_each_change_only_their_entry() {
             ),
         ];
         for child in children {
-            let out = child.wait_with_output().unwrap();
-            crate::support::secrets_log::record_output(&out);
-            assert_exit(&out, 0);
+            assert_exit(&finished(child), 0);
         }
         let config: serde_json::Value =
             serde_json::from_str(&env.docker_config_json().unwrap()).unwrap();
@@ -188,7 +161,7 @@ fn login_into_a_read_only_config_writes_only_when_the_entry_changes() {
         eprintln!("skipping: read-only bind mounts need root");
         return;
     }
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let host = reg.host();
     let env = TestEnv::new().without_credential_helpers();
     // What kubectl puts in a dockerconfigjson Secret: compact, not Docker's layout.
@@ -246,27 +219,23 @@ fn malformed_config_only_warns_during_pull_and_push() {
         .without_credential_helpers()
         .with_docker_config(broken);
     let out_dir = env.scratch("out");
-    let out = run(
-        env.hoist()
-            .args(["pull", &format!("{}/team/app:v1", reg.host()), "--output"])
-            .arg(&out_dir),
-        None,
-    );
-    assert_exit(&out, 0);
-    assert_eq!(stdout(&out).trim(), image.digest());
+    // `hoist COMMAND HOST/team/REPO FLAG out`, which must move the image; returns stderr.
+    let transfer = |command: &str, repo: &str, flag: &str| {
+        let reference = format!("{}/team/{repo}", reg.host());
+        let out = run(
+            env.hoist().args([command, &reference, flag]).arg(&out_dir),
+            None,
+        );
+        assert_exit(&out, 0);
+        assert_eq!(stdout(&out).trim(), image.digest());
+        stderr(&out)
+    };
     let path = env.config_json_path().display().to_string();
-    let err = stderr(&out);
+    let err = transfer("pull", "app:v1", "--output");
     assert!(err.contains("WARNING") && err.contains(&path), "{err}");
 
-    let out = run(
-        env.hoist()
-            .args(["push", &format!("{}/team/copy:v1", reg.host()), "--from"])
-            .arg(&out_dir),
-        None,
-    );
-    assert_exit(&out, 0);
-    assert_eq!(stdout(&out).trim(), image.digest());
-    assert!(stderr(&out).contains(&path), "{}", stderr(&out));
+    let err = transfer("push", "copy:v1", "--from");
+    assert!(err.contains(&path), "{err}");
     assert_eq!(env.docker_config_json().unwrap(), broken, "never rewritten");
 }
 
@@ -292,9 +261,7 @@ fn a_result_that_cannot_be_written_fails_but_a_closed_pipe_does_not() {
         if close_pipe {
             drop(child.stdout.take());
         }
-        let out = child.wait_with_output().unwrap();
-        crate::support::secrets_log::record_output(&out);
-        out
+        finished(child)
     };
     let full = std::fs::OpenOptions::new()
         .write(true)

@@ -5,6 +5,7 @@
 //! A hold fault in the proxy stalls one transfer for good, so the interrupt lands at a known
 //! point (the test waits for the stall itself, not for time to pass).
 
+use crate::runs::{finished, hold_blob_after, names_in, pull_again, serial_pull};
 use crate::support::images::ImageSpec;
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::scenario::Scenario;
@@ -31,9 +32,7 @@ fn signal_when(proxy: &Proxy, mut child: Child, name: &str, ready: impl FnOnce()
         .status()
         .unwrap();
     assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    crate::support::secrets_log::record_output(&out);
-    out
+    finished(child)
 }
 
 #[test]
@@ -59,24 +58,11 @@ fn pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
     // The stalled layer outlasts one write batch, so its bytes on disk prove hoist read them.
     let image = sc.seed(repo_tag, ImageSpec::new(seed_n).layers(&[4096, 3 << 20]));
     let last = image.manifests[0].layers[1].blob.digest.clone();
-    proxy.inject(
-        Match::method("GET", Kind::Blob).path_ends_with(&last),
-        Fault::HoldResponseAfter(2 << 20),
-    );
+    hold_blob_after(proxy, &last, 2 << 20);
     let env = &sc.env;
     let store = &sc.store;
     let reference = sc.reference(repo_tag);
-    let child = spawn_hoist(
-        env,
-        &[
-            "pull",
-            &reference,
-            "--store",
-            path_str(store),
-            "--jobs",
-            "1",
-        ],
-    );
+    let child = spawn_hoist(env, &serial_pull(&reference, store));
     let out = signal_when(proxy, child, signal, || {
         wait_for_partial(&store.join(".hoist/partial"), 1)
     });
@@ -111,14 +97,7 @@ fn pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64) {
     assert_eq!(files_under(&store.join(".hoist/partial")).len(), 1);
 
     // The next run fetches only the rest of the stalled layer.
-    proxy.clear();
-    let out = sc.pull_to_store_ok(&reference, &[]);
-    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    let gets: Vec<_> = proxy
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "GET" && r.kind == Kind::Blob)
-        .collect();
+    let gets = pull_again(&sc, &reference, &image);
     assert_eq!(gets.len(), 1, "{gets:#?}");
     assert_eq!(gets[0].status, 206, "resumed with Range");
     assert!(files_under(&store.join(".hoist/partial")).is_empty());
@@ -140,10 +119,7 @@ fn tarball_pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64)
     // A config and two layers; with `--jobs 1` they download in that order.
     let image = sc.seed(repo_tag, ImageSpec::new(seed_n).layers(&[4096, 256 * 1024]));
     let last = image.manifests[0].layers[1].blob.digest.clone();
-    proxy.inject(
-        Match::method("GET", Kind::Blob).path_ends_with(&last),
-        Fault::HoldResponseAfter(1024),
-    );
+    hold_blob_after(proxy, &last, 1024);
     let env = &sc.env;
     let dest = env.scratch("dest");
     let tarball = dest.join("image.tar");
@@ -163,13 +139,8 @@ fn tarball_pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64)
 
     assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
     assert!(!tarball.exists());
-    let mut names: Vec<String> = std::fs::read_dir(&dest)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     // Only the working layout the summary names, for the next run to resume from.
-    assert_eq!(names, ["image.tar.hoist-partial"]);
+    assert_eq!(names_in(&dest), ["image.tar.hoist-partial"]);
     assert!(
         stderr(&out).contains(&dest.join("image.tar.hoist-partial").display().to_string()),
         "{}",
@@ -181,11 +152,7 @@ fn tarball_pull_stopped_by(signal: &str, code: i32, repo_tag: &str, seed_n: u64)
             .args(["pull", &reference, "--output", path_str(&tarball)]),
         None,
     );
-    let names: Vec<String> = std::fs::read_dir(&dest)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(names, ["image.tar"]);
+    assert_eq!(names_in(&dest), ["image.tar"]);
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! a partial download is adopted or removed, and files are created exclusively beside their
 //! target, never through a name someone else planted.
 
+use crate::runs::{finished, gets_of, hold_blob_after, names_in, pull_again, serial_pull};
 use crate::support::images::{ImageLayout, ImageSpec};
-use crate::support::proxy::{Fault, Kind, Match};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::scenario::{seed, Scenario};
 use crate::support::tools::{
@@ -11,7 +11,7 @@ use crate::support::tools::{
 };
 use crate::support::{largest_file, wait_for_partial};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A config and two small layers.
@@ -119,14 +119,17 @@ fn a_pull_into_a_layout_keeps_index_fields_hoist_does_not_know() {
     assert!(entries.iter().any(|e| e["digest"] == b.digest()));
 }
 
-/// Names in `dir`, sorted.
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+/// Starts `args`, waits until the proxy holds it in its last layer, then runs `args` again,
+/// which must finish with the image's digest. Returns the first run, still held.
+fn pull_beside_a_stalled_one(sc: &Scenario, args: &[&str], image: &ImageLayout) -> Child {
+    let first = spawn_hoist(&sc.env, args);
+    assert!(
+        sc.proxy.wait_for_hold(),
+        "the first pull never reached its stall"
+    );
+    let second = run_ok(sc.env.hoist().args(args), None);
+    assert_eq!(stdout(&second), format!("{}\n", image.digest()));
+    first
 }
 
 /// The tarball is a docker-archive of `image` by skopeo's reading.
@@ -183,28 +186,18 @@ fn two_pulls_to_one_tarball_both_succeed() {
     let proxy = &sc.proxy;
     let image = sc.seed("app/two-pulls:1", two_layers(404));
     let last = image.manifests[0].layers[1].blob.digest.clone();
-    proxy.inject(
-        Match::method("GET", Kind::Blob).path_ends_with(&last),
-        Fault::HoldResponseAfter(1024),
-    );
+    hold_blob_after(proxy, &last, 1024);
     let env = &sc.env;
     let dest = env.scratch("dest");
     let tarball = dest.join("image.tar");
     let reference = sc.reference("app/two-pulls:1");
     let args = ["pull", &reference, "--output", path_str(&tarball)];
     // The first stalls in the middle of its last layer; the second runs start to finish.
-    let first = spawn_hoist(env, &args);
-    assert!(
-        proxy.wait_for_hold(),
-        "the first pull never reached its stall"
-    );
-    let second = run_ok(env.hoist().args(args), None);
-    assert_eq!(stdout(&second), format!("{}\n", image.digest()));
+    let first = pull_beside_a_stalled_one(&sc, &args, &image);
     assert_archive_of(env, &tarball, &image);
 
     proxy.release_holds();
-    let first = first.wait_with_output().unwrap();
-    crate::support::secrets_log::record_output(&first);
+    let first = finished(first);
     assert!(first.status.success(), "{}", stderr(&first));
     assert_eq!(stdout(&first), format!("{}\n", image.digest()));
     assert_archive_of(env, &tarball, &image);
@@ -230,24 +223,14 @@ fn after_sigkill_the_next_pull_adopts_the_partial_download_and_resumes() {
         big.size > 2 << 20,
         "the layer must outlast two write batches"
     );
-    proxy.inject(
-        Match::method("GET", Kind::Blob).path_ends_with(&big.digest),
-        Fault::HoldResponseAfter(2 << 20),
-    );
+    hold_blob_after(proxy, &big.digest, 2 << 20);
     let env = &sc.env;
     let store = &sc.store;
     let partial_dir = store.join(".hoist/partial");
     let reference = sc.reference("app/sigkill:1");
     let mut child = env
         .hoist()
-        .args([
-            "pull",
-            &reference,
-            "--store",
-            path_str(store),
-            "--jobs",
-            "1",
-        ])
+        .args(serial_pull(&reference, store))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -260,14 +243,7 @@ fn after_sigkill_the_next_pull_adopts_the_partial_download_and_resumes() {
     child.wait().unwrap();
     let (_, kept) = largest_file(&partial_dir).unwrap();
 
-    proxy.clear();
-    let out = sc.pull_to_store_ok(&reference, &[]);
-    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    let gets: Vec<_> = proxy
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "GET" && r.kind == Kind::Blob)
-        .collect();
+    let gets = pull_again(&sc, &reference, &image);
     assert_eq!(gets.len(), 1, "only the unfinished layer: {gets:#?}");
     assert_eq!(gets[0].status, 206, "resumed with Range after {kept} bytes");
     assert!(
@@ -324,10 +300,9 @@ fn leftover_partial_files_are_adopted_or_removed() {
     let reference = sc.reference("app/leftovers:1");
     let out = sc.pull_to_store_ok(&reference, &[]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    let layer_get = proxy
-        .requests()
+    let layer_get = gets_of(proxy, &layer.blob.digest)
         .into_iter()
-        .find(|r| r.method == "GET" && r.path.ends_with(&layer.blob.digest))
+        .next()
         .expect("the layer was fetched");
     assert_eq!(layer_get.status, 206, "resumed after {half} bytes");
     assert!(
@@ -345,39 +320,16 @@ fn a_live_pulls_partial_download_is_never_taken() {
     let proxy = &sc.proxy;
     let image = sc.seed("app/shared-store:1", two_layers(407));
     let last = image.manifests[0].layers[1].blob.digest.clone();
-    proxy.inject(
-        Match::method("GET", Kind::Blob).path_ends_with(&last),
-        Fault::HoldResponseAfter(16 * 1024),
-    );
-    let env = &sc.env;
+    hold_blob_after(proxy, &last, 16 * 1024);
     let store = &sc.store;
     let reference = sc.reference("app/shared-store:1");
-    let args = [
-        "pull",
-        &reference,
-        "--store",
-        path_str(store),
-        "--jobs",
-        "1",
-    ];
-    let first = spawn_hoist(env, &args);
-    assert!(
-        proxy.wait_for_hold(),
-        "the first pull never reached its stall"
-    );
-    let second = run_ok(env.hoist().args(args), None);
-    assert_eq!(stdout(&second), format!("{}\n", image.digest()));
-    let layer_gets: Vec<_> = proxy
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "GET" && r.path.ends_with(&last))
-        .collect();
+    let first = pull_beside_a_stalled_one(&sc, &serial_pull(&reference, store), &image);
+    let layer_gets = gets_of(proxy, &last);
     assert_eq!(layer_gets.len(), 2, "{layer_gets:#?}");
     assert_eq!(layer_gets[1].status, 200, "from zero, in a file of its own");
 
     proxy.release_holds();
-    let first = first.wait_with_output().unwrap();
-    crate::support::secrets_log::record_output(&first);
+    let first = finished(first);
     assert!(first.status.success(), "{}", stderr(&first));
     assert_eq!(stdout(&first), format!("{}\n", image.digest()));
     let partial_dir = store.join(".hoist/partial");

@@ -1,31 +1,18 @@
 //! `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`, as CI networks set them. The registry is named
 //! `registry.test`, which only the forward proxy resolves: a pull that succeeds went through it.
 
+use crate::runs::pull_fresh as pull;
 use crate::support::forward_proxy::ForwardProxy;
 use crate::support::images::{push_with_skopeo, ImageSpec};
-use crate::support::registry::{Mode, RegistryServer, TlsOptions};
+use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tls::TestCa;
-use crate::support::tools::{run, stderr, stdout, TestEnv};
-use std::process::Output;
-
-fn pull(env: &TestEnv, extra: &[&str], reference: &str) -> Output {
-    let out = env.scratch("out");
-    let _ = std::fs::remove_dir_all(&out);
-    let mut cmd = env.hoist();
-    cmd.args(extra)
-        .args(["pull", reference, "--output"])
-        .arg(&out);
-    run(&mut cmd, None)
-}
+use crate::support::tools::{stderr, stdout, TestEnv};
+use crate::tls::tls_options;
 
 #[test]
 fn https_goes_through_the_https_proxy_tunnel() {
     let ca = TestCa::new();
-    let options = TlsOptions {
-        server: ca.server_cert(),
-        client_cas: None,
-    };
-    let registry = RegistryServer::start_tls(Mode::Open, &options);
+    let registry = RegistryServer::start_tls(Mode::Open, &tls_options(&ca, false));
     let image = ImageSpec::new(21).layers(&[20_000]).build("v1");
     push_with_skopeo(&image, &format!("{}/app:v1", registry.host()), None);
     let proxy = ForwardProxy::start();

@@ -4,10 +4,11 @@
 //! Each command runs in its own mount namespace whose root is remounted read-only, as a
 //! random UID with no passwd entry, with only the test's directory writable. Needs root (CI runs as root).
 
+use crate::runs::{finished, spawn_with_stdin};
 use crate::support::images::{push_with_skopeo, ImageSpec};
 use crate::support::registry::{Mode, RegistryServer};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const USER: (&str, &str) = ("ci-bot", "restricted-pw-8843");
 
@@ -71,17 +72,7 @@ impl Jail {
             command.arg(format!("{k}={v}"));
         }
         command.arg(env!("CARGO_BIN_EXE_hoist")).args(args);
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        let out = child.wait_with_output().unwrap();
-        crate::support::secrets_log::record_output(&out);
-        out
+        finished(spawn_with_stdin(&mut command, stdin))
     }
 
     /// Files the jailed UID created outside the jail dir, on every mount that stays writable.

@@ -23,6 +23,28 @@ fn output(env: &TestEnv, args: &[&str], stdin: Option<&str>) -> String {
     )
 }
 
+/// `login -u USER --password-stdin HOST` with `password` on stdin.
+fn login_stdin(env: &TestEnv, host: &str, password: &str) -> String {
+    output(
+        env,
+        &["login", "-u", USER, "--password-stdin", host],
+        Some(&format!("{password}\n")),
+    )
+}
+
+/// What every auth mode's transcript holds once a login is stored: a login from it, a pull
+/// into `layout`, and a push of that layout under another name.
+fn with_stored_login(env: &TestEnv, host: &str, reference: &str, layout: &str) -> String {
+    let mut transcript = output(env, &["login", host], None);
+    transcript += &output(env, &["pull", reference, "--output", layout], None);
+    transcript += &output(
+        env,
+        &["push", &format!("{host}/s/copy:v1"), "--from", layout],
+        None,
+    );
+    transcript
+}
+
 fn forbidden(extra: &[String]) -> Vec<String> {
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let mut secrets = vec![
@@ -57,24 +79,10 @@ fn no_secret_in_any_output_with_basic_auth() {
     let env = TestEnv::new().without_credential_helpers();
     let layout = env.scratch("layout").display().to_string();
     let mut transcript = String::new();
-    transcript += &output(
-        &env,
-        &["login", "-u", USER, "--password-stdin", &host],
-        Some(&format!("{WRONG}\n")),
-    );
+    transcript += &login_stdin(&env, &host, WRONG);
     transcript += &output(&env, &["login", "-u", USER, "-p", WRONG, &host], None);
-    transcript += &output(
-        &env,
-        &["login", "-u", USER, "--password-stdin", &host],
-        Some(&format!("{PASSWORD}\n")),
-    );
-    transcript += &output(&env, &["login", &host], None);
-    transcript += &output(&env, &["pull", &reference, "--output", &layout], None);
-    transcript += &output(
-        &env,
-        &["push", &format!("{host}/s/copy:v1"), "--from", &layout],
-        None,
-    );
+    transcript += &login_stdin(&env, &host, PASSWORD);
+    transcript += &with_stored_login(&env, &host, &reference, &layout);
     transcript += &output(
         &env,
         &["pull", &format!("{host}/s/missing:v1"), "--output", &layout],
@@ -106,29 +114,15 @@ fn no_token_in_any_output_with_token_auth() {
     );
     let env = TestEnv::new().without_credential_helpers();
     let layout = env.scratch("layout").display().to_string();
-    let mut transcript = output(
-        &env,
-        &["login", "-u", USER, "--password-stdin", &host],
-        Some(&format!("{PASSWORD}\n")),
-    );
+    let mut transcript = login_stdin(&env, &host, PASSWORD);
     let config: serde_json::Value =
         serde_json::from_str(&env.docker_config_json().unwrap()).unwrap();
     let refresh = config["auths"][&host]["identitytoken"]
         .as_str()
         .expect("identity token stored")
         .to_string();
-    transcript += &output(&env, &["login", &host], None);
-    transcript += &output(&env, &["pull", &reference, "--output", &layout], None);
-    transcript += &output(
-        &env,
-        &["push", &format!("{host}/s/copy:v1"), "--from", &layout],
-        None,
-    );
-    transcript += &output(
-        &env,
-        &["login", "-u", USER, "--password-stdin", &host],
-        Some(&format!("{WRONG}\n")),
-    );
+    transcript += &with_stored_login(&env, &host, &reference, &layout);
+    transcript += &login_stdin(&env, &host, WRONG);
     assert!(transcript.contains("debug: GET"));
     // The access tokens are JWTs: none of their signed form may show either.
     assert!(!transcript.contains("eyJ"), "a JWT leaked:\n{transcript}");

@@ -5,8 +5,8 @@
 //! No sleeps as synchronisation: the screen is polled until a pattern appears, with a deadline.
 //! Needs tmux (`apt-get install -y tmux`).
 
+use crate::runs::hold_blob_after;
 use crate::support::images::ImageSpec;
-use crate::support::proxy::{Fault, Kind, Match};
 use crate::support::scenario::Scenario;
 use crate::support::tools::stdout;
 use std::os::unix::process::ExitStatusExt;
@@ -157,10 +157,7 @@ fn overall_line_shows_bytes_rate_and_ctrl_c_clears_the_bars() {
         ImageSpec::new(500).layers(&[4096, 64 * 1024, 1 << 20]),
     );
     let last = image.manifests[0].layers[2].blob.digest.clone();
-    proxy.inject(
-        Match::method("GET", Kind::Blob).path_ends_with(&last),
-        Fault::HoldResponseAfter(256 * 1024),
-    );
+    hold_blob_after(proxy, &last, 256 * 1024);
     let env = &sc.env;
     let store = &sc.store;
     let mut cmd = env.hoist();
@@ -214,21 +211,20 @@ fn resumed_pull_rates_only_the_bytes_it_moves() {
     let proxy = &sc.proxy;
     let image = sc.seed("app/tty-resume:1", ImageSpec::new(501).layers(&[6 << 20]));
     let layer = image.manifests[0].layers[0].blob.digest.clone();
-    let held = Match::method("GET", Kind::Blob).path_ends_with(&layer);
     let env = &sc.env;
     let store = &sc.store;
     let reference = sc.reference("app/tty-resume:1");
     let mut cmd = env.hoist();
     cmd.args(["pull", &reference, "--store", store.to_str().unwrap()]);
 
-    proxy.inject(held.clone(), Fault::HoldResponseAfter(4 << 20));
+    hold_blob_after(proxy, &layer, 4 << 20);
     let first = Screen::run(&cmd);
     // Held once the bytes before the hold are on their way to disk, not merely sent.
     first.wait_for("4 MiB of the layer arrived", |s| s.contains("] 4.0 MiB / "));
     first.press_ctrl_c();
     assert_eq!(first.wait_for_exit().0, 130);
 
-    proxy.inject(held, Fault::HoldResponseAfter(64 * 1024));
+    hold_blob_after(proxy, &layer, 64 * 1024);
     let second = Screen::run(&cmd);
     // The bars may be drawn before the resume is known: wait for the kept bytes to count as
     // done (if they never do, the wait fails), then look at the rate.
@@ -276,10 +272,7 @@ fn lines_printed_during_a_transfer_go_above_the_bars() {
         ImageSpec::new(502).layers(&[4096, 512 * 1024]),
     );
     let last = image.manifests[0].layers[1].blob.digest.clone();
-    proxy.inject(
-        Match::method("GET", Kind::Blob).path_ends_with(&last),
-        Fault::HoldResponseAfter(64 * 1024),
-    );
+    hold_blob_after(proxy, &last, 64 * 1024);
     let env = &sc.env;
     let store = &sc.store;
     let mut cmd = env.hoist();

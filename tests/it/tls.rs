@@ -1,33 +1,29 @@
 //! TLS registries with a private CA: refused without the CA, trusted through Docker's
 //! `certs.d` layout, `SSL_CERT_FILE` or `--insecure`, and client-certificate authentication.
 
+use crate::runs::pull_fresh as pull;
 use crate::support::images::{push_with_skopeo, ImageSpec};
 use crate::support::registry::{Mode, RegistryServer, TlsOptions};
 use crate::support::tls::TestCa;
-use crate::support::tools::{run, stdout, TestEnv};
+use crate::support::tools::{stdout, TestEnv};
 
-fn tls_registry(ca: &TestCa, client_cas: bool) -> (RegistryServer, String, String) {
-    let options = TlsOptions {
+/// The test CA's server certificate, and with `client_cas` client certificates it signed
+/// required too.
+pub fn tls_options(ca: &TestCa, client_cas: bool) -> TlsOptions {
+    TlsOptions {
         server: ca.server_cert(),
         client_cas: client_cas.then(|| ca.ca_cert.clone()),
-    };
-    let registry = RegistryServer::start_tls(Mode::Open, &options);
+    }
+}
+
+fn tls_registry(ca: &TestCa, client_cas: bool) -> (RegistryServer, String, String) {
+    let registry = RegistryServer::start_tls(Mode::Open, &tls_options(ca, client_cas));
     let reference = format!("{}/tls/app:v1", registry.host());
     let image = ImageSpec::new(11).layers(&[20_000]).build("v1");
     if !client_cas {
         push_with_skopeo(&image, &reference, None);
     }
     (registry, reference, image.digest().to_string())
-}
-
-fn pull(env: &TestEnv, extra: &[&str], reference: &str) -> std::process::Output {
-    let out = env.scratch("out");
-    let _ = std::fs::remove_dir_all(&out);
-    let mut cmd = env.hoist();
-    cmd.args(extra)
-        .args(["pull", reference, "--output"])
-        .arg(&out);
-    run(&mut cmd, None)
 }
 
 /// Pulls, which must succeed and print the image's digest.

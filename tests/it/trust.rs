@@ -2,30 +2,22 @@
 //! a redirect target's 401 is no challenge, `--insecure` and `certs.d` are per host, and no
 //! secret carried in a URL reaches hoist's output.
 
+use crate::runs::pull_fresh as pull;
 use crate::support::forward_proxy::ForwardProxy;
 use crate::support::images::ImageSpec;
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
-use crate::support::registry::{Mode, RegistryServer, TlsOptions};
+use crate::support::registry::{Mode, RegistryServer};
 use crate::support::scenario::{docker_config_with, env, seed};
 use crate::support::secrets_log::record_secret;
 use crate::support::tls::TestCa;
 use crate::support::tls_relay::TlsRelay;
 use crate::support::token_issuer::{IssuerConfig, TokenIssuer};
-use crate::support::tools::{run, stderr, stdout, TestEnv};
+use crate::support::tools::{stderr, stdout, TestEnv};
+use crate::tls::tls_options;
 use std::process::Output;
 
 const USER: &str = "trusting-user";
 const PASSWORD: &str = "pw-Trust-9d2f-never-leaves";
-
-fn pull(env: &TestEnv, flags: &[&str], reference: &str) -> Output {
-    let out = env.scratch("out");
-    let _ = std::fs::remove_dir_all(&out);
-    let mut cmd = env.hoist();
-    cmd.args(flags)
-        .args(["pull", reference, "--output"])
-        .arg(&out);
-    run(&mut cmd, None)
-}
 
 /// The user's registry credentials in config.json, and in the suite-wide secrets check.
 fn store_password(env: &TestEnv, host: &str) {
@@ -101,13 +93,7 @@ fn a_401_from_a_redirect_target_is_an_error_never_a_challenge() {
 #[test]
 fn a_token_realm_on_another_host_gets_its_own_tls_settings() {
     let ca = TestCa::new();
-    let realm_server = RegistryServer::start_tls(
-        Mode::Open,
-        &TlsOptions {
-            server: ca.server_cert(),
-            client_cas: None,
-        },
-    );
+    let realm_server = RegistryServer::start_tls(Mode::Open, &tls_options(&ca, false));
     let realm_host = realm_server.host();
     let registry = RegistryServer::start(Mode::Open);
     let front = Proxy::start(&registry.host());

@@ -102,18 +102,12 @@ fn an_unwritable_digest_file_or_output_stops_a_transfer_before_any_request() {
     std::fs::write(&plain_file, "").unwrap();
     let under_file = plain_file.join("out").display().to_string();
     let out = scratch.join("out").display().to_string();
+    let pull_with_digest_file = |file: &str| {
+        let args = ["pull", &reference, "--output", &out, "--digest-file", file];
+        hoist(&env, &args)
+    };
 
-    let pulled = hoist(
-        &env,
-        &[
-            "pull",
-            &reference,
-            "--output",
-            &out,
-            "--digest-file",
-            &missing_dir,
-        ],
-    );
+    let pulled = pull_with_digest_file(&missing_dir);
     assert_usage(&pulled, "--digest-file");
     assert!(
         stderr(&pulled).contains(&missing_dir),
@@ -121,20 +115,7 @@ fn an_unwritable_digest_file_or_output_stops_a_transfer_before_any_request() {
         stderr(&pulled)
     );
     let digest_is_dir = scratch.display().to_string();
-    assert_usage(
-        &hoist(
-            &env,
-            &[
-                "pull",
-                &reference,
-                "--output",
-                &out,
-                "--digest-file",
-                &digest_is_dir,
-            ],
-        ),
-        "directory",
-    );
+    assert_usage(&pull_with_digest_file(&digest_is_dir), "directory");
     for output in [under_file.clone(), format!("{under_file}.tar")] {
         let pulled = hoist(&env, &["pull", &reference, "--output", &output]);
         assert_usage(&pulled, "--output");

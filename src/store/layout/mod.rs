@@ -20,7 +20,7 @@ pub use blob_writer::BlobWriter;
 use index::empty_index;
 pub(crate) use index::{ref_name_of, select_named};
 
-use super::{io_err, synced_temp_beside, Result, StoreError};
+use super::{io_err, synced_temp_beside, verified, Result, StoreError};
 use crate::types::Digest;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -248,15 +248,7 @@ impl Layout {
         }
         let mut buf = Vec::with_capacity(len as usize);
         f.read_to_end(&mut buf).await.map_err(io_err(&path))?;
-        let actual = Digest::of(&buf);
-        if &actual != digest {
-            return Err(StoreError::DigestMismatch {
-                expected: digest.clone(),
-                actual,
-                size: buf.len() as u64,
-            });
-        }
-        Ok(buf)
+        verified(buf, digest)
     }
 
     /// Stores a small blob atomically and returns its digest.

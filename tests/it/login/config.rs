@@ -1,7 +1,9 @@
 //! What login does to config.json: unknown fields kept, malformed files left alone,
 //! unwritable directories, --config, file modes and symlinks.
 
-use super::{b64, hoist_login, json, mode_of, single_auth_config};
+use super::{
+    alice_registry, assert_only_login, b64, hoist_login, json, mode_of, single_auth_config,
+};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tools::{assert_exit, assert_stderr_has, run, stderr, stdout, TestEnv};
 use std::os::unix::fs::PermissionsExt;
@@ -14,15 +16,12 @@ fn open_registry_login_succeeds() {
     assert_exit(&out, 0);
     assert!(stdout(&out).contains("Login Succeeded"));
     // Docker stores what was given even though the registry asked for nothing.
-    assert_eq!(
-        env.docker_config_json().unwrap(),
-        single_auth_config(&reg.host(), "anyone", "anything")
-    );
+    assert_only_login(&env, &reg.host(), "anyone", "anything");
 }
 
 #[test]
 fn unknown_config_fields_survive_a_login() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let before = "{\n\t\"zcustom\": {\"nested\": [1, 2.50, \"x\"], \"b\": true},\n\t\"proxies\": {\"default\": {\"httpProxy\": \"http://proxy:3128\", \"noProxy\": \"*.local\"}},\n\t\"psFormat\": \"table {{.ID}}\\t{{.Names}}\",\n\t\"auths\": {\"other.example.com\": {\"auth\": \"dTpw\", \"email\": \"u@example.com\"}}\n}\n";
     let env = TestEnv::new()
         .without_credential_helpers()
@@ -37,7 +36,7 @@ fn unknown_config_fields_survive_a_login() {
 
 #[test]
 fn malformed_config_is_an_error_and_left_alone() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let broken = "{\"auths\": {\"x\": {\"auth\": \"dTpw\"}},,\n";
     let env = TestEnv::new()
         .without_credential_helpers()
@@ -56,7 +55,7 @@ fn malformed_config_is_an_error_and_left_alone() {
 
 #[test]
 fn unwritable_config_dir_names_the_path_and_suggests_a_fix() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let env = TestEnv::new().without_credential_helpers();
     // A directory under a regular file can never be created, even by root.
     let file = env.scratch("x").join("plain-file");
@@ -114,7 +113,7 @@ extern "C" {
 
 #[test]
 fn config_flag_beats_docker_config_and_home_is_optional() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let env = TestEnv::new().without_credential_helpers();
     let flag_dir = env.scratch("flag-dir");
     let out = login_as_alice(env.hoist().arg("--config").arg(&flag_dir), &reg.host());
@@ -153,7 +152,7 @@ fn config_flag_beats_docker_config_and_home_is_optional() {
 
 #[test]
 fn existing_file_mode_is_kept_and_symlink_is_written_through() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let env = TestEnv::new().without_credential_helpers();
     let real_dir = env.scratch("dotfiles");
     let real = real_dir.join("docker-config.json");

@@ -1,7 +1,6 @@
 //! `hoist logout`: every spelling of a registry removed, quiet when not logged in.
 
-use super::{b64, single_auth_config};
-use crate::support::registry::{Mode, RegistryServer};
+use super::{alice_registry, b64, single_auth_config};
 use crate::support::tools::{assert_exit, run, run_ok, stdout, TestEnv};
 
 #[test]
@@ -74,7 +73,7 @@ fn logout_removes_every_spelling_and_is_quiet_when_not_logged_in() {
 
 #[test]
 fn login_then_logout_round_trip() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let env = TestEnv::new()
         .without_credential_helpers()
         .with_docker_config("{\"psFormat\": \"p\"}");

@@ -8,7 +8,7 @@ mod verify;
 
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::token_issuer::{IssuerConfig, TokenIssuer, TokenRequest};
-use crate::support::tools::{assert_exit, assert_stderr_has, run, TestEnv};
+use crate::support::tools::{assert_exit, assert_stderr_has, run, stdout, TestEnv};
 use base64::Engine;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
@@ -32,6 +32,34 @@ pub fn single_auth_config(host: &str, user: &str, password: &str) -> String {
         "{{\n\t\"auths\": {{\n\t\t\"{host}\": {{\n\t\t\t\"auth\": \"{}\"\n\t\t}}\n\t}}\n}}",
         b64(&format!("{user}:{password}"))
     )
+}
+
+/// A registry that lets alice in with `s3cret`, and nobody else.
+pub fn alice_registry() -> RegistryServer {
+    RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]))
+}
+
+/// config.json holds exactly one login, `user:password` for `host`, in Docker's own bytes.
+#[track_caller]
+pub fn assert_only_login(env: &TestEnv, host: &str, user: &str, password: &str) {
+    assert_eq!(
+        env.docker_config_json().unwrap(),
+        single_auth_config(host, user, password)
+    );
+}
+
+/// `hoist login HOST` with no flags, over a stored password login as `user`: verified,
+/// accepted, and config.json left byte for byte as it was.
+pub(crate) fn relogin_with_stored_password(env: &TestEnv, host: &str, user: &str) {
+    let stored = env.docker_config_json().unwrap();
+    let out = run(env.hoist().args(["login", host]), None);
+    assert_exit(&out, 0);
+    assert_stderr_has(
+        &out,
+        &format!("Authenticating with existing credentials... [Username: {user}]"),
+    );
+    assert!(stdout(&out).contains("Login Succeeded"));
+    assert_eq!(env.docker_config_json().unwrap(), stored);
 }
 
 /// `hoist login HOST` with no flags, over stored token credentials: it must verify them with

@@ -1,7 +1,9 @@
 //! Login beyond the basics: plain HTTP to a remote host, terminal prompts,
 //! DOCKER_AUTH_CONFIG, the legacy .dockercfg, debug output, TLS and unreachable hosts.
 
-use super::{b64, hoist_login, json, single_auth_config, token_setup};
+use super::{
+    alice_registry, assert_only_login, b64, hoist_login, json, single_auth_config, token_setup,
+};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tools::{assert_exit, assert_stderr_has, run, stderr, stdout, TestEnv};
 use std::process::Output;
@@ -76,7 +78,7 @@ fn no_credentials_over_plain_http_to_a_remote_host_without_insecure() {
         eprintln!("skipped: this machine has no non-loopback IPv4 address");
         return;
     };
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let fwd = Forwarder::start(ip, reg.host());
     let host = fwd.addr.to_string();
     let env = TestEnv::new().without_credential_helpers();
@@ -100,10 +102,7 @@ fn no_credentials_over_plain_http_to_a_remote_host_without_insecure() {
     );
     assert_exit(&out, 0);
     assert!(fwd.saw_authorization());
-    assert_eq!(
-        env.docker_config_json().unwrap(),
-        single_auth_config(&host, "alice", "s3cret")
-    );
+    assert_only_login(&env, &host, "alice", "s3cret");
 }
 
 /// Runs hoist with `args` inside a pseudo-terminal (util-linux `script`), typing `input`.
@@ -123,7 +122,7 @@ fn hoist_in_terminal(env: &TestEnv, args: &[&str], input: &[u8]) -> Output {
 
 #[test]
 fn terminal_prompts_for_what_is_missing() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let env = TestEnv::new().without_credential_helpers();
     let out = hoist_in_terminal(&env, &["login", &reg.host()], b"alice\ns3cret\n");
     assert_exit(&out, 0);
@@ -133,15 +132,12 @@ fn terminal_prompts_for_what_is_missing() {
         "{screen}"
     );
     assert!(screen.contains("Login Succeeded"), "{screen}");
-    assert_eq!(
-        env.docker_config_json().unwrap(),
-        single_auth_config(&reg.host(), "alice", "s3cret")
-    );
+    assert_only_login(&env, &reg.host(), "alice", "s3cret");
 }
 
 #[test]
 fn terminal_prompts_again_when_stored_credentials_are_refused() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let env = TestEnv::new()
         .without_credential_helpers()
         .with_docker_config(&single_auth_config(&reg.host(), "alice", "old"));
@@ -152,15 +148,12 @@ fn terminal_prompts_again_when_stored_credentials_are_refused() {
     assert!(screen.contains("[Username: alice]"), "{screen}");
     assert!(screen.contains("invalid or expired"), "{screen}");
     assert!(screen.contains("Username (alice): "), "{screen}");
-    assert_eq!(
-        env.docker_config_json().unwrap(),
-        single_auth_config(&reg.host(), "alice", "s3cret")
-    );
+    assert_only_login(&env, &reg.host(), "alice", "s3cret");
 }
 
 #[test]
 fn docker_auth_config_is_verified_but_never_copied_to_disk() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let layer = |pw: &str| {
         format!(
             "{{\"auths\": {{\"{}\": {{\"auth\": \"{}\"}}}}}}",
@@ -192,7 +185,7 @@ fn docker_auth_config_is_verified_but_never_copied_to_disk() {
 
 #[test]
 fn legacy_dockercfg_is_read_when_there_is_no_config_json() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let env = TestEnv::new().without_credential_helpers();
     let legacy = format!(
         "{{\"{}\": {{\"auth\": \"{}\", \"email\": \"a@example.com\"}}}}",
@@ -244,13 +237,10 @@ fn debug_output_never_shows_secrets() {
 
 #[test]
 fn tls_registry_with_ca_from_certs_d() {
-    use crate::support::registry::TlsOptions;
     use crate::support::tls::TestCa;
+    use crate::tls::tls_options;
     let ca = TestCa::new();
-    let tls = TlsOptions {
-        server: ca.server_cert(),
-        client_cas: None,
-    };
+    let tls = tls_options(&ca, false);
     let reg = RegistryServer::start_tls(Mode::Htpasswd(&[("alice", "s3cret")]), &tls);
     // Without the CA: the certificate is the problem, and nothing is stored.
     let env = TestEnv::new().without_credential_helpers();

@@ -1,13 +1,16 @@
 //! Login verifies credentials before storing them: password on stdin, wrong passwords,
 //! stored credentials reused, and token registries that hand back an identity token.
 
-use super::{b64, hoist_login, json, relogin_with_refresh_token, single_auth_config, token_setup};
+use super::{
+    alice_registry, assert_only_login, b64, hoist_login, json, relogin_with_refresh_token,
+    relogin_with_stored_password, single_auth_config, token_setup,
+};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::tools::{assert_exit, assert_stderr_has, run, run_ok, stderr, stdout, TestEnv};
 
 #[test]
 fn password_stdin_succeeds_and_stores_base64_auth() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let env = TestEnv::new().without_credential_helpers();
     let out = hoist_login(&env, &reg.host(), "alice", b"s3cret\n");
     assert_exit(&out, 0);
@@ -18,10 +21,7 @@ fn password_stdin_succeeds_and_stores_base64_auth() {
         stderr(&out)
     );
     assert!(!stderr(&out).contains("s3cret") && !stdout(&out).contains("s3cret"));
-    assert_eq!(
-        env.docker_config_json().unwrap(),
-        single_auth_config(&reg.host(), "alice", "s3cret")
-    );
+    assert_only_login(&env, &reg.host(), "alice", "s3cret");
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn password_stdin_trims_exactly_one_line_ending() {
 
 #[test]
 fn empty_password_on_stdin_is_refused() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let env = TestEnv::new().without_credential_helpers();
     for input in [&b""[..], b"\n", b"\r\n"] {
         let out = hoist_login(&env, &reg.host(), "alice", input);
@@ -82,7 +82,7 @@ fn password_stdin_without_username_is_a_usage_error() {
 
 #[test]
 fn password_flag_warns_it_is_insecure() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let env = TestEnv::new().without_credential_helpers();
     let out = run_ok(
         env.hoist()
@@ -95,7 +95,7 @@ fn password_flag_warns_it_is_insecure() {
 
 #[test]
 fn wrong_password_fails_and_writes_nothing() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     // No config.json yet: none may be created.
     let env = TestEnv::new().without_credential_helpers();
     let out = hoist_login(&env, &reg.host(), "alice", b"wrong\n");
@@ -130,7 +130,7 @@ fn wrong_password_on_token_registry_writes_nothing() {
 
 #[test]
 fn no_credentials_and_no_terminal_fails_at_once() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let env = TestEnv::new().without_credential_helpers();
     // stdin is /dev/null (TestEnv's default): not a terminal, and reading it gives EOF, so
     // even a wrong implementation that reads would not hang; assert on the message instead.
@@ -179,19 +179,12 @@ fn no_credentials_and_no_terminal_fails_at_once() {
 
 #[test]
 fn stored_credentials_are_reused_without_flags() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let stored = single_auth_config(&reg.host(), "alice", "s3cret");
     let env = TestEnv::new()
         .without_credential_helpers()
         .with_docker_config(&stored);
-    let out = run(env.hoist().args(["login", &reg.host()]), None);
-    assert_exit(&out, 0);
-    assert_stderr_has(
-        &out,
-        "Authenticating with existing credentials... [Username: alice]",
-    );
-    assert!(stdout(&out).contains("Login Succeeded"));
-    assert_eq!(env.docker_config_json().unwrap(), stored);
+    relogin_with_stored_password(&env, &reg.host(), "alice");
 }
 
 #[test]
@@ -199,7 +192,7 @@ fn reverifying_stored_credentials_keeps_their_email() {
     // As Docker's file store does when it re-saves what it read (docker itself needs a daemon
     // for this path, so it cannot be cross-checked here). A fresh login drops the email: see
     // docker_cli::same_bytes_as_docker_after_htpasswd_login.
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let stored = format!(
         "{{\n\t\"auths\": {{\n\t\t\"{}\": {{\n\t\t\t\"auth\": \"{}\",\n\t\t\t\"email\": \"a@example.com\"\n\t\t}}\n\t}}\n}}",
         reg.host(),
@@ -214,7 +207,7 @@ fn reverifying_stored_credentials_keeps_their_email() {
 
 #[test]
 fn invalid_stored_credentials_without_terminal_fail() {
-    let reg = RegistryServer::start(Mode::Htpasswd(&[("alice", "s3cret")]));
+    let reg = alice_registry();
     let stored = single_auth_config(&reg.host(), "alice", "old-password");
     let env = TestEnv::new()
         .without_credential_helpers()

@@ -12,8 +12,20 @@ use crate::support::tools::{
     assert_stderr_has, hoist_pull, hoist_pull_ok, path_str, run_ok, stderr, stdout,
 };
 use serde_json::Value;
+use std::path::Path;
 
 // ---------------------------------------------------------- platforms and formats
+
+/// `REFERENCE --platform PLATFORM --store STORE`: each pull of the multi-platform cases.
+fn platform_args<'a>(reference: &'a str, platform: &'a str, store: &'a Path) -> [&'a str; 5] {
+    [
+        reference,
+        "--platform",
+        platform,
+        "--store",
+        path_str(store),
+    ]
+}
 
 fn multi_platform_case(format: Format) {
     let reg = RegistryServer::start(Mode::Open);
@@ -55,16 +67,7 @@ fn multi_platform_case(format: Format) {
 
     // An explicit platform.
     let store = env.scratch("store-arm");
-    let out = hoist_pull_ok(
-        &env,
-        &[
-            &reference,
-            "--platform",
-            "linux/arm64",
-            "--store",
-            path_str(&store),
-        ],
-    );
+    let out = hoist_pull_ok(&env, &platform_args(&reference, "linux/arm64", &store));
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     assert_eq!(
         entry(&store, &reference)["digest"],
@@ -74,10 +77,7 @@ fn multi_platform_case(format: Format) {
 
     // Everything: the index itself is stored.
     let store = env.scratch("store-all");
-    let out = hoist_pull_ok(
-        &env,
-        &[&reference, "--platform", "all", "--store", path_str(&store)],
-    );
+    let out = hoist_pull_ok(&env, &platform_args(&reference, "all", &store));
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     let e = entry(&store, &reference);
     assert_eq!(e["digest"], image.digest());
@@ -91,16 +91,7 @@ fn multi_platform_case(format: Format) {
 
     // A platform the image does not have.
     let store = env.scratch("store-none");
-    let out = hoist_pull(
-        &env,
-        &[
-            &reference,
-            "--platform",
-            "linux/s390x",
-            "--store",
-            path_str(&store),
-        ],
-    );
+    let out = hoist_pull(&env, &platform_args(&reference, "linux/s390x", &store));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
     let err = stderr(&out);

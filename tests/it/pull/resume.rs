@@ -2,6 +2,7 @@
 //! store, bounded memory, and failed pulls that leave nothing behind.
 
 use super::one_big_layer;
+use crate::runs::{finished, gets_of, names_in};
 use crate::support::files_under;
 use crate::support::images::{big_layer_layout, sha256_file, ImageLayout, ImageSpec};
 use crate::support::layout::{
@@ -10,7 +11,9 @@ use crate::support::layout::{
 use crate::support::proxy::{Fault, Kind, Match, Proxy};
 use crate::support::registry::{Mode, RegistryServer};
 use crate::support::scenario::{env, seed, Scenario};
-use crate::support::tools::{hoist_peak_rss, hoist_pull_ok, path_str, run_ok, stderr, stdout};
+use crate::support::tools::{
+    hoist_peak_rss, hoist_pull_ok, path_str, run_ok, spawn_hoist, stderr, stdout,
+};
 
 // ----------------------------------------------------------------- memory
 
@@ -85,11 +88,7 @@ fn interrupted_pull_resumes_the_partial_blob_next_time() {
     let reference2 = format!("{}/app/again-later:1", proxy2.host());
     let out = sc.pull_ok(&[&reference2, "--store", path_str(store)]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    let layer_gets: Vec<_> = proxy2
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "GET" && r.path.ends_with(&layer))
-        .collect();
+    let layer_gets = gets_of(&proxy2, &layer);
     assert_eq!(layer_gets.len(), 1, "{layer_gets:#?}");
     assert_eq!(layer_gets[0].status, 206, "resumed with Range");
     assert_has_image(store, &image, &["amd64"]);
@@ -117,12 +116,7 @@ fn writes_nothing_outside_the_destination() {
         let files = files_under(dir);
         assert!(files.is_empty(), "{}: {files:?}", dir.display());
     }
-    let mut top: Vec<String> = std::fs::read_dir(&dest)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    top.sort();
-    assert_eq!(top, ["image.tar", "layout"]);
+    assert_eq!(names_in(&dest), ["image.tar", "layout"]);
 }
 
 #[test]
@@ -138,17 +132,10 @@ fn concurrent_pulls_into_one_store_both_succeed() {
     let store = env.scratch("store");
     let reference = format!("{}/app/race:1", reg.host());
     let children: Vec<_> = (0..4)
-        .map(|_| {
-            let mut c = env.hoist();
-            c.args(["pull", &reference, "--store", path_str(&store)])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
-            c.spawn().unwrap()
-        })
+        .map(|_| spawn_hoist(&env, &["pull", &reference, "--store", path_str(&store)]))
         .collect();
     for child in children {
-        let out = child.wait_with_output().unwrap();
-        crate::support::secrets_log::record_output(&out);
+        let out = finished(child);
         assert!(out.status.success(), "{}", stderr(&out));
         assert_eq!(stdout(&out), format!("{}\n", image.digest()));
     }
@@ -173,16 +160,14 @@ fn concurrent_pulls_of_different_images_keep_every_entry() {
     let children: Vec<_> = images
         .iter()
         .map(|(reference, _)| {
-            let mut c = env.hoist();
-            c.args(["pull", "--quiet", reference, "--store", path_str(&store)])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
-            c.spawn().unwrap()
+            spawn_hoist(
+                &env,
+                &["pull", "--quiet", reference, "--store", path_str(&store)],
+            )
         })
         .collect();
     for child in children {
-        let out = child.wait_with_output().unwrap();
-        crate::support::secrets_log::record_output(&out);
+        let out = finished(child);
         assert!(out.status.success(), "{}", stderr(&out));
     }
     for (reference, image) in &images {
@@ -247,12 +232,7 @@ fn failed_pull_to_a_tarball_leaves_no_tarball_and_retries_cleanly() {
     assert!(!tar.exists());
     let out = sc.pull_ok(&[&reference, "--output", path_str(&tar)]);
     assert_eq!(stdout(&out), format!("{}\n", image.digest()));
-    let mut names: Vec<String> = std::fs::read_dir(&dest)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert_eq!(names, ["image.tar"]);
+    assert_eq!(names_in(&dest), ["image.tar"]);
 }
 
 #[test]
