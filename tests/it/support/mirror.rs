@@ -42,15 +42,24 @@ impl PullThrough {
         self.reg.host()
     }
 
-    /// Whether the cache stored a blob of this digest (`sha256:…`): it served it itself.
+    /// Whether the cache comes to store `digest` within a minute (polling): a pull-through
+    /// registry commits a blob it served after the client already has every byte of it.
     pub fn holds_blob(&self, digest: &str) -> bool {
         let hex = digest.trim_start_matches("sha256:");
-        self.reg
+        let data = self
+            .reg
             .storage_root()
             .join("docker/registry/v2/blobs/sha256")
             .join(&hex[..2])
             .join(hex)
-            .join("data")
-            .exists()
+            .join("data");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !data.exists() {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        true
     }
 }
