@@ -1,0 +1,86 @@
+"""The table: every case beside its targets (issues 15 and 16), and the JSON of the run.
+
+A figure never fails the bench; a target missed is marked MISS in the table."""
+import json, time
+
+# label prefix: (hoist / skopeo at most, hoist / curl limit at most); None = reported only.
+TARGETS = {
+    "pull 1 GiB": (0.8, 1.2), "push 1 GiB": (0.8, 1.2), "push 10 @20ms": (0.3, None),
+    "pull 10 @20ms": (None, None), "re-push": (0.5, None), "login": (None, None),
+    "copy 1 GiB": (0.7, 1.2), "copy same registry": (None, None), "re-copy": (None, None),
+}
+RSS_BUDGET_KIB = 32 * 1024
+
+
+def targets_for(label):
+    if label in TARGETS:
+        return TARGETS[label]
+    if label.endswith("@20ms"):  # issue 15: every case <= 1.2 x curl; pull <= 0.6, push <= 0.25 x skopeo
+        return (0.25 if label.startswith("push") else 0.6, 1.2)
+    return (None, None)
+
+
+def extra_verdicts(label, h, n_blobs):
+    """The request-count targets of issue 16's same-registry copy and re-copy."""
+    if label == "copy same registry":  # mounts only: no blob bytes, one manifest PUT
+        ok = h["methods"].get("PATCH", 0) == 0 and h["methods"].get("PUT", 0) <= 1
+        return ["%smounts only" % ("ok " if ok else "MISS ")]
+    if label == "re-copy":
+        ok = h["requests"] - h["pings"] <= 2
+        return ["%s<=2 requests after auth" % ("ok " if ok else "MISS ")]
+    return []
+
+
+def rows_of(results, n_blobs):
+    rows = []
+    for label, r in results.items():
+        h, s, lim = r["hoist"], r["skopeo"], r.get("curl")
+        ratio = h["seconds"] / s["seconds"]
+        vs_lim = h["seconds"] / lim["seconds"] if lim else None
+        ts, tl = targets_for(label)
+        verdict = []
+        if ts is not None:
+            verdict.append("%s<=%.2gxS" % ("ok " if ratio <= ts else "MISS ", ts))
+        if tl is not None and vs_lim is not None:
+            verdict.append("%s<=%.1fxL" % ("ok " if vs_lim <= tl else "MISS ", tl))
+        verdict += extra_verdicts(label, h, n_blobs)
+        verdict.append("%sRSS" % ("ok " if h["peak_rss_kib"] <= RSS_BUDGET_KIB else "MISS "))
+        rows.append({"case": label, "hoist_s": h["seconds"], "skopeo_s": s["seconds"], "ratio": ratio,
+                     "limit_s": lim["seconds"] if lim else None, "hoist_vs_limit": vs_lim,
+                     "hoist_rtts": h.get("rtts"), "limit_rtts": lim.get("rtts") if lim else None,
+                     "hoist_cpu_s": h["cpu_seconds"], "skopeo_cpu_s": s["cpu_seconds"],
+                     "limit_cpu_s": lim["cpu_seconds"] if lim else None,
+                     "hoist_rss_mib": h["peak_rss_kib"] / 1024, "skopeo_rss_mib": s["peak_rss_kib"] / 1024,
+                     "hoist_requests": h["requests"], "skopeo_requests": s["requests"],
+                     "limit_requests": lim["requests"] if lim else None,
+                     "hoist_methods": h["methods"], "skopeo_methods": s["methods"],
+                     "hoist_all_s": h["all_seconds"], "skopeo_all_s": s["all_seconds"],
+                     "targets": ", ".join(verdict), "met": all(v.startswith("ok") for v in verdict)})
+    return rows
+
+
+def print_table(rows, title, notes, failures):
+    f = lambda v, fmt: (fmt % v) if v is not None else "-"
+    print("\n" + title)
+    hdr = "%-26s %8s %8s %6s %8s %6s %9s %11s %11s %11s  %s" % (
+        "case", "hoist s", "skopeo s", "xS", "curl s", "xL", "RTTs h/L", "CPU s h/S", "RSS MiB h/S", "reqs h/S/L",
+        "targets")
+    print(hdr)
+    print("-" * len(hdr))
+    for r in rows:
+        rtts = "%s/%s" % (f(r["hoist_rtts"], "%.1f"), f(r["limit_rtts"], "%.1f")) if r["hoist_rtts"] else "-"
+        print("%-26s %8.3f %8.3f %6.2f %8s %6s %9s %11s %11s %11s  %s" % (
+            r["case"], r["hoist_s"], r["skopeo_s"], r["ratio"], f(r["limit_s"], "%.3f"), f(r["hoist_vs_limit"], "%.2f"),
+            rtts, "%.2f/%.2f" % (r["hoist_cpu_s"], r["skopeo_cpu_s"]),
+            "%.1f/%.1f" % (r["hoist_rss_mib"], r["skopeo_rss_mib"]),
+            "%d/%d/%s" % (r["hoist_requests"], r["skopeo_requests"], f(r["limit_requests"], "%d")), r["targets"]))
+    for n in notes:
+        print("note: " + n)
+    if failures:
+        print("FAILED cases: " + ", ".join(failures))
+
+
+def write_json(path, meta, rows, notes, failures):
+    with open(path, "w") as fh:
+        json.dump(dict(meta, time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), rows=rows, notes=notes,
+                       failures=failures), fh, indent=1)
