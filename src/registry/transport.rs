@@ -190,6 +190,20 @@ impl Transport {
         body: Option<BodySource>,
         auth: Option<&Secret>,
     ) -> Result<Response, RegistryError> {
+        self.execute_with(method, url, headers, body, auth, true)
+            .await
+    }
+
+    /// [`Self::execute`], saying "waiting for …" during a long wait only when `announced`.
+    pub(crate) async fn execute_with(
+        &self,
+        method: Method,
+        url: &url::Url,
+        headers: HeaderMap,
+        body: Option<BodySource>,
+        auth: Option<&Secret>,
+        announced: bool,
+    ) -> Result<Response, RegistryError> {
         let mut request = self
             .http
             .request(method.clone(), url.clone())
@@ -214,7 +228,7 @@ impl Transport {
         *self.sent.lock().unwrap() += 1;
         let work = timeouts::attempt(request, has_body, limits, &method, url);
         let result = timeouts::announce(
-            self.options.notice.as_ref(),
+            self.options.notice.as_ref().filter(|_| announced),
             limits.notice,
             || {
                 format!(
