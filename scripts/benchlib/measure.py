@@ -88,7 +88,7 @@ class Bench:
             for h in hosts:
                 certs = os.path.join(d, "docker-config", "certs.d", h)
                 os.makedirs(certs, exist_ok=True)
-                shutil.copy(self.tls[0], os.path.join(certs, "ca.crt"))
+                shutil.copy(self.tls[2], os.path.join(certs, "ca.crt"))
         return e
 
     def measure(self, case, setup, cmds, delay=0.0):

@@ -22,22 +22,28 @@ def free_port():
 
 
 def make_cert(work):
-    """A self-signed certificate for 127.0.0.1 (its own CA): (cert path, key path)."""
-    cert, key = os.path.join(work, "tls.crt"), os.path.join(work, "tls.key")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", key, "-out", cert], check=True, capture_output=True)
-    return cert, key
+    """A CA and a server certificate it signed for 127.0.0.1: (cert, key, CA cert) paths.
+    (rustls refuses a self-signed CA certificate as the server's own.)"""
+    p = lambda name: os.path.join(work, name)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    ssl_run = lambda *args: subprocess.run(["openssl"] + list(args), check=True, capture_output=True)
+    ssl_run("req", "-x509", *ec, "-days", "2", "-subj", "/CN=hoist bench CA", "-keyout", p("ca.key"), "-out", p("ca.crt"))
+    ssl_run("req", *ec, "-subj", "/CN=127.0.0.1", "-keyout", p("tls.key"), "-out", p("tls.csr"))
+    with open(p("ext.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+    ssl_run("x509", "-req", "-in", p("tls.csr"), "-CA", p("ca.crt"), "-CAkey", p("ca.key"), "-CAcreateserial",
+            "-days", "2", "-extfile", p("ext.cnf"), "-out", p("tls.crt"))
+    return p("tls.crt"), p("tls.key"), p("ca.crt")
 
 
 class Registry:
     def __init__(self, work, htpasswd=None, tls=None):
-        """tls: (cert, key) to serve HTTPS (distribution offers HTTP/2 there), else plain HTTP."""
+        """tls: (cert, key, CA) to serve HTTPS (distribution offers HTTP/2 there), else plain HTTP."""
         self.dir = tempfile.mkdtemp(prefix="reg-", dir=work)
         self.addr = "127.0.0.1:%d" % free_port()
         self.tls = tls
         auth = "auth: { htpasswd: { realm: bench, path: %s } }\n" % htpasswd if htpasswd else ""
-        tls_cfg = ", tls: { certificate: %s, key: %s }" % tls if tls else ""
+        tls_cfg = ", tls: { certificate: %s, key: %s }" % tls[:2] if tls else ""
         cfg = os.path.join(self.dir, "config.yml")
         with open(cfg, "w") as f:
             f.write("version: 0.1\nlog: { level: error, accesslog: { disabled: false } }\n"
