@@ -108,8 +108,9 @@ impl NetworkSettings {
                 let remaining = r.ratelimit_remaining.as_deref().map_or(String::new(), |v| {
                     format!(" ratelimit-remaining: {}", escape_control(v))
                 });
+                let version = r.version.map(|v| format!(", {v:?}")).unwrap_or_default();
                 crate::ui::printer::to_stderr(format_args!(
-                    "debug: {} {} -> {status} ({} ms){remaining}",
+                    "debug: {} {} -> {status} ({} ms{version}){remaining}",
                     r.method,
                     r.url,
                     r.elapsed.as_millis()

@@ -75,6 +75,7 @@ mod tests {
             method: Method::GET,
             url: "http://r/v2/".into(),
             status,
+            version: None,
             elapsed: Duration::from_millis(ms),
             ratelimit_remaining: None,
         }
