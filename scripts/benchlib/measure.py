@@ -93,7 +93,11 @@ class Bench:
 
     def measure(self, case, setup, cmds, delay=0.0):
         """cmds: {tool: f(Ctx) -> (argv, stdin, check)}; setup() -> [Registry, ...]; with a
-        delay, the (only) registry is reached through the latency proxy."""
+        delay, the (only) registry is reached through the latency proxy.  With --baseline,
+        another hoist binary ("base") runs hoist's commands in the same load windows."""
+        if self.a.baseline and "hoist" in cmds:
+            cmds = dict(cmds, base=with_binary(cmds["hoist"], self.a.baseline))
+        cmds = {t: f for t, f in cmds.items() if t in ("hoist", "base") or t in self.a.tools}
         samples = {t: [] for t in cmds}
         order = list(cmds)
         for rep in range(self.a.reps):
@@ -138,6 +142,13 @@ class Bench:
             if delay:
                 out[tool]["rtts"] = out[tool]["seconds"] / (2 * delay)
         return out
+
+
+def with_binary(cmd, binary):
+    def swapped(ctx):
+        argv, stdin, check = cmd(ctx)
+        return [binary] + argv[1:], stdin, check
+    return swapped
 
 
 def check_digest(image):

@@ -10,7 +10,7 @@ logging does not cost time)."""
 import http.client, os, re, shutil, socket, ssl, subprocess, tempfile, time, urllib.parse
 
 # A request in the registry's access log (Apache combined format).
-ACCESS_LINE = re.compile(r'"(GET|HEAD|POST|PUT|PATCH|DELETE) (/\S*) HTTP/[0-9.]+"')
+ACCESS_LINE = re.compile(r'"(GET|HEAD|POST|PUT|PATCH|DELETE) (/\S*) HTTP/([0-9.]+)"')
 
 
 def free_port():
@@ -69,7 +69,8 @@ class Registry:
 
     def requests(self):
         """{method: count} of every request the registry has answered so far, from its access
-        log, and under "_ping" how many of them were `GET /v2/`.
+        log; under "_ping" how many of them were `GET /v2/`, under "_http2" how many came over
+        HTTP/2.
 
         The log line is written when the handler returns, which can be just after a client
         has read the whole body; a marker request of our own is logged after it."""
@@ -94,6 +95,8 @@ class Registry:
                 counts[m.group(1)] = counts.get(m.group(1), 0) + 1
                 if m.group(1) == "GET" and m.group(2) == "/v2/":
                     counts["_ping"] = counts.get("_ping", 0) + 1
+                if m.group(3).startswith("2"):
+                    counts["_http2"] = counts.get("_http2", 0) + 1
         return counts
 
     def stop(self):

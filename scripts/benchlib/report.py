@@ -34,18 +34,24 @@ def extra_verdicts(label, h, n_blobs):
 def rows_of(results, n_blobs):
     rows = []
     for label, r in results.items():
-        h, s, lim = r["hoist"], r["skopeo"], r.get("curl")
-        ratio = h["seconds"] / s["seconds"]
+        h, s, lim, base = r["hoist"], r.get("skopeo"), r.get("curl"), r.get("base")
+        ratio = h["seconds"] / s["seconds"] if s else None
         vs_lim = h["seconds"] / lim["seconds"] if lim else None
         ts, tl = targets_for(label)
         verdict = []
-        if ts is not None:
+        if ts is not None and ratio is not None:
             verdict.append("%s<=%.2gxS" % ("ok " if ratio <= ts else "MISS ", ts))
         if tl is not None and vs_lim is not None:
             verdict.append("%s<=%.1fxL" % ("ok " if vs_lim <= tl else "MISS ", tl))
         verdict += extra_verdicts(label, h, n_blobs)
         verdict.append("%sRSS" % ("ok " if h["peak_rss_kib"] <= RSS_BUDGET_KIB else "MISS "))
+        s = s or {"seconds": None, "cpu_seconds": None, "peak_rss_kib": 0, "requests": None, "methods": {},
+                  "all_seconds": []}
         rows.append({"case": label, "hoist_s": h["seconds"], "skopeo_s": s["seconds"], "ratio": ratio,
+                     "base_s": base["seconds"] if base else None,
+                     "hoist_vs_base": h["seconds"] / base["seconds"] if base else None,
+                     "base_cpu_s": base["cpu_seconds"] if base else None,
+                     "base_rtts": base.get("rtts") if base else None,
                      "limit_s": lim["seconds"] if lim else None, "hoist_vs_limit": vs_lim,
                      "hoist_rtts": h.get("rtts"), "limit_rtts": lim.get("rtts") if lim else None,
                      "hoist_cpu_s": h["cpu_seconds"], "skopeo_cpu_s": s["cpu_seconds"],
@@ -69,11 +75,13 @@ def print_table(rows, title, notes, failures):
     print("-" * len(hdr))
     for r in rows:
         rtts = "%s/%s" % (f(r["hoist_rtts"], "%.1f"), f(r["limit_rtts"], "%.1f")) if r["hoist_rtts"] else "-"
-        print("%-26s %8.3f %8.3f %6.2f %8s %6s %9s %11s %11s %11s  %s" % (
-            r["case"], r["hoist_s"], r["skopeo_s"], r["ratio"], f(r["limit_s"], "%.3f"), f(r["hoist_vs_limit"], "%.2f"),
-            rtts, "%.2f/%.2f" % (r["hoist_cpu_s"], r["skopeo_cpu_s"]),
+        base = "; base %.3f s, hoist/base %.2f" % (r["base_s"], r["hoist_vs_base"]) if r["base_s"] else ""
+        print("%-26s %8.3f %8s %6s %8s %6s %9s %11s %11s %11s  %s%s" % (
+            r["case"], r["hoist_s"], f(r["skopeo_s"], "%.3f"), f(r["ratio"], "%.2f"), f(r["limit_s"], "%.3f"),
+            f(r["hoist_vs_limit"], "%.2f"), rtts, "%.2f/%s" % (r["hoist_cpu_s"], f(r["skopeo_cpu_s"], "%.2f")),
             "%.1f/%.1f" % (r["hoist_rss_mib"], r["skopeo_rss_mib"]),
-            "%d/%d/%s" % (r["hoist_requests"], r["skopeo_requests"], f(r["limit_requests"], "%d")), r["targets"]))
+            "%d/%s/%s" % (r["hoist_requests"], f(r["skopeo_requests"], "%d"), f(r["limit_requests"], "%d")),
+            r["targets"], base))
     for n in notes:
         print("note: " + n)
     if failures:
