@@ -92,3 +92,40 @@ def write_json(path, meta, rows, notes, failures):
     with open(path, "w") as fh:
         json.dump(dict(meta, time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), rows=rows, notes=notes,
                        failures=failures), fh, indent=1)
+
+
+def markdown(rows):
+    """The README's two tables: cases on loopback, and cases through the latency proxy."""
+    f = lambda v, fmt="%.3f s": (fmt % v) if v is not None else ""
+    bold = lambda v: ("**%.2f**" % v) if v is not None else ""
+
+    def target(label, which, value):
+        t = targets_for(label)[which]
+        if t is None or value is None:
+            return ""
+        return "≤ %.2g %s" % (t, "✓" if value <= t else "✗")
+
+    def extra(r):
+        return ", ".join(v.split(" ", 1)[1] + (" ✓" if v.startswith("ok") else " ✗")
+                         for v in r["targets"].split(", ") if "xS" not in v and "xL" not in v and "RSS" not in v)
+
+    out = ["| case | hoist | skopeo | hoist ÷ skopeo | target | hoist ÷ curl limit | target | peak RSS hoist / skopeo "
+           "| CPU s hoist / skopeo | requests hoist / skopeo |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in (r for r in rows if r["hoist_rtts"] is None):
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %.1f / %.1f MiB | %.2f / %s | %d / %s%s |" % (
+            r["case"], f(r["hoist_s"]), f(r["skopeo_s"]), bold(r["ratio"]), target(r["case"], 0, r["ratio"]),
+            f(r["hoist_vs_limit"], "%.2f"), target(r["case"], 1, r["hoist_vs_limit"]), r["hoist_rss_mib"],
+            r["skopeo_rss_mib"], r["hoist_cpu_s"], f(r["skopeo_cpu_s"], "%.2f"), r["hoist_requests"],
+            f(r["skopeo_requests"], "%d"), (" (" + extra(r) + ")") if extra(r) else ""))
+    out += ["", "| case | hoist | skopeo | hoist ÷ skopeo | target | curl limit | hoist ÷ curl | target "
+            "| round trips hoist / curl | requests hoist / skopeo / curl | CPU s hoist / skopeo "
+            "| peak RSS hoist / skopeo |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in (r for r in rows if r["hoist_rtts"] is not None):
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %.1f / %s | %d / %s / %s | %.2f / %s "
+                   "| %.1f / %.1f MiB |" % (
+                       r["case"], f(r["hoist_s"]), f(r["skopeo_s"]), bold(r["ratio"]),
+                       target(r["case"], 0, r["ratio"]), f(r["limit_s"]), bold(r["hoist_vs_limit"]),
+                       target(r["case"], 1, r["hoist_vs_limit"]), r["hoist_rtts"], f(r["limit_rtts"], "%.1f"),
+                       r["hoist_requests"], f(r["skopeo_requests"], "%d"), f(r["limit_requests"], "%d"),
+                       r["hoist_cpu_s"], f(r["skopeo_cpu_s"], "%.2f"), r["hoist_rss_mib"], r["skopeo_rss_mib"]))
+    return "\n".join(out) + "\n"
