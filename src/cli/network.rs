@@ -6,6 +6,7 @@
 use crate::reference::Registry;
 use crate::registry::{ClientOptions, HostPolicy, HostTls, Notice, RequestLog, Timeouts};
 use crate::types::escape_control;
+use crate::ui::request_stats::RequestStats;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,8 +20,9 @@ pub struct NetworkSettings {
     timeouts: Timeouts,
     /// Say on stderr where a redirect led (off with `--quiet`).
     notices: bool,
-    /// `--debug`: log every request on stderr.
+    /// `--debug`: log every request on stderr, and sum them up at the end.
     debug: bool,
+    stats: Arc<RequestStats>,
 }
 
 /// `--insecure` and `certs.d`, looked up per `host[:port]`.
@@ -74,6 +76,7 @@ impl NetworkSettings {
             timeouts: timeout_scale.map(Timeouts::scaled).unwrap_or_default(),
             notices: !quiet,
             debug,
+            stats: Arc::default(),
         }
     }
 
@@ -97,14 +100,17 @@ impl NetworkSettings {
             options.notice = Some(notice);
         }
         if self.debug {
-            let log: RequestLog = Arc::new(|r| {
+            let stats = self.stats.clone();
+            let log: RequestLog = Arc::new(move |r| {
+                stats.record(r);
                 let status = r.status.map_or("error".to_string(), |s| s.to_string());
                 // The pulls Docker Hub has left: what a CI log needs before the limit bites.
                 let remaining = r.ratelimit_remaining.as_deref().map_or(String::new(), |v| {
                     format!(" ratelimit-remaining: {}", escape_control(v))
                 });
+                let version = r.version.map(|v| format!(", {v:?}")).unwrap_or_default();
                 crate::ui::printer::to_stderr(format_args!(
-                    "debug: {} {} -> {status} ({} ms){remaining}",
+                    "debug: {} {} -> {status} ({} ms{version}){remaining}",
                     r.method,
                     r.url,
                     r.elapsed.as_millis()
@@ -113,6 +119,11 @@ impl NetworkSettings {
             options.log = Some(log);
         }
         Ok(options)
+    }
+
+    /// With `--debug`, the line that sums up every request the command sent.
+    pub fn debug_summary(&self) -> Option<String> {
+        self.debug.then(|| self.stats.summary()).flatten()
     }
 }
 

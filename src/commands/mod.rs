@@ -23,7 +23,7 @@ use std::sync::Arc;
 /// `tally` records what pull and push finish, so `main` can say so after Ctrl-C.
 pub async fn run(cli: Cli, tally: Arc<Tally>) -> anyhow::Result<()> {
     let Plan { settings, command } = Plan::resolve(cli, Environment::from_process())?;
-    match command {
+    let result = match command {
         CommandPlan::Login(plan) => login::run(&settings, plan).await,
         CommandPlan::Logout(plan) => logout::run(&settings, plan).await,
         CommandPlan::Pull(plan) => pull::run(&settings, plan, tally).await,
@@ -34,5 +34,9 @@ pub async fn run(cli: Cli, tally: Arc<Tally>) -> anyhow::Result<()> {
         CommandPlan::Tags(plan) => tags::run(&settings, plan).await,
         CommandPlan::Completions(shell) => completions::run(shell),
         CommandPlan::CompleteServers(dir) => completions::servers(&settings, dir.as_ref()),
+    };
+    if let Some(line) = settings.network.debug_summary() {
+        crate::ui::printer::to_stderr(format_args!("{line}"));
     }
+    result
 }

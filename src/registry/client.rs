@@ -91,52 +91,87 @@ impl RegistryClient {
     }
 
     /// `GET /v2/`: picks the scheme (HTTPS, then HTTP for loopback or `--insecure` registries,
-    /// as Docker does) and returns the challenge, if any. Plain HTTP is tried only when HTTPS
-    /// failed fast (refused, or a TLS handshake error): a server that does not answer in time
-    /// would not answer plain HTTP either, and waiting twice doubles the silence.
+    /// as Docker does) and returns the challenge, if any. Where plain HTTP is allowed, both
+    /// attempts start together rather than paying a round trip for a failed HTTPS probe first;
+    /// HTTPS's outcome still decides. Plain HTTP is used only when HTTPS failed fast (refused,
+    /// or a TLS handshake error): a server that does not answer in time would not answer plain
+    /// HTTP either, so a silent registry costs one deadline, not two. A ping carries no
+    /// credentials, so starting the plain-HTTP one early sends nothing secret.
     async fn ping(&self) -> Result<(url::Url, Option<Challenge>), RegistryError> {
-        let schemes: &[&str] = if self.transport.plain_http_allowed() {
-            &["https", "http"]
-        } else {
-            &["https"]
+        let https = self.ping_once("https", true);
+        if !self.transport.plain_http_allowed() {
+            let (base, response) = https.await?;
+            return self.challenge_of(base, response?).await;
+        }
+        // The plain-HTTP attempt stays quiet: a wait is announced once, by the HTTPS one.
+        let http = self.ping_once("http", false);
+        tokio::pin!(https, http);
+        let mut http_done = None;
+        let (base, https_result) = loop {
+            tokio::select! {
+                result = &mut https => break result?,
+                result = &mut http, if http_done.is_none() => http_done = Some(result),
+            }
         };
-        let mut https_error = None;
-        for scheme in schemes {
-            let base = url::Url::parse(&format!("{scheme}://{}/", self.registry.api_host()))
-                .map_err(|e| RegistryError::BadRegistryHost {
+        let https_error = match https_result {
+            Ok(response) => return self.challenge_of(base, response).await,
+            Err(e) if e.is_timeout() => return Err(e),
+            Err(e) => e,
+        };
+        let (base, http_result) = match http_done {
+            Some(done) => done?,
+            None => http.await?,
+        };
+        match http_result {
+            Ok(response) => {
+                let unauthorized = [StatusCode::UNAUTHORIZED];
+                match error::expect_success("GET", response, &unauthorized).await {
+                    Ok(response) => self.challenge_of(base, response).await,
+                    // An HTTPS registry answers plain HTTP with 400; the HTTPS failure (an
+                    // unknown CA, say) is the error worth showing.
+                    Err(_) => Err(https_error),
+                }
+            }
+            Err(e) if e.is_timeout() => Err(e),
+            Err(_) => Err(https_error),
+        }
+    }
+
+    /// One `GET /v2/` over `scheme`: the base URL, and the answer or why there was none.
+    async fn ping_once(
+        &self,
+        scheme: &str,
+        announced: bool,
+    ) -> Result<(url::Url, Result<Response, RegistryError>), RegistryError> {
+        let base =
+            url::Url::parse(&format!("{scheme}://{}/", self.registry.api_host())).map_err(|e| {
+                RegistryError::BadRegistryHost {
                     registry: self.registry.to_string(),
                     detail: e.to_string(),
-                })?;
-            let url = base.join("/v2/").expect("static path");
-            match self
-                .transport
-                .execute(Method::GET, &url, HeaderMap::new(), None, None)
-                .await
-            {
-                Ok(response) => {
-                    let unauthorized = [StatusCode::UNAUTHORIZED];
-                    let response = match error::expect_success("GET", response, &unauthorized).await
-                    {
-                        Ok(response) => response,
-                        // An HTTPS registry answers our plain-HTTP fallback with 400; the
-                        // HTTPS failure (an unknown CA, say) is the error worth showing.
-                        Err(_) if https_error.is_some() => break,
-                        Err(e) => return Err(e),
-                    };
-                    let challenge = match response.status() {
-                        StatusCode::UNAUTHORIZED => {
-                            Some(parse_challenge(&self.registry, &response)?)
-                        }
-                        _ => None,
-                    };
-                    return Ok((base, challenge));
                 }
-                Err(e) if e.is_timeout() => return Err(e),
-                Err(e) if https_error.is_none() => https_error = Some(e),
-                Err(_) => break,
-            }
-        }
-        Err(https_error.expect("at least one scheme tried"))
+            })?;
+        let url = base.join("/v2/").expect("static path");
+        let response = self
+            .transport
+            .execute_with(Method::GET, &url, HeaderMap::new(), None, None, announced)
+            .await;
+        Ok((base, response))
+    }
+
+    /// The registry's answer to a ping: fine, or a challenge to answer; any other status is an
+    /// error.
+    async fn challenge_of(
+        &self,
+        base: url::Url,
+        response: Response,
+    ) -> Result<(url::Url, Option<Challenge>), RegistryError> {
+        let unauthorized = [StatusCode::UNAUTHORIZED];
+        let response = error::expect_success("GET", response, &unauthorized).await?;
+        let challenge = match response.status() {
+            StatusCode::UNAUTHORIZED => Some(parse_challenge(&self.registry, &response)?),
+            _ => None,
+        };
+        Ok((base, challenge))
     }
 
     /// Sends a request to a path under the registry (`/v2/…`) or to an absolute URL it gave us

@@ -26,6 +26,8 @@ pub struct RequestRecord {
     pub method: Method,
     pub url: String,
     pub status: Option<u16>,
+    /// The HTTP version the answer came over, when there was one.
+    pub version: Option<reqwest::Version>,
     pub elapsed: Duration,
     /// Docker Hub's `ratelimit-remaining` (`76;w=21600`), as sent: pulls left in the window.
     pub ratelimit_remaining: Option<String>,
@@ -190,6 +192,20 @@ impl Transport {
         body: Option<BodySource>,
         auth: Option<&Secret>,
     ) -> Result<Response, RegistryError> {
+        self.execute_with(method, url, headers, body, auth, true)
+            .await
+    }
+
+    /// [`Self::execute`], saying "waiting for …" during a long wait only when `announced`.
+    pub(crate) async fn execute_with(
+        &self,
+        method: Method,
+        url: &url::Url,
+        headers: HeaderMap,
+        body: Option<BodySource>,
+        auth: Option<&Secret>,
+        announced: bool,
+    ) -> Result<Response, RegistryError> {
         let mut request = self
             .http
             .request(method.clone(), url.clone())
@@ -214,7 +230,7 @@ impl Transport {
         *self.sent.lock().unwrap() += 1;
         let work = timeouts::attempt(request, has_body, limits, &method, url);
         let result = timeouts::announce(
-            self.options.notice.as_ref(),
+            self.options.notice.as_ref().filter(|_| announced),
             limits.notice,
             || {
                 format!(
@@ -232,6 +248,7 @@ impl Transport {
                 method: method.clone(),
                 url: RedactedUrl(url).to_string(),
                 status: response.map(|r| r.status().as_u16()),
+                version: response.map(|r| r.version()),
                 elapsed: started.elapsed(),
                 ratelimit_remaining: response
                     .and_then(|r| r.headers().get("ratelimit-remaining"))
@@ -296,6 +313,7 @@ impl Transport {
                 method: method.clone(),
                 url: url.to_string(),
                 status,
+                version: None,
                 elapsed: started.elapsed(),
                 ratelimit_remaining: None,
             });
@@ -309,7 +327,14 @@ fn build_http(options: &ClientOptions) -> Result<reqwest::Client, RegistryError>
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(options.timeouts.connect)
         .read_timeout(options.timeouts.idle)
-        .pool_max_idle_per_host(16)
+        // A wave of small blobs runs up to 32 requests at once; keeping as many connections
+        // idle spares the next step (HEAD, then POST, then PUT) a new handshake.
+        .pool_max_idle_per_host(32)
+        // HTTP/1.1 even where a registry offers HTTP/2: measured over TLS at 0, 20 and 50 ms
+        // RTT, one multiplexed connection was no faster for many small blobs, up to 1.25x
+        // slower for 1 GiB pushes (one TCP stream, one TLS session, the server's flow-control
+        // window), and took 10 MiB more memory with 100 blobs in flight.
+        .http1_only()
         .danger_accept_invalid_certs(options.insecure);
     for pem in &options.ca_certs {
         let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {

@@ -5,6 +5,7 @@ pub mod meter;
 pub mod printer;
 pub mod progress;
 pub mod promote;
+pub mod request_stats;
 pub mod summary;
 pub mod tally;
 

@@ -20,6 +20,7 @@ mod push_faults;
 mod quirks;
 mod readme;
 mod restricted;
+mod rtt;
 mod runs;
 mod secrets;
 mod support;

@@ -14,6 +14,7 @@ pub mod scenario;
 pub mod secrets_log;
 pub mod tag_pages;
 pub mod tls;
+pub mod tls_gate;
 pub mod tls_relay;
 pub mod token_issuer;
 pub mod tools;
@@ -21,6 +22,31 @@ pub mod tools;
 use std::net::TcpListener;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Serves every connection to a fresh loopback listener with `handle`, on a thread of its own
+/// that ends with the test process (tests never wait on it); returns the port.
+pub fn serve_connections<F, Fut>(handle: F) -> u16
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            while let Ok((client, _)) = listener.accept().await {
+                tokio::spawn(handle(client));
+            }
+        });
+    });
+    port
+}
 
 /// A loopback port that was free a moment ago. Callers must tolerate the
 /// race with other processes grabbing it before they bind.

@@ -26,31 +26,18 @@ impl TlsRelay {
             .with_single_cert(certs, key)
             .unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
         let upstream = upstream.to_string();
-        // Ends with the test process, like the forward proxy; tests never wait on it.
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                while let Ok((client, _)) = listener.accept().await {
-                    let (acceptor, upstream) = (acceptor.clone(), upstream.clone());
-                    tokio::spawn(async move {
-                        let Ok(mut client) = acceptor.accept(client).await else {
-                            return;
-                        };
-                        let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
-                            return;
-                        };
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    });
-                }
-            });
+        let port = super::serve_connections(move |client| {
+            let (acceptor, upstream) = (acceptor.clone(), upstream.clone());
+            async move {
+                let Ok(mut client) = acceptor.accept(client).await else {
+                    return;
+                };
+                let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            }
         });
         TlsRelay { port }
     }
