@@ -230,13 +230,7 @@ impl image::Destination for RemoteDestination {
     ) -> BoxFuture<'a, anyhow::Result<Found>> {
         Box::pin(async move {
             if self.known_here(locations) {
-                if self.has_blob(blob).await?.is_some() {
-                    return Ok(Found::Present);
-                }
-                return Ok(match self.mount(blob, locations).await? {
-                    Some(from) => Found::Mounted(from),
-                    None => Found::Missing,
-                });
+                return image::destination::check_then_mount(self, blob, locations).await;
             }
             let (there, mounted) =
                 futures_util::future::join(self.has_blob(blob), self.prepare(blob, locations))

@@ -47,15 +47,7 @@ pub trait Destination: Send + Sync {
         blob: &'a Descriptor,
         locations: &'a [String],
     ) -> BoxFuture<'a, anyhow::Result<Found>> {
-        Box::pin(async move {
-            if self.has_blob(blob).await?.is_some() {
-                return Ok(Found::Present);
-            }
-            Ok(match self.mount(blob, locations).await? {
-                Some(from) => Found::Mounted(from),
-                None => Found::Missing,
-            })
-        })
+        Box::pin(check_then_mount(self, blob, locations))
     }
     /// Waits (bounded) for the clean-up work the blobs left behind, e.g. cancelled sessions.
     fn settle(&self) -> BoxFuture<'_, ()> {
@@ -75,6 +67,21 @@ pub trait Destination: Send + Sync {
         manifest: &'a RawManifest,
         named: bool,
     ) -> BoxFuture<'a, anyhow::Result<Digest>>;
+}
+
+/// [`Destination::find_blob`] one step after the other: the HEAD, then the mount.
+pub async fn check_then_mount<D: Destination + ?Sized>(
+    destination: &D,
+    blob: &Descriptor,
+    locations: &[String],
+) -> anyhow::Result<Found> {
+    if destination.has_blob(blob).await?.is_some() {
+        return Ok(Found::Present);
+    }
+    Ok(match destination.mount(blob, locations).await? {
+        Some(from) => Found::Mounted(from),
+        None => Found::Missing,
+    })
 }
 
 /// What [`Destination::find_blob`] learnt about a blob.
