@@ -1,7 +1,7 @@
 //! [`RemoteDestination`]: a repository in a registry as an [`image::Destination`], so push
 //! (and a registry-to-registry copy) write through the same engine loop as any transfer.
-//! Per blob, the fewest round trips: HEAD (skip) alongside the POST (a mount when another
-//! repository on the same registry holds it, else an upload session), then one streamed PUT,
+//! Per blob, the fewest round trips: HEAD (skip) → mount (when another repository on the
+//! same registry holds it), else HEAD alongside the session's POST, then one streamed PUT,
 //! or PATCH chunks with `--chunk-size` or once the registry refuses a body as too large.
 //! It owns requests and retries, not the plan.
 
@@ -80,21 +80,13 @@ impl RemoteDestination {
         locations.contains(&here)
     }
 
-    /// Opens the write ahead of knowing whether it is needed: a mount from a sibling
-    /// repository, or else a plain upload session kept for [`Self::upload`]. A refusal is
-    /// not an error here; the upload asks again and reports it.
-    async fn prepare(&self, blob: &Descriptor, locations: &[String]) -> Option<String> {
-        if !mount_candidates(&self.reference, locations).is_empty() {
-            return image::Destination::mount(self, blob, locations)
-                .await
-                .ok()
-                .flatten();
-        }
+    /// Opens an upload session ahead of knowing whether it is needed, kept for
+    /// [`Self::upload`]. A refusal is not an error here; the upload asks again and reports it.
+    async fn prepare(&self, blob: &Descriptor) {
         if let Ok(url) = self.client.start_upload(self.repository()).await {
             let mut started = self.started.lock().expect("not poisoned");
             started.insert(blob.digest.clone(), url);
         }
-        None
     }
 
     /// The blob needs no write after all: DELETE the session opened for it, in the
@@ -220,31 +212,30 @@ impl image::Destination for RemoteDestination {
     }
 
     /// The HEAD and the POST in one round trip (issue 15): a missing blob costs HEAD‖POST
-    /// then PUT, a mountable one HEAD‖mount. A blob the HEAD finds is there whatever a
-    /// refused POST said, and a session opened for it is cancelled; a mount (201) is
-    /// reported as such, since the HEAD cannot tell whether it came before or after.
+    /// then PUT. A blob the HEAD finds is there whatever a refused POST said, and a session
+    /// opened for it is cancelled.
     fn find_blob<'a>(
         &'a self,
         blob: &'a Descriptor,
         locations: &'a [String],
     ) -> BoxFuture<'a, anyhow::Result<Found>> {
         Box::pin(async move {
-            if self.known_here(locations) {
+            // A mount keeps its HEAD first: distribution answers 201 whether it linked the
+            // blob or already held it, and the report must say which.
+            if self.known_here(locations)
+                || !mount_candidates(&self.reference, locations).is_empty()
+            {
                 return image::destination::check_then_mount(self, blob, locations).await;
             }
-            let (there, mounted) =
-                futures_util::future::join(self.has_blob(blob), self.prepare(blob, locations))
-                    .await;
-            match (there, mounted) {
-                // The registry linked the blob (201). The HEAD may have found it there
-                // because of that very mount, or failed: either way the mount is the news.
-                (_, Some(from)) => Ok(Found::Mounted(from)),
-                (Ok(Some(_)), None) => {
+            let (there, ()) =
+                futures_util::future::join(self.has_blob(blob), self.prepare(blob)).await;
+            match there {
+                Ok(Some(_)) => {
                     self.cancel_started(blob);
                     Ok(Found::Present)
                 }
-                (Ok(None), None) => Ok(Found::Missing),
-                (Err(e), None) => {
+                Ok(None) => Ok(Found::Missing),
+                Err(e) => {
                     self.cancel_started(blob);
                     Err(e)
                 }
