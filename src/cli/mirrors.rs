@@ -55,6 +55,16 @@ pub fn resolve(
                 name, entry.prefix
             ));
         }
+        // Pulling from the prefix itself would go where the file says not to go.
+        if let Some((entry, _)) = conf.entry_for(&name) {
+            if let Some(location) = &entry.rewritten_to {
+                return Err(format!(
+                    "registries.conf sends {:?} to location {location:?}, which hoist does not \
+                     do: pull from {location} by name, or make it a [[registry.mirror]] of {:?}",
+                    entry.prefix, entry.prefix
+                ));
+            }
+        }
         conf.mirrors_for(&name, reference.digest().is_some())
     } else {
         from_flags
@@ -162,6 +172,27 @@ mod tests {
         let reference = Reference::parse("bad.example/a:1").unwrap();
         let err = resolve(&[], &reference, &env_with(&conf)).unwrap_err();
         assert!(err.contains("blocks bad.example/a"), "{err}");
+    }
+
+    /// A rewrite of the registry's own location is refused rather than ignored: the pull would
+    /// otherwise go to the very host the file sends elsewhere.
+    #[test]
+    fn a_rewritten_location_is_refused_not_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("registries.conf");
+        std::fs::write(
+            &conf,
+            "[[registry]]\nprefix = \"docker.io\"\nlocation = \"hub.example:5000\"\n\n\
+             [[registry]]\nprefix = \"same.example\"\nlocation = \"same.example\"\n",
+        )
+        .unwrap();
+        let hub = Reference::parse("docker.io/library/alpine:3").unwrap();
+        let err = resolve(&[], &hub, &env_with(&conf)).unwrap_err();
+        assert!(err.contains("to location \"hub.example:5000\""), "{err}");
+        assert!(err.contains("[[registry.mirror]]"), "{err}");
+        // A location equal to its prefix rewrites nothing.
+        let same = Reference::parse("same.example/a:1").unwrap();
+        assert!(resolve(&[], &same, &env_with(&conf)).unwrap().is_empty());
     }
 
     #[test]

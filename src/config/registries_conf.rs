@@ -127,6 +127,8 @@ struct RawMirror {
 pub struct RegistryEntry {
     /// What it applies to: `host[:port][/path]`, or `*.domain` for every host below it.
     pub prefix: String,
+    /// Where the registry itself is, when it differs from the prefix (a rewrite).
+    pub rewritten_to: Option<String>,
     pub insecure: bool,
     pub blocked: bool,
     pub mirrors: Vec<MirrorEntry>,
@@ -230,8 +232,10 @@ fn check_registry(raw: RawRegistry) -> Result<RegistryEntry, String> {
             })
         })
         .collect::<Result<_, String>>()?;
+    let rewritten_to = (!location.is_empty() && location != prefix).then_some(location);
     Ok(RegistryEntry {
         prefix,
+        rewritten_to,
         insecure: raw.insecure,
         blocked: raw.blocked,
         mirrors,
