@@ -66,18 +66,14 @@ pub async fn push(
     // uploaded, and only the manifest is left alone.
     let (unchanged, blobs) =
         futures_util::future::try_join(destination.has_image(top), transfer.all(&blobs)).await?;
-    let manifests = async {
-        if unchanged {
-            return Ok(top.digest.clone());
-        }
+    let digest = if unchanged {
+        top.digest.clone()
+    } else {
         for child in source.children() {
             destination.put_manifest(child, false).await?;
         }
-        destination.put_manifest(top, true).await
+        destination.put_manifest(top, true).await?
     };
-    // Sessions opened for blobs that were there after all are cancelled meanwhile.
-    let (digest, ()) = futures_util::future::join(manifests, destination.settle()).await;
-    let digest = digest?;
     Ok(Pushed {
         digest,
         media_type: top.media_type.clone(),

@@ -1,11 +1,10 @@
 //! [`RemoteDestination`]: a repository in a registry as an [`image::Destination`], so push
 //! (and a registry-to-registry copy) write through the same engine loop as any transfer.
-//! Per blob, the fewest round trips: HEAD (skip) → mount (when another repository on the
-//! same registry holds it), else HEAD alongside the session's POST, then one streamed PUT,
-//! or PATCH chunks with `--chunk-size` or once the registry refuses a body as too large.
-//! It owns requests and retries, not the plan.
+//! Per blob, the fewest round trips: HEAD (skip) → mount (when another repository on the same
+//! registry holds it) → POST + one streamed PUT, or PATCH chunks with `--chunk-size` or once
+//! the registry refuses a body as too large. It owns requests and retries, not the plan.
 
-use crate::image::{self, BlobProgress, Descriptor, Found, OpenBlob, RawManifest};
+use crate::image::{self, BlobProgress, Descriptor, OpenBlob, RawManifest};
 use crate::reference::Reference;
 use crate::registry::blobs::MountOutcome;
 use crate::registry::{BodySource, RegistryClient, RegistryError};
@@ -16,9 +15,7 @@ use reqwest::StatusCode;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::io::AsyncReadExt;
-use tokio::task::JoinHandle;
 
 /// Whole-blob attempts (each a fresh upload session) before the push gives up.
 const BLOB_ATTEMPTS: u32 = 3;
@@ -27,8 +24,6 @@ const BLOB_ATTEMPTS: u32 = 3;
 const FIRST_CHUNK_AFTER_413: u64 = 16 << 20;
 /// Halving stops here: a registry that refuses this little wants something else.
 const MIN_CHUNK: u64 = 64 << 10;
-/// How long the push waits, at its end, for the cancellation of sessions it did not need.
-const CANCEL_WAIT: Duration = Duration::from_secs(5);
 
 pub struct RemoteDestination {
     client: Arc<RegistryClient>,
@@ -37,8 +32,6 @@ pub struct RemoteDestination {
     /// Uploads a declined mount opened (spec: 202), kept for that blob's write so the
     /// declined mount costs no extra POST.
     started: Mutex<HashMap<Digest, String>>,
-    /// Cancellations of sessions opened for blobs that turned out to be there.
-    cancelling: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl RemoteDestination {
@@ -53,7 +46,6 @@ impl RemoteDestination {
             reference,
             chunking: Chunking::new(chunk_size),
             started: Mutex::new(HashMap::new()),
-            cancelling: Mutex::new(Vec::new()),
         }
     }
 
@@ -71,39 +63,6 @@ impl RemoteDestination {
 
     fn blob_context(&self, blob: &Descriptor) -> String {
         format!("uploading {} to {}", blob.digest, self.reference.name())
-    }
-
-    /// Where the store last saw the blob, in this very repository: it is most likely still
-    /// there, and a HEAD alone says so without opening a session for nothing.
-    fn known_here(&self, locations: &[String]) -> bool {
-        let here = format!("{}/{}", self.reference.registry(), self.repository());
-        locations.contains(&here)
-    }
-
-    /// Opens an upload session ahead of knowing whether it is needed, kept for
-    /// [`Self::upload`]. A refusal is not an error here; the upload asks again and reports it.
-    async fn prepare(&self, blob: &Descriptor) {
-        if let Ok(url) = self.client.start_upload(self.repository()).await {
-            let mut started = self.started.lock().expect("not poisoned");
-            started.insert(blob.digest.clone(), url);
-        }
-    }
-
-    /// The blob needs no write after all: DELETE the session opened for it, in the
-    /// background so that the blob's answer does not wait (the registry would purge it
-    /// after days otherwise; distribution keeps them a week).
-    fn cancel_started(&self, blob: &Descriptor) {
-        let url = self
-            .started
-            .lock()
-            .expect("not poisoned")
-            .remove(&blob.digest);
-        let Some(url) = url else { return };
-        let client = self.client.clone();
-        let task = tokio::spawn(async move {
-            let _ = tokio::time::timeout(CANCEL_WAIT, client.cancel_upload(&url)).await;
-        });
-        self.cancelling.lock().expect("not poisoned").push(task);
     }
 
     async fn upload(
@@ -208,45 +167,6 @@ impl image::Destination for RemoteDestination {
                 .await
                 .map_err(anyhow::Error::from)
                 .with_context(|| self.blob_context(blob))
-        })
-    }
-
-    /// The HEAD and the POST in one round trip (issue 15): a missing blob costs HEAD‖POST
-    /// then PUT. A blob the HEAD finds is there whatever a refused POST said, and a session
-    /// opened for it is cancelled.
-    fn find_blob<'a>(
-        &'a self,
-        blob: &'a Descriptor,
-        locations: &'a [String],
-    ) -> BoxFuture<'a, anyhow::Result<Found>> {
-        Box::pin(async move {
-            // A mount keeps its HEAD first: distribution answers 201 whether it linked the
-            // blob or already held it, and the report must say which.
-            if self.known_here(locations)
-                || !mount_candidates(&self.reference, locations).is_empty()
-            {
-                return image::destination::check_then_mount(self, blob, locations).await;
-            }
-            let (there, ()) =
-                futures_util::future::join(self.has_blob(blob), self.prepare(blob)).await;
-            match there {
-                Ok(Some(_)) => {
-                    self.cancel_started(blob);
-                    Ok(Found::Present)
-                }
-                Ok(None) => Ok(Found::Missing),
-                Err(e) => {
-                    self.cancel_started(blob);
-                    Err(e)
-                }
-            }
-        })
-    }
-
-    fn settle(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            let tasks = std::mem::take(&mut *self.cancelling.lock().expect("not poisoned"));
-            futures_util::future::join_all(tasks).await;
         })
     }
 

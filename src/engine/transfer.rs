@@ -5,7 +5,7 @@
 
 use super::report::{BlobOutcome, BlobResult, Reporter};
 use crate::image::{
-    BlobProgress, BlobReader, Descriptor, Destination, Found, OpenBlob, Source, WholeBlobInstead,
+    BlobProgress, BlobReader, Descriptor, Destination, OpenBlob, Source, WholeBlobInstead,
 };
 use crate::types::Digest;
 use anyhow::Context as _;
@@ -137,11 +137,12 @@ impl Transfer<'_> {
         budget: &Semaphore,
     ) -> anyhow::Result<BlobOutcome> {
         let moved = async {
+            if self.destination.has_blob(blob).await?.is_some() {
+                return Ok(self.direction.present());
+            }
             let locations = self.source.known_locations(&blob.digest);
-            match self.destination.find_blob(blob, &locations).await? {
-                Found::Present => return Ok(self.direction.present()),
-                Found::Mounted(from) => return Ok(BlobOutcome::Mounted { from }),
-                Found::Missing => {}
+            if let Some(from) = self.destination.mount(blob, &locations).await? {
+                return Ok(BlobOutcome::Mounted { from });
             }
             // Only bytes that move count against the budget, not the checks before them.
             let share = units(blob.size.min(LARGEST_SHARE)).max(1);

@@ -40,19 +40,6 @@ pub trait Destination: Send + Sync {
     ) -> BoxFuture<'a, anyhow::Result<Option<String>>> {
         Box::pin(async { Ok(None) })
     }
-    /// Whether the blob is there already, made to appear from one of `locations`, or must be
-    /// written. By default the check, then the mount; a registry overlaps them.
-    fn find_blob<'a>(
-        &'a self,
-        blob: &'a Descriptor,
-        locations: &'a [String],
-    ) -> BoxFuture<'a, anyhow::Result<Found>> {
-        Box::pin(check_then_mount(self, blob, locations))
-    }
-    /// Waits (bounded) for the clean-up work the blobs left behind, e.g. cancelled sessions.
-    fn settle(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
-    }
     /// Writes the blob's bytes, verified against `blob`, from `open`.
     fn put_blob<'a>(
         &'a self,
@@ -67,27 +54,4 @@ pub trait Destination: Send + Sync {
         manifest: &'a RawManifest,
         named: bool,
     ) -> BoxFuture<'a, anyhow::Result<Digest>>;
-}
-
-/// [`Destination::find_blob`] one step after the other: the HEAD, then the mount.
-pub async fn check_then_mount<D: Destination + ?Sized>(
-    destination: &D,
-    blob: &Descriptor,
-    locations: &[String],
-) -> anyhow::Result<Found> {
-    if destination.has_blob(blob).await?.is_some() {
-        return Ok(Found::Present);
-    }
-    Ok(match destination.mount(blob, locations).await? {
-        Some(from) => Found::Mounted(from),
-        None => Found::Missing,
-    })
-}
-
-/// What [`Destination::find_blob`] learnt about a blob.
-pub enum Found {
-    Present,
-    /// Mounted from this repository: nothing to write.
-    Mounted(String),
-    Missing,
 }

@@ -11,7 +11,7 @@ pub mod source;
 pub mod verified;
 
 pub use descriptor::Descriptor;
-pub use destination::{BlobProgress, Destination, Found, OpenBlob};
+pub use destination::{BlobProgress, Destination, OpenBlob};
 pub use manifest::{ImageIndex, ImageManifest, RawManifest};
 pub use platform::{Platform, PlatformChoice, PlatformError};
 pub use source::{BlobReader, Source, WholeBlobInstead};

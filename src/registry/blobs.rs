@@ -1,6 +1,6 @@
 //! Blob requests. Downloads hand back the response to stream; uploads take a re-openable body.
-//! The upload steps are separate calls (exists → mount → start → put/patch, cancel) so the push
-//! engine can choose the fewest round trips for each blob.
+//! The upload steps are separate calls (exists → mount → start → put/patch) so the push engine
+//! can choose the fewest round trips for each blob.
 
 use super::client::{BodySource, RegistryClient};
 use super::error::{expect, expect_success, RedactedUrl, RegistryError};
@@ -115,15 +115,6 @@ impl RegistryClient {
             .send(Method::POST, &path, HeaderMap::new(), None)
             .await?;
         location(&expect("POST", response, &[StatusCode::ACCEPTED]).await?)
-    }
-
-    /// Cancels an upload session (`DELETE` its URL); one the registry no longer knows is gone.
-    pub async fn cancel_upload(&self, upload_url: &str) -> Result<(), RegistryError> {
-        let response = self
-            .send(Method::DELETE, upload_url, HeaderMap::new(), None)
-            .await?;
-        expect_success("DELETE", response, &[StatusCode::NOT_FOUND]).await?;
-        Ok(())
     }
 
     /// Monolithic upload: one PUT of the whole blob with `?digest=`.

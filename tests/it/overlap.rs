@@ -1,12 +1,11 @@
 //! Round trips (issue 15): without `--jobs` every small blob is in flight at once, and
-//! `--jobs` still bounds them; push asks for its manifest alongside the blob checks, and each
-//! blob's upload session alongside its HEAD; an index's images are fetched together and each
-//! one's blobs start as soon as it is known.
+//! `--jobs` still bounds them; push asks for its manifest alongside the blob checks; an index's
+//! images are fetched together and each one's blobs start as soon as it is known.
 
 use crate::support::images::ImageSpec;
 use crate::support::proxy::{Fault, Kind, Match, Proxy, Recorded};
 use crate::support::scenario::Scenario;
-use crate::support::tools::{path_str, stdout};
+use crate::support::tools::path_str;
 use std::time::Duration;
 
 /// Enough for every request of a wave to reach the proxy before the first is answered.
@@ -113,69 +112,4 @@ fn all_platforms_starts_an_images_blobs_as_soon_as_it_is_known() {
     assert_eq!(second_gets.len(), 2, "{requests:#?}");
     let blob_get = first(&requests, |r| r.method == "GET" && r.kind == Kind::Blob);
     assert!(blob_get < second_gets[1], "{requests:#?}");
-}
-
-/// A missing blob costs HEAD‖POST, then PUT: every session is opened while the blobs' HEADs
-/// still go unanswered (before, each POST waited for its HEAD's 404).
-#[test]
-fn push_opens_each_upload_while_its_head_is_out() {
-    let sc = Scenario::open().env_var("HOIST_TEST_TIMEOUT_SCALE", "0.1");
-    let image = ImageSpec::new(96).layers(&[2048]).build("img");
-    let from = format!("{}:img", image.root.display());
-    // The config's and the layer's first HEADs are never answered; hoist asks again later.
-    sc.proxy
-        .inject_n(Match::method("HEAD", Kind::Blob), Fault::HoldRequest, 2);
-    sc.push_ok(&[&sc.reference("app/early:1"), "--from", &from]);
-    let requests = sc.proxy.requests();
-    let answered_head = first(&requests, |r| {
-        r.method == "HEAD" && r.kind == Kind::Blob && r.status != 0
-    });
-    let early_posts = requests[..answered_head]
-        .iter()
-        .filter(|r| r.method == "POST" && r.kind == Kind::Upload && r.status == 202)
-        .count();
-    assert_eq!(early_posts, 2, "{requests:#?}");
-    // Those sessions are the ones the blobs went up in: no session more.
-    assert_eq!(sc.proxy.count("POST", Kind::Upload), 2, "{requests:#?}");
-    assert_eq!(sc.proxy.count("PUT", Kind::Upload), 2, "{requests:#?}");
-    assert_eq!(sc.proxy.count("DELETE", Kind::Upload), 0, "{requests:#?}");
-}
-
-/// A blob the HEAD finds needs no session: the one opened beside the HEAD is cancelled, and
-/// nothing is uploaded into it.
-#[test]
-fn sessions_opened_for_blobs_that_are_there_are_cancelled() {
-    let sc = Scenario::open();
-    let image = ImageSpec::new(97).layers(&[2048, 4096]).build("img");
-    let from = format!("{}:img", image.root.display());
-    sc.push_ok(&[&sc.reference("app/again:1"), "--from", &from]);
-    sc.proxy.clear();
-    sc.push_ok(&[&sc.reference("app/again:2"), "--from", &from]);
-    let requests = sc.proxy.requests();
-    let posts = sc.requests_of("POST", Kind::Upload);
-    let deletes = sc.requests_of("DELETE", Kind::Upload);
-    assert_eq!(posts.len(), 3, "{requests:#?}");
-    assert_eq!(deletes.len(), 3, "{requests:#?}");
-    assert!(deletes.iter().all(|r| r.status == 204), "{deletes:#?}");
-    assert_eq!(sc.proxy.count("PUT", Kind::Upload), 0, "{requests:#?}");
-    assert_eq!(sc.proxy.count("PATCH", Kind::Upload), 0, "{requests:#?}");
-}
-
-/// The HEAD's word wins: a refused early POST does not fail a blob the HEAD found.
-#[test]
-fn a_refused_early_post_does_not_fail_a_blob_that_is_there() {
-    let sc = Scenario::open();
-    let image = ImageSpec::new(98).layers(&[2048]).build("img");
-    let from = format!("{}:img", image.root.display());
-    sc.push_ok(&[&sc.reference("app/kept:1"), "--from", &from]);
-    sc.proxy.clear();
-    sc.proxy
-        .inject_n(Match::method("POST", Kind::Upload), Fault::status(403), 2);
-    let out = sc.push_ok(&[&sc.reference("app/kept:2"), "--from", &from]);
-    let requests = sc.proxy.requests();
-    let refused = sc.requests_of("POST", Kind::Upload);
-    assert!(refused.iter().all(|r| r.status == 403), "{requests:#?}");
-    assert_eq!(refused.len(), 2, "{requests:#?}");
-    assert_eq!(sc.proxy.count("DELETE", Kind::Upload), 0, "{requests:#?}");
-    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
 }
