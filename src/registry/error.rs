@@ -259,6 +259,19 @@ impl RegistryError {
     }
 
     /// A deadline or idle timeout ran out: the server accepted but did not answer in time.
+    /// Nothing came back: no connection, or no answer before the deadline. A body cut or
+    /// stalled after the registry began to answer is not this.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            RegistryError::Transport { source, .. } => {
+                source.is_connect()
+                    || (source.is_timeout() && !source.is_body() && !source.is_decode())
+            }
+            RegistryError::TimedOut { .. } => true,
+            _ => false,
+        }
+    }
+
     pub fn is_timeout(&self) -> bool {
         match self {
             RegistryError::Transport { source, .. } => source.is_timeout(),

@@ -145,21 +145,39 @@ impl Transport {
     pub(crate) async fn follow(
         &self,
         method: Method,
-        mut url: url::Url,
+        url: url::Url,
         base: &url::Url,
         headers: HeaderMap,
         body: Option<BodySource>,
         auth: Option<&Secret>,
     ) -> Result<Response, RegistryError> {
+        let notice = self.options.notice.clone();
+        self.follow_with(method, url, base, headers, body, auth, notice.as_ref())
+            .await
+    }
+
+    /// [`Self::follow`], telling `notice` (rather than the user) what a long wait is for.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn follow_with(
+        &self,
+        method: Method,
+        mut url: url::Url,
+        base: &url::Url,
+        headers: HeaderMap,
+        body: Option<BodySource>,
+        auth: Option<&Secret>,
+        notice: Option<&Notice>,
+    ) -> Result<Response, RegistryError> {
         for _ in 0..10 {
             let same_host = self.is_registry_origin(&url, base);
             let response = self
-                .execute(
+                .execute_with(
                     method.clone(),
                     &url,
                     headers.clone(),
                     body.clone(),
                     auth.filter(|_| same_host),
+                    notice,
                 )
                 .await?;
             if !response.status().is_redirection() || !matches!(method, Method::GET | Method::HEAD)
@@ -192,11 +210,12 @@ impl Transport {
         body: Option<BodySource>,
         auth: Option<&Secret>,
     ) -> Result<Response, RegistryError> {
-        self.execute_with(method, url, headers, body, auth, true)
+        let notice = self.options.notice.clone();
+        self.execute_with(method, url, headers, body, auth, notice.as_ref())
             .await
     }
 
-    /// [`Self::execute`], saying "waiting for …" during a long wait only when `announced`.
+    /// [`Self::execute`], telling `notice` (rather than the user) what a long wait is for.
     pub(crate) async fn execute_with(
         &self,
         method: Method,
@@ -204,7 +223,7 @@ impl Transport {
         headers: HeaderMap,
         body: Option<BodySource>,
         auth: Option<&Secret>,
-        announced: bool,
+        notice: Option<&Notice>,
     ) -> Result<Response, RegistryError> {
         let mut request = self
             .http
@@ -230,7 +249,7 @@ impl Transport {
         *self.sent.lock().unwrap() += 1;
         let work = timeouts::attempt(request, has_body, limits, &method, url);
         let result = timeouts::announce(
-            self.options.notice.as_ref().filter(|_| announced),
+            notice,
             limits.notice,
             || {
                 format!(

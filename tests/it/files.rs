@@ -292,10 +292,11 @@ fn registry_text_is_printed_with_control_characters_escaped() {
         body: r#"{"errors":[{"code":"DENIED\u001b]0;pwned\u0007","message":"\u001b[2J\nLogin Succeeded\r\u009b31m"}]}"#.into(),
     };
     let env = TestEnv::new().without_credential_helpers();
-    // The registry's own challenge first, then the hostile answer to the credentials.
+    // The registry's own challenge first (to the ping, to the bare manifest GET), then the
+    // hostile answer to the credentials.
     proxy.inject_n(Match::method("GET", Kind::Ping).skip(1), hostile.clone(), 1);
     let login = hoist_login(&env, &proxy.host(), "alice", b"pw\n");
-    proxy.inject_n(Match::method("GET", Kind::Manifest), hostile, 1);
+    proxy.inject_n(Match::method("GET", Kind::Manifest).skip(1), hostile, 1);
     let pull = run(
         env.hoist()
             .env(

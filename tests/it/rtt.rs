@@ -1,20 +1,88 @@
-//! Round trips a command pays before and beside its real work (issue 15): the scheme probe of
-//! a loopback registry, the HTTP version spoken, and `--debug`'s count of requests and round
-//! trips.
+//! Round trips a command pays before and beside its real work (issue 15): no `/v2/` ping
+//! before the first request, the scheme probe of a loopback registry, the HTTP version spoken,
+//! and `--debug`'s count of requests and round trips.
 
+use crate::support::faults::{Fault, Kind, Match};
 use crate::support::images::{push_with_skopeo, ImageSpec};
 use crate::support::registry::{Mode, RegistryServer, TlsOptions};
-use crate::support::scenario::{env, Scenario};
+use crate::support::scenario::{env, Scenario, Target};
 use crate::support::tls::TestCa;
 use crate::support::tls_gate::TlsGate;
+use crate::support::token_issuer::IssuerConfig;
 use crate::support::tools::{assert_exit, path_str, run, stderr, stdout};
 use std::time::Duration;
 
-/// On a loopback registry the plain-HTTP ping starts beside the HTTPS one, not after its
+/// An open registry is asked for the manifest straight away: no `/v2/` ping first, so a pull
+/// is the manifest's round trip and then the blobs'.
+#[test]
+fn an_open_registry_is_asked_for_the_manifest_without_a_ping() {
+    let sc = Scenario::open();
+    let image = sc.seed("app/direct:1", ImageSpec::new(153).layers(&[3_000]));
+    let out = sc.pull_to_store_ok(&sc.reference("app/direct:1"), &[]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    let requests = sc.proxy.requests();
+    assert_eq!(sc.proxy.count("GET", Kind::Ping), 0, "{requests:#?}");
+    assert_eq!(requests[0].kind, Kind::Manifest, "{requests:#?}");
+    assert_eq!(requests.len(), 3, "manifest, config, layer: {requests:#?}");
+}
+
+/// A token registry's 401 to the bare manifest GET is its challenge: one token, then the
+/// manifest again with it, and no ping.
+#[test]
+fn a_token_registry_challenges_the_first_request_itself() {
+    let sc = Scenario::new(Target::token(IssuerConfig::default()));
+    let image = sc.seed("team/direct:1", ImageSpec::new(154).layers(&[3_000]));
+    sc.target.issuer().clear_requests();
+    let out = sc.pull_to_store_ok(&sc.reference("team/direct:1"), &[]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    let requests = sc.proxy.requests();
+    assert_eq!(sc.proxy.count("GET", Kind::Ping), 0, "{requests:#?}");
+    assert_eq!(sc.target.issuer().request_count(), 1);
+    let first_two: Vec<_> = requests[..2]
+        .iter()
+        .map(|r| (r.kind, r.authorized, r.status))
+        .collect();
+    assert_eq!(
+        first_two,
+        [(Kind::Manifest, false, 401), (Kind::Manifest, true, 200)],
+        "{requests:#?}"
+    );
+}
+
+/// A registry may answer a stranger's request for a private repository with 404 rather than
+/// 401. That proves nothing, so `/v2/` decides, as it did before every command, and its
+/// challenge brings the credentials.
+#[test]
+fn a_registry_hiding_a_repository_from_strangers_still_gets_the_credentials() {
+    let sc = Scenario::new(Target::basic());
+    let image = sc.seed("team/hidden:1", ImageSpec::new(155).layers(&[3_000]));
+    sc.fault(
+        Match::any().bare().path_ends_with("/manifests/1"),
+        Fault::status(404),
+    );
+    let out = sc.pull_to_store_ok(&sc.reference("team/hidden:1"), &[]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    let requests = sc.proxy.requests();
+    let seen: Vec<_> = requests[..3]
+        .iter()
+        .map(|r| (r.kind, r.authorized, r.status))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Kind::Manifest, false, 404),
+            (Kind::Ping, false, 401),
+            (Kind::Manifest, true, 200)
+        ],
+        "{requests:#?}"
+    );
+}
+
+/// On a loopback registry the plain-HTTP first request starts beside the HTTPS one, not after its
 /// failure: the gate answers the TLS handshake (by closing it) only once a plain-HTTP request
 /// has arrived, so a client that waited for HTTPS to fail first would wait for its deadline.
 #[test]
-fn a_loopback_ping_starts_plain_http_without_waiting_for_https_to_fail() {
+fn a_loopback_registry_is_tried_over_plain_http_without_waiting_for_https_to_fail() {
     let sc = Scenario::open().env_var("HOIST_TEST_TIMEOUT_SCALE", "0.2");
     let image = sc.seed("app/race:1", ImageSpec::new(150));
     let gate = TlsGate::start(&sc.proxy.host());
@@ -62,8 +130,8 @@ fn debug_ends_with_the_request_count_and_round_trips() {
     // The HTTPS attempt the proxy cannot answer is the one request without an answer.
     assert!(summary.contains("(1 unanswered)"), "{err}");
     assert!(number_after("round trip ≤") >= 20.0, "{summary}");
-    // The ping, the manifest and the blobs, one after another.
-    assert!(number_after("so ≥") >= 3.0, "{summary}");
+    // The manifest, then the blobs (no ping before them).
+    assert!(number_after("so ≥") >= 2.0, "{summary}");
 }
 
 /// HTTP/1.1 even where the registry offers HTTP/2 (distribution does over TLS): measured, one
@@ -91,7 +159,7 @@ fn an_https_registry_offering_http2_is_spoken_to_over_http_1_1() {
         .lines()
         .filter(|l| l.starts_with("debug: ") && l.contains(" https://") && l.contains(" -> 2"))
         .collect();
-    assert!(answered.len() >= 4, "ping, manifest, two blobs: {err}");
+    assert_eq!(answered.len(), 3, "manifest, two blobs: {err}");
     assert!(
         answered.iter().all(|l| l.contains(" ms, HTTP/1.1)")),
         "{err}"

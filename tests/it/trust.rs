@@ -146,7 +146,8 @@ fn plain_http_to_a_realm_on_another_host_needs_its_own_insecure_entry() {
     );
     let front = Proxy::start(&registry.host());
     let realm = format!("http://{realm_host}/token");
-    answer_all(&front, Match::kind(Kind::Ping), 401, bearer(&realm));
+    // A token registry: every request without a token is challenged.
+    answer_all(&front, Match::any().bare(), 401, bearer(&realm));
     let forward = ForwardProxy::start();
     let host = format!("registry.test:{}", front.host().rsplit(':').next().unwrap());
     let env = env()

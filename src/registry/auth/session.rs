@@ -1,5 +1,5 @@
-//! One registry's authentication state: what `/v2/` asked for, the credential (looked up once,
-//! when a challenge first arrives), and the token for the scopes this operation needs, kept
+//! One registry's authentication state: what its first answer asked for, the credential
+//! (looked up once, when a challenge first arrives), and the token for the scopes this operation needs, kept
 //! with the scopes it was issued for, renewed before it expires and once on a 401. A token
 //! request names only the operation's scopes: never one a challenge lifted from elsewhere.
 //! It sends nothing itself but token requests, through the [`Transport`]; it reads no files.
@@ -18,11 +18,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// What `/v2/` asked for, and what we currently send in answer.
+/// What the registry's first answer asked for, and what we currently send in answer.
 enum AuthState {
-    /// `/v2/` answered 200: no credentials needed (until a 401 says otherwise).
+    /// It answered without a challenge: no credentials needed (until a 401 says otherwise).
     Open,
-    /// `/v2/` asked for credentials; not answered yet.
+    /// It asked for credentials; not answered yet.
     Challenged(Challenge),
     Basic(Secret),
     Bearer {
@@ -40,6 +40,38 @@ pub(crate) struct State {
     /// Bumped at each new token so concurrent 401s re-authenticate once, not once each.
     generation: u64,
     scopes: Vec<Scope>,
+}
+
+impl State {
+    /// What the registry's first answer said: where it is, and whether it asked for credentials.
+    fn learn(&mut self, base: url::Url, challenge: Option<Challenge>) {
+        self.base = Some(base);
+        self.auth = Some(match challenge {
+            None => AuthState::Open,
+            Some(c) => AuthState::Challenged(c),
+        });
+    }
+}
+
+/// How a request goes out: with what the session knows, or as the registry's first contact.
+pub(crate) enum Access<'a> {
+    Known(Authorization),
+    FirstContact(FirstContact<'a>),
+}
+
+/// The right to send the first request to a registry bare, holding back every other request
+/// until its answer is learned (or the attempt is dropped, and the next request probes again).
+pub(crate) struct FirstContact<'a> {
+    state: tokio::sync::MutexGuard<'a, State>,
+}
+
+impl FirstContact<'_> {
+    /// Records where the registry answered and its challenge, if it sent one; returns the token
+    /// generation the bare request belongs to.
+    pub(crate) fn learn(mut self, base: url::Url, challenge: Option<Challenge>) -> u64 {
+        self.state.learn(base, challenge);
+        self.state.generation
+    }
 }
 
 /// The credential lookup's outcome, shared by every request that needs it.
@@ -80,13 +112,17 @@ impl Session {
         }
     }
 
-    /// The base URL and the Authorization header to use now, pinging the registry (`ping`)
-    /// the first time and authenticating first if needed.
-    pub(crate) async fn authorization<F, P>(
+    /// How a request may go out now. The first request to a registry not yet heard from, when
+    /// `may_probe` (it is safe to send bare and twice: GET or HEAD, no body), goes out as the
+    /// probe ([`Access::FirstContact`]) and its answer teaches the session the scheme and the
+    /// challenge; the requests beside it wait for that, as they would for a ping. Otherwise
+    /// the registry is pinged (`ping`) first, and a challenge is answered before the request.
+    pub(crate) async fn access<F, P>(
         &self,
         transport: &Transport,
+        may_probe: bool,
         ping: P,
-    ) -> Result<Authorization, RegistryError>
+    ) -> Result<Access<'_>, RegistryError>
     where
         P: Fn() -> F,
         F: Future<Output = Result<(url::Url, Option<Challenge>), RegistryError>>,
@@ -94,12 +130,11 @@ impl Session {
         loop {
             let mut state = self.state.lock().await;
             if state.base.is_none() {
+                if may_probe {
+                    return Ok(Access::FirstContact(FirstContact { state }));
+                }
                 let (base, challenge) = ping().await?;
-                state.base = Some(base);
-                state.auth = Some(match challenge {
-                    None => AuthState::Open,
-                    Some(c) => AuthState::Challenged(c),
-                });
+                state.learn(base, challenge);
             }
             let due = match &state.auth {
                 Some(AuthState::Challenged(challenge)) => Some(challenge.clone()),
@@ -140,11 +175,11 @@ impl Session {
                 }
                 _ => None,
             };
-            return Ok(Authorization {
+            return Ok(Access::Known(Authorization {
                 base: state.base.clone().expect("set above"),
                 header,
                 generation: state.generation,
-            });
+            }));
         }
     }
 

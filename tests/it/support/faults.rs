@@ -43,6 +43,8 @@ pub struct Match {
     pub path_suffix: Option<String>,
     /// Matching requests to let through untouched before the fault applies.
     pub skip: usize,
+    /// Only requests without an `Authorization` header: a registry's answer to a stranger.
+    pub bare: bool,
 }
 
 impl Match {
@@ -66,14 +68,20 @@ impl Match {
         self.path_suffix = Some(suffix.to_string());
         self
     }
+    /// Only requests that carry no credentials.
+    pub fn bare(mut self) -> Match {
+        self.bare = true;
+        self
+    }
     /// The fault starts at the (n+1)th matching request, e.g. a later chunk of an upload.
     pub fn skip(mut self, n: usize) -> Match {
         self.skip = n;
         self
     }
-    pub(crate) fn matches(&self, method: &str, kind: Kind, path: &str) -> bool {
+    pub(crate) fn matches(&self, method: &str, kind: Kind, path: &str, authorized: bool) -> bool {
         let path = path.split('?').next().unwrap_or("");
-        self.method.as_deref().map_or(true, |m| m == method)
+        !(self.bare && authorized)
+            && self.method.as_deref().map_or(true, |m| m == method)
             && self.kind.map_or(true, |k| k == kind)
             && self
                 .path_suffix

@@ -123,7 +123,7 @@ impl Proxy {
         let m = Match::method(method, kind);
         self.requests()
             .iter()
-            .filter(|r| m.matches(&r.method, r.kind, &r.path))
+            .filter(|r| m.matches(&r.method, r.kind, &r.path, r.authorized))
             .count()
     }
 
@@ -277,7 +277,7 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
         let matching = st
             .faults
             .iter()
-            .position(|(m, _, n)| *n > 0 && m.matches(&method, kind, &path));
+            .position(|(m, _, n)| *n > 0 && m.matches(&method, kind, &path, authorized));
         let fault = matching
             .filter(|&i| match &mut st.faults[i].0.skip {
                 0 => true,
