@@ -1,15 +1,14 @@
 //! One registry, one scope set: the first request goes out bare and its answer picks the
-//! scheme and gives the challenge (no `/v2/` ping, a round trip saved on every command), then
-//! requests go through the [`Transport`] with the [`Session`]'s authorization, retrying
+//! scheme and gives the challenge (see first_contact.rs), then requests go through the [`Transport`] with the [`Session`]'s authorization, retrying
 //! temporary failures and re-authenticating once on a 401. Only the registry itself may
 //! challenge us: a 401 from a host a redirect led to is an error, never a reason to send
 //! credentials anywhere.
 
-use super::auth::challenge::{parse_challenge, unsupported_challenge, Challenge};
+use super::auth::challenge::{parse_challenge, unsupported_challenge};
 use super::auth::scope::Scope;
-use super::auth::session::{basic_header, Access, Authorization, FirstContact, Session};
+use super::auth::session::{basic_header, Access, Authorization, Session};
 use super::error::{self, RedactedUrl, RegistryError};
-use super::timeouts::{Notice, Timeouts};
+use super::timeouts::Timeouts;
 use super::transport::Transport;
 pub use super::transport::{BodySource, ClientOptions};
 use crate::credentials::{Credential, CredentialSource};
@@ -17,35 +16,11 @@ use crate::reference::Registry;
 use crate::types::Secret;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, Response, StatusCode};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// A request's base URL, the token generation it was sent with, and its outcome.
-type Sent = (url::Url, u64, Result<Response, RegistryError>);
-
-/// A bare request's outcome over either scheme, with HTTPS's error when plain HTTP answered in
-/// its place: the error worth showing if that answer turns out not to be the registry's.
-struct Raced {
-    base: url::Url,
-    result: Result<Response, RegistryError>,
-    https_error: Option<RegistryError>,
-}
-
-impl Raced {
-    fn over(base: url::Url, result: Result<Response, RegistryError>) -> Raced {
-        Raced {
-            base,
-            result,
-            https_error: None,
-        }
-    }
-}
-
-/// What a registry answers `/v2/` with: fine, or a challenge.
-fn is_registry_answer(status: StatusCode) -> bool {
-    status.is_success() || status == StatusCode::UNAUTHORIZED
-}
+#[path = "first_contact.rs"]
+mod first_contact;
 
 pub struct RegistryClient {
     registry: Registry,
@@ -116,205 +91,6 @@ impl RegistryClient {
             .fetch_token(&self.transport, &challenge, &[], Some(credential), true)
             .await?;
         Ok(token.refresh)
-    }
-
-    /// `GET /v2/`: the scheme (see [`Self::over_either_scheme`]) and the challenge, if any.
-    /// Login pings, and so does a request that cannot be the first contact (an upload).
-    async fn ping(&self) -> Result<(url::Url, Option<Challenge>), RegistryError> {
-        let raced = self
-            .over_either_scheme(Method::GET, "/v2/", HeaderMap::new())
-            .await?;
-        let response = raced.result?;
-        match raced.https_error {
-            Some(e) if !is_registry_answer(response.status()) => Err(e),
-            _ => self.challenge_of(raced.base, response).await,
-        }
-    }
-
-    /// `GET /v2/` at `base` alone: the challenge, if any.
-    async fn ping_at(&self, base: &url::Url) -> Result<Option<Challenge>, RegistryError> {
-        let (base, response) = self
-            .bare(base.scheme(), &Method::GET, "/v2/", &HeaderMap::new(), None)
-            .await?;
-        Ok(self.challenge_of(base, response?).await?.1)
-    }
-
-    /// Sends a bare request (no credentials, no body) over HTTPS or, where plain HTTP is
-    /// allowed (loopback or `--insecure`, as Docker does), over HTTPS and plain HTTP at once,
-    /// rather than paying a round trip for a failed HTTPS attempt first. HTTPS's outcome
-    /// decides: plain HTTP's answer is taken only when HTTPS failed fast (refused, or a TLS
-    /// handshake error). A server that does not answer in time would not answer plain HTTP
-    /// either, so a silent registry costs one deadline, not two.
-    async fn over_either_scheme(
-        &self,
-        method: Method,
-        target: &str,
-        headers: HeaderMap,
-    ) -> Result<Raced, RegistryError> {
-        let notice = self.transport.options.notice.clone();
-        let https = self.bare("https", &method, target, &headers, notice.as_ref());
-        if !self.transport.plain_http_allowed() {
-            let (base, result) = https.await?;
-            return Ok(Raced::over(base, result));
-        }
-        // The plain-HTTP attempt speaks of a long wait only once it is the one left.
-        let https_failed = Arc::new(AtomicBool::new(false));
-        let quiet = notice.clone().map(|notice| -> Notice {
-            let https_failed = https_failed.clone();
-            Arc::new(move |line: &str| {
-                if https_failed.load(Ordering::Relaxed) {
-                    notice(line)
-                }
-            })
-        });
-        let http = self.bare("http", &method, target, &headers, quiet.as_ref());
-        tokio::pin!(https, http);
-        let mut http_done = None;
-        let (base, https_result) = loop {
-            tokio::select! {
-                result = &mut https => break result?,
-                result = &mut http, if http_done.is_none() => http_done = Some(result),
-            }
-        };
-        let https_error = match https_result {
-            Err(e) if !e.is_timeout() => e,
-            answered => return Ok(Raced::over(base, answered)),
-        };
-        https_failed.store(true, Ordering::Relaxed);
-        let (http_base, http_result) = match http_done {
-            Some(done) => done?,
-            None => http.await?,
-        };
-        Ok(match http_result {
-            Ok(response) => Raced {
-                base: http_base,
-                result: Ok(response),
-                https_error: Some(https_error),
-            },
-            Err(e) if e.is_timeout() => Raced::over(http_base, Err(e)),
-            Err(_) => Raced::over(base, Err(https_error)),
-        })
-    }
-
-    /// One bare request over `scheme`, following redirects: the base URL, and the answer or
-    /// why there was none.
-    async fn bare(
-        &self,
-        scheme: &str,
-        method: &Method,
-        target: &str,
-        headers: &HeaderMap,
-        notice: Option<&Notice>,
-    ) -> Result<(url::Url, Result<Response, RegistryError>), RegistryError> {
-        let base =
-            url::Url::parse(&format!("{scheme}://{}/", self.registry.api_host())).map_err(|e| {
-                RegistryError::BadRegistryHost {
-                    registry: self.registry.to_string(),
-                    detail: e.to_string(),
-                }
-            })?;
-        let url = self.url_of(&base, target)?;
-        let (method, headers) = (method.clone(), headers.clone());
-        let response = self
-            .transport
-            .follow_with(method, url, &base, headers, None, None, notice)
-            .await;
-        Ok((base, response))
-    }
-
-    fn url_of(&self, base: &url::Url, target: &str) -> Result<url::Url, RegistryError> {
-        // Not printed: an upload location carries its state, and one that is no URL cannot be
-        // redacted like one.
-        base.join(target).map_err(|e| RegistryError::BadUrl {
-            registry: self.registry.to_string(),
-            detail: e.to_string(),
-        })
-    }
-
-    /// Sends the first request to this registry bare, over either scheme, and learns from its
-    /// answer, so that no `/v2/` ping costs a round trip first. A 401 is the challenge: the
-    /// caller answers it and sends again, as after a ping (`None`). A success means no
-    /// credentials are needed. Any other answer proves nothing (a registry may hide a private
-    /// repository from bare requests, and an HTTPS server answers plain HTTP with 400), so
-    /// `/v2/` decides, as it did before every command. So does a ping sent beside a first
-    /// request still unanswered after a few seconds. No answer at all, to either, is final, as
-    /// a failed ping was: an unreachable registry costs one deadline, not a round of retries.
-    async fn first_contact(
-        &self,
-        contact: FirstContact<'_>,
-        method: &Method,
-        target: &str,
-        headers: &HeaderMap,
-    ) -> Result<Option<Sent>, RegistryError> {
-        let probe = self.over_either_scheme(method.clone(), target, headers.clone());
-        tokio::pin!(probe);
-        let patience = self.transport.options.timeouts.notice;
-        let early = tokio::select! {
-            raced = &mut probe => Some(raced?),
-            _ = tokio::time::sleep(patience) => None,
-        };
-        let raced = match early {
-            Some(raced) => raced,
-            None => {
-                // One slow request must not hold back every other one: `/v2/` decides beside it.
-                let ping = self.ping();
-                tokio::pin!(ping);
-                let pinged = tokio::select! {
-                    raced = &mut probe => Err(raced?),
-                    pinged = &mut ping => Ok(pinged),
-                };
-                match pinged {
-                    Err(raced) => raced,
-                    Ok(Ok((base, challenge))) => {
-                        let generation = contact.learn(base, challenge);
-                        let raced = probe.await?;
-                        return Ok(Some((raced.base, generation, raced.result)));
-                    }
-                    // No answer to `/v2/` either: the probe's own outcome decides.
-                    Ok(Err(_)) => probe.await?,
-                }
-            }
-        };
-        let (base, response) = match raced.result {
-            Ok(response) => (raced.base, response),
-            Err(e) if e.is_unreachable() => return Err(e),
-            // An answer begun and broken: retried like any other request, and probing again.
-            Err(e) => return Ok(Some((raced.base, 0, Err(e)))),
-        };
-        let status = response.status();
-        let from_registry = self.transport.is_registry_origin(response.url(), &base);
-        if from_registry && status == StatusCode::UNAUTHORIZED {
-            contact.learn(base, Some(parse_challenge(&self.registry, &response)?));
-            return Ok(None);
-        }
-        // Blob storage a redirect led to says nothing of the registry's own authentication.
-        if status.is_success() || !from_registry {
-            let generation = contact.learn(base.clone(), None);
-            return Ok(Some((base, generation, Ok(response))));
-        }
-        let challenge = match self.ping_at(&base).await {
-            Ok(challenge) => challenge,
-            Err(e) => return Err(raced.https_error.unwrap_or(e)),
-        };
-        let asked = challenge.is_some();
-        let generation = contact.learn(base.clone(), challenge);
-        Ok((!asked).then_some((base, generation, Ok(response))))
-    }
-
-    /// The registry's answer to a ping: fine, or a challenge to answer; any other status is an
-    /// error.
-    async fn challenge_of(
-        &self,
-        base: url::Url,
-        response: Response,
-    ) -> Result<(url::Url, Option<Challenge>), RegistryError> {
-        let unauthorized = [StatusCode::UNAUTHORIZED];
-        let response = error::expect_success("GET", response, &unauthorized).await?;
-        let challenge = match response.status() {
-            StatusCode::UNAUTHORIZED => Some(parse_challenge(&self.registry, &response)?),
-            _ => None,
-        };
-        Ok((base, challenge))
     }
 
     /// Sends a request to a path under the registry (`/v2/…`) or to an absolute URL it gave us

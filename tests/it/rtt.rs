@@ -26,6 +26,19 @@ fn an_open_registry_is_asked_for_the_manifest_without_a_ping() {
     assert_eq!(requests.len(), 3, "manifest, config, layer: {requests:#?}");
 }
 
+/// A push's first request is a check that answers 404. With no credentials to offer, that
+/// cannot hide a challenge, so no `/v2/` ping follows it either.
+#[test]
+fn a_push_without_credentials_sends_no_ping() {
+    let sc = Scenario::open();
+    let image = ImageSpec::new(156).layers(&[2_048]).build("img");
+    let from = format!("{}:img", image.root.display());
+    sc.push_ok(&[&sc.reference("app/direct:1"), "--from", &from]);
+    let requests = sc.proxy.requests();
+    assert_eq!(sc.proxy.count("GET", Kind::Ping), 0, "{requests:#?}");
+    assert_eq!(requests[0].status, 404, "{requests:#?}");
+}
+
 /// A token registry's 401 to the bare manifest GET is its challenge: one token, then the
 /// manifest again with it, and no ping.
 #[test]

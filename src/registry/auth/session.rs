@@ -239,6 +239,14 @@ impl Session {
             })
     }
 
+    /// Whether there may be a credential to offer: one was found, or the lookup failed (its
+    /// error is worth showing if a challenge comes).
+    pub(crate) async fn may_have_credential(&self, transport: &Transport) -> bool {
+        let notice = transport.options.notice.as_ref();
+        let found = self.credential(notice, transport.options.timeouts.notice);
+        !matches!(found.await, Ok(None))
+    }
+
     /// Whether the lookup ran and found nothing: every request so far went without credentials.
     pub(crate) fn has_no_credential(&self) -> bool {
         matches!(self.credential.get(), Some(Ok(None)))
