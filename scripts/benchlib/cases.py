@@ -117,15 +117,18 @@ class Cases:
                 image = self.img[key]
                 self.guard("rtt", "push %s @%dms" % (what, ms), lambda: b.measure(
                     "push%s@%d" % (key, ms), lambda: [self.registry()],
-                    dict(self.push_cmds(image), curl=limits.put_parallel(image["layout"], image["blobs"])),
+                    dict(self.push_cmds(image), curl=limits.put_parallel(image["layout"], image["blobs"]),
+                         floor=limits.put_then_manifest(image)),
                     delay=delay))
                 self.guard("rtt", "pull %s @%dms" % (what, ms), lambda: b.measure(
                     "pull%s@%d" % (key, ms), self.seeded(image),
-                    dict(self.pull_cmds(image), curl=limits.get_parallel(image["blobs"])), delay=delay))
+                    dict(self.pull_cmds(image), curl=limits.get_parallel(image["blobs"]),
+                         floor=limits.get_after_manifests(image)), delay=delay))
             index = self.img["index"]
             self.guard("rtt", "pull index all @%dms" % ms, lambda: b.measure(
                 "index@%d" % ms, self.seeded(index),
-                dict(self.pull_cmds(index, all_platforms=True), curl=limits.get_parallel(index["all_blobs"])),
+                dict(self.pull_cmds(index, all_platforms=True), curl=limits.get_parallel(index["all_blobs"]),
+                     floor=limits.get_after_manifests(index)),
                 delay=delay))
 
     def copies(self):

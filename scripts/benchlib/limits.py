@@ -4,6 +4,9 @@ The round-trip cases use one curl with every blob in parallel (`--parallel
 --parallel-immediate`, `-H 'Expect:'` so that no upload waits for a 100-continue): GET into
 files for a pull, a parallel batch of POSTs then a parallel batch of PUTs for a push.  The
 copy limit pipes a GET from the source into a PUT at the destination, every blob at once.
+The protocol's floor is that limit plus what no client can skip: the manifest fetched before
+its blobs are known (an index, then its images, then their blobs), and a pushed manifest put
+after its blobs, each round on fresh connections as an HTTP/1.1 client opens them.
 The 1 GiB loopback cases keep one curl process per blob, as their figures always have: one
 curl process moving 1 GiB of parallel transfers on one thread would be a limit of curl."""
 
@@ -34,6 +37,38 @@ def get_parallel(blobs, repo="bench/img"):
                         for d, _ in blobs)
         files = " ".join("%s/%s" % (ctx.d, d) for d, _ in blobs)
         return (["bash", "-c", "set -e\n%s %s\nsync %s\n" % (_curl(ctx, len(blobs)), args, files)], None, None)
+    return cmd
+
+
+ACCEPT = ("-H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
+          "application/vnd.docker.distribution.manifest.list.v2+json, "
+          "application/vnd.docker.distribution.manifest.v2+json'")
+
+
+def get_after_manifests(image, repo="bench/img", tag="1"):
+    """The pull floor: the manifest by tag (for an index, then its images at once), and then
+    every blob at once, as get_parallel."""
+    rounds = [[tag]] + ([[c["digest"] for c in image["children"]]] if image.get("children") else [])
+    blobs = image.get("all_blobs") or image["blobs"]
+
+    def cmd(ctx):
+        script = "set -e\n"
+        for refs in rounds:
+            urls = " ".join("-o /dev/null %s" % _url(ctx, ctx.host, "/v2/%s/manifests/%s" % (repo, r)) for r in refs)
+            script += "%s %s %s\n" % (_curl(ctx, len(refs)), ACCEPT, urls)
+        argv, _, _ = get_parallel(blobs, repo)(ctx)
+        return (["bash", "-c", script + argv[2]], None, None)
+    return cmd
+
+
+def put_then_manifest(image):
+    """The push floor: put_parallel, then the manifest PUT that must follow its blobs."""
+    def cmd(ctx):
+        argv, _, _ = put_parallel(image["layout"], image["blobs"])(ctx)
+        manifest = "%s/blobs/sha256/%s" % (image["layout"], image["digest"][7:])
+        put = "%s -X PUT -o /dev/null -H 'Content-Type: %s' --data-binary @%s %s\n" % (
+            _curl(ctx, 1), image["media_type"], manifest, _url(ctx, ctx.host, "/v2/%s/manifests/1" % ctx.repo))
+        return (["bash", "-c", argv[2] + put], None, None)
     return cmd
 
 

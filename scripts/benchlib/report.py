@@ -34,7 +34,7 @@ def extra_verdicts(label, h, n_blobs):
 def rows_of(results, n_blobs):
     rows = []
     for label, r in results.items():
-        h, s, lim, base = r["hoist"], r.get("skopeo"), r.get("curl"), r.get("base")
+        h, s, lim, base, floor = r["hoist"], r.get("skopeo"), r.get("curl"), r.get("base"), r.get("floor")
         ratio = h["seconds"] / s["seconds"] if s else None
         vs_lim = h["seconds"] / lim["seconds"] if lim else None
         ts, tl = targets_for(label)
@@ -53,6 +53,9 @@ def rows_of(results, n_blobs):
                      "base_cpu_s": base["cpu_seconds"] if base else None,
                      "base_rtts": base.get("rtts") if base else None,
                      "limit_s": lim["seconds"] if lim else None, "hoist_vs_limit": vs_lim,
+                     "floor_s": floor["seconds"] if floor else None,
+                     "hoist_vs_floor": h["seconds"] / floor["seconds"] if floor else None,
+                     "floor_rtts": floor.get("rtts") if floor else None,
                      "hoist_rtts": h.get("rtts"), "limit_rtts": lim.get("rtts") if lim else None,
                      "hoist_cpu_s": h["cpu_seconds"], "skopeo_cpu_s": s["cpu_seconds"],
                      "limit_cpu_s": lim["cpu_seconds"] if lim else None,
@@ -76,6 +79,8 @@ def print_table(rows, title, notes, failures):
     for r in rows:
         rtts = "%s/%s" % (f(r["hoist_rtts"], "%.1f"), f(r["limit_rtts"], "%.1f")) if r["hoist_rtts"] else "-"
         base = "; base %.3f s, hoist/base %.2f" % (r["base_s"], r["hoist_vs_base"]) if r["base_s"] else ""
+        if r["floor_s"]:
+            base += "; floor %.3f s (%.1f RTTs), hoist/floor %.2f" % (r["floor_s"], r["floor_rtts"], r["hoist_vs_floor"])
         print("%-26s %8.3f %8s %6s %8s %6s %9s %11s %11s %11s  %s%s" % (
             r["case"], r["hoist_s"], f(r["skopeo_s"], "%.3f"), f(r["ratio"], "%.2f"), f(r["limit_s"], "%.3f"),
             f(r["hoist_vs_limit"], "%.2f"), rtts, "%.2f/%s" % (r["hoist_cpu_s"], f(r["skopeo_cpu_s"], "%.2f")),
@@ -118,14 +123,16 @@ def markdown(rows):
             r["skopeo_rss_mib"], r["hoist_cpu_s"], f(r["skopeo_cpu_s"], "%.2f"), r["hoist_requests"],
             f(r["skopeo_requests"], "%d"), (" (" + extra(r) + ")") if extra(r) else ""))
     out += ["", "| case | hoist | skopeo | hoist ÷ skopeo | target | curl limit | hoist ÷ curl | target "
-            "| round trips hoist / curl | requests hoist / skopeo / curl | CPU s hoist / skopeo "
-            "| peak RSS hoist / skopeo |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "| protocol floor | hoist ÷ floor | round trips hoist / floor / curl "
+            "| requests hoist / skopeo / curl | CPU s hoist / skopeo "
+            "| peak RSS hoist / skopeo |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in (r for r in rows if r["hoist_rtts"] is not None):
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %.1f / %s | %d / %s / %s | %.2f / %s "
-                   "| %.1f / %.1f MiB |" % (
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f / %s / %s | %d / %s / %s "
+                   "| %.2f / %s | %.1f / %.1f MiB |" % (
                        r["case"], f(r["hoist_s"]), f(r["skopeo_s"]), bold(r["ratio"]),
                        target(r["case"], 0, r["ratio"]), f(r["limit_s"]), bold(r["hoist_vs_limit"]),
-                       target(r["case"], 1, r["hoist_vs_limit"]), r["hoist_rtts"], f(r["limit_rtts"], "%.1f"),
+                       target(r["case"], 1, r["hoist_vs_limit"]), f(r["floor_s"]), bold(r["hoist_vs_floor"]),
+                       r["hoist_rtts"], f(r["floor_rtts"], "%.1f"), f(r["limit_rtts"], "%.1f"),
                        r["hoist_requests"], f(r["skopeo_requests"], "%d"), f(r["limit_requests"], "%d"),
                        r["hoist_cpu_s"], f(r["skopeo_cpu_s"], "%.2f"), r["hoist_rss_mib"], r["skopeo_rss_mib"]))
     return "\n".join(out) + "\n"
