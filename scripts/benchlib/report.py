@@ -127,12 +127,14 @@ def markdown(rows):
             "| requests hoist / skopeo / curl | CPU s hoist / skopeo "
             "| peak RSS hoist / skopeo |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in (r for r in rows if r["hoist_rtts"] is not None):
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f / %s / %s | %d / %s / %s "
+        trips = " / ".join("%.1f" % v for v in (r["hoist_rtts"], r["floor_rtts"], r["limit_rtts"]) if v is not None)
+        requests = " / ".join("%d" % v for v in (r["hoist_requests"], r["skopeo_requests"], r["limit_requests"])
+                              if v is not None)
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s "
                    "| %.2f / %s | %.1f / %.1f MiB |" % (
                        r["case"], f(r["hoist_s"]), f(r["skopeo_s"]), bold(r["ratio"]),
                        target(r["case"], 0, r["ratio"]), f(r["limit_s"]), bold(r["hoist_vs_limit"]),
                        target(r["case"], 1, r["hoist_vs_limit"]), f(r["floor_s"]), bold(r["hoist_vs_floor"]),
-                       r["hoist_rtts"], f(r["floor_rtts"], "%.1f"), f(r["limit_rtts"], "%.1f"),
-                       r["hoist_requests"], f(r["skopeo_requests"], "%d"), f(r["limit_requests"], "%d"),
+                       trips, requests,
                        r["hoist_cpu_s"], f(r["skopeo_cpu_s"], "%.2f"), r["hoist_rss_mib"], r["skopeo_rss_mib"]))
     return "\n".join(out) + "\n"
