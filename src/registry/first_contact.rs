@@ -188,8 +188,18 @@ impl RegistryClient {
                 match pinged {
                     Err(raced) => raced,
                     Ok(Ok((base, challenge))) => {
+                        let asked = challenge.is_some();
                         let generation = contact.learn(base, challenge);
                         let raced = probe.await?;
+                        // A refusal of the bare request is no answer where credentials are
+                        // asked for: it goes again with them.
+                        let refused = raced
+                            .result
+                            .as_ref()
+                            .is_ok_and(|r| !r.status().is_success());
+                        if asked && refused {
+                            return Ok(None);
+                        }
                         return Ok(Some((raced.base, generation, raced.result)));
                     }
                     // No answer to `/v2/` either: the probe's own outcome decides.
@@ -215,6 +225,7 @@ impl RegistryClient {
         let doubtful = status == StatusCode::BAD_REQUEST && raced.https_error.is_some();
         // A registry may hide a private repository from strangers with a 403 or 404. That
         // matters only with credentials to offer: a challenge would bring nothing otherwise.
+        // (The lookup holds back no one: every other request waits on this first contact.)
         let hiding = matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND)
             && self.session.may_have_credential(&self.transport).await;
         if !doubtful && !hiding {

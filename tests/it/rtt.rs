@@ -91,6 +91,29 @@ fn a_registry_hiding_a_repository_from_strangers_still_gets_the_credentials() {
     );
 }
 
+/// The same registry, slow to refuse the stranger: `/v2/` is asked beside the first request
+/// once it has waited, and when that refusal comes, the request goes again with credentials.
+#[test]
+fn a_slow_refusal_of_the_first_request_is_sent_again_with_the_credentials() {
+    let sc = Scenario::new(Target::basic()).env_var("HOIST_TEST_TIMEOUT_SCALE", "0.1");
+    let image = sc.seed("team/hidden:1", ImageSpec::new(157).layers(&[3_000]));
+    // Well past the 0.2 s hoist waits before asking `/v2/` beside it.
+    let refusal = Fault::StatusAfter(Duration::from_millis(1_000), 404);
+    sc.fault(Match::any().bare().path_ends_with("/manifests/1"), refusal);
+    let out = sc.pull_to_store_ok(&sc.reference("team/hidden:1"), &[]);
+    assert_eq!(stdout(&out), format!("{}\n", image.digest()));
+    let requests = sc.proxy.requests();
+    let manifests: Vec<_> = requests
+        .iter()
+        .filter(|r| r.kind == Kind::Manifest)
+        .map(|r| (r.authorized, r.status))
+        .collect();
+    assert_eq!(manifests, [(false, 404), (true, 200)], "{requests:#?}");
+    assert!(requests
+        .iter()
+        .any(|r| r.kind == Kind::Ping && r.status == 401));
+}
+
 /// On a loopback registry the plain-HTTP first request starts beside the HTTPS one, not after its
 /// failure: the gate answers the TLS handshake (by closing it) only once a plain-HTTP request
 /// has arrived, so a client that waited for HTTPS to fail first would wait for its deadline.

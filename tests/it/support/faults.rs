@@ -101,6 +101,8 @@ pub enum Fault {
     FlipResponseByte(u64),
     /// Forward, but answer only after this long (one slow request).
     Delay(Duration),
+    /// Answer this status without forwarding, after this long (a slow refusal).
+    StatusAfter(Duration, u16),
     /// Forward, then drop the connection instead of answering: the
     /// registry acted on the request, the client never hears of it.
     DropResponse,

@@ -239,6 +239,7 @@ fn fault_name(f: &Fault) -> String {
         Fault::FlipResponseByte(n) => format!("flip@{n}"),
         Fault::DropResponse => "drop-response".into(),
         Fault::Delay(d) => format!("delay {d:?}"),
+        Fault::StatusAfter(d, status) => format!("status {status} after {d:?}"),
         Fault::HoldResponseAfter(n) => format!("hold-response@{n}"),
         Fault::HoldRequest => "hold-request".into(),
         Fault::Trickle(d) => format!("trickle {d:?}"),
@@ -310,6 +311,13 @@ async fn handle(req: Request<Incoming>, ctx: &Ctx) -> Result<Response<ProxyBody>
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    let fault = match fault {
+        Some(Fault::StatusAfter(after, status)) => {
+            tokio::time::sleep(after).await;
+            Some(Fault::status(status))
+        }
+        other => other,
+    };
 
     if let Some(Fault::Status {
         status,
