@@ -105,8 +105,7 @@ impl RegistryClient {
         let mut attempt = 0;
         let mut reauthenticated = false;
         let started = Instant::now();
-        // Only a request that is safe to send bare, and twice (once per scheme), is a probe.
-        let may_probe = body.is_none() && matches!(method, Method::GET | Method::HEAD);
+        let may_probe = first_contact::may_probe(&self.registry, &method, target, body.is_some());
         loop {
             let access = self
                 .session

@@ -4,6 +4,7 @@
 //! nothing, for login, and before an upload.
 
 use super::RegistryClient;
+use crate::reference::Registry;
 use crate::registry::auth::challenge::{parse_challenge, Challenge};
 use crate::registry::auth::session::FirstContact;
 use crate::registry::error::{self, RegistryError};
@@ -32,6 +33,20 @@ impl Raced {
             https_error: None,
         }
     }
+}
+
+/// Whether a request may be a registry's first contact: one safe to send bare, and twice (once
+/// per scheme). Docker Hub challenges every stranger, so a probe gains nothing there, and it
+/// counts manifest GETs against the pull limit: its first contact stays `/v2/`.
+pub(super) fn may_probe(
+    registry: &Registry,
+    method: &Method,
+    target: &str,
+    has_body: bool,
+) -> bool {
+    let counted =
+        registry.is_docker_hub() && method == Method::GET && target.contains("/manifests/");
+    !has_body && matches!(*method, Method::GET | Method::HEAD) && !counted
 }
 
 /// What a registry answers `/v2/` with: fine, or a challenge.
@@ -259,5 +274,35 @@ impl RegistryClient {
             _ => None,
         };
         Ok((base, challenge))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_bare_safe_requests_probe_and_no_counted_pull_does() {
+        let hub = Registry::new("docker.io");
+        let other = Registry::new("registry.example");
+        let manifest = "/v2/library/alpine/manifests/latest";
+        assert!(may_probe(&other, &Method::GET, manifest, false));
+        assert!(may_probe(&other, &Method::HEAD, manifest, false));
+        assert!(!may_probe(
+            &other,
+            &Method::POST,
+            "/v2/a/blobs/uploads/",
+            false
+        ));
+        assert!(!may_probe(&other, &Method::GET, manifest, true));
+        // Docker Hub counts manifest GETs, and would only challenge the bare one.
+        assert!(!may_probe(&hub, &Method::GET, manifest, false));
+        assert!(may_probe(&hub, &Method::HEAD, manifest, false));
+        assert!(may_probe(
+            &hub,
+            &Method::GET,
+            "/v2/library/alpine/tags/list",
+            false
+        ));
     }
 }
