@@ -1,8 +1,8 @@
 //! One registry, one scope set: the first request goes out bare and its answer picks the
-//! scheme and gives the challenge (see first_contact.rs), then requests go through the [`Transport`] with the [`Session`]'s authorization, retrying
-//! temporary failures and re-authenticating once on a 401. Only the registry itself may
-//! challenge us: a 401 from a host a redirect led to is an error, never a reason to send
-//! credentials anywhere.
+//! scheme and gives the challenge (see first_contact.rs), then requests go through the
+//! [`Transport`] with the [`Session`]'s authorization, retrying temporary failures and
+//! re-authenticating once on a 401. Only the registry itself may challenge us: a 401 from a
+//! host a redirect led to is an error, never a reason to send credentials anywhere.
 
 use super::auth::challenge::{parse_challenge, unsupported_challenge};
 use super::auth::scope::Scope;

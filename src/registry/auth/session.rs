@@ -1,7 +1,8 @@
 //! One registry's authentication state: what its first answer asked for, the credential
-//! (looked up once, when a challenge first arrives), and the token for the scopes this operation needs, kept
-//! with the scopes it was issued for, renewed before it expires and once on a 401. A token
-//! request names only the operation's scopes: never one a challenge lifted from elsewhere.
+//! (looked up once, when a challenge first arrives), and the token for the scopes this
+//! operation needs, kept with the scopes it was issued for, renewed before it expires and once
+//! on a 401. A token request names only the operation's scopes: never one a challenge lifted
+//! from elsewhere.
 //! It sends nothing itself but token requests, through the [`Transport`]; it reads no files.
 
 use super::challenge::{unsupported_challenge, Challenge};
